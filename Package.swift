@@ -1,0 +1,96 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "cinch",
+    products: [
+        .executable(name: "cinch", targets: ["cinch"]),
+        .executable(name: "cinch-probe", targets: ["cinch-probe"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
+    ],
+    targets: [
+        // MARK: - C
+        .target(name: "CCinchLinux", cSettings: [.define("_GNU_SOURCE")]),
+        .systemLibrary(name: "CSeccomp", pkgConfig: "libseccomp", providers: [.apt(["libseccomp-dev"])]),
+        // The probe is a C program on purpose: tests need exact control over which syscalls run.
+        .executableTarget(name: "cinch-probe", cSettings: [.define("_GNU_SOURCE")]),
+
+        // MARK: - Libraries
+        .target(name: "CinchModel", swiftSettings: swiftSettings),
+        .target(
+            name: "CinchLinux",
+            dependencies: ["CCinchLinux", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CinchSeccomp",
+            dependencies: ["CSeccomp", "CinchModel", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CinchTrace",
+            dependencies: ["CinchModel", "CinchLinux", "CinchSeccomp"],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "CinchGenerate", dependencies: ["CinchModel"], swiftSettings: swiftSettings),
+        .target(name: "CinchValidate", dependencies: ["CinchModel", "CinchSeccomp"], swiftSettings: swiftSettings),
+
+        // MARK: - Executable
+        .executableTarget(
+            name: "cinch",
+            dependencies: [
+                "CinchModel", "CinchLinux", "CinchSeccomp", "CinchTrace", "CinchGenerate", "CinchValidate",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Tests
+        .target(
+            name: "CinchTestSupport",
+            dependencies: ["CinchModel"],
+            path: "Tests/CinchTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CinchModelTests",
+            dependencies: ["CinchModel", "CinchTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CinchSeccompTests",
+            dependencies: ["CinchSeccomp", "CSeccomp", "CinchModel", "CinchTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CinchTraceTests",
+            dependencies: ["CinchTrace", "CinchLinux", "CinchModel", "CinchTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CinchGenerateTests",
+            dependencies: ["CinchGenerate", "CinchModel", "CinchTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CinchValidateTests",
+            dependencies: ["CinchValidate", "CinchModel", "CinchTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CinchCLITests",
+            dependencies: ["CinchModel", "CinchTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

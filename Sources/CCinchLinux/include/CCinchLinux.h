@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: Apache-2.0
+// C shims for what Swift cannot call directly: variadic ptrace/syscall/prctl, wait-status macros,
+// and the fork -> ptrace/seccomp -> execve sequence, which must not run Swift in the child.
+#ifndef CINCH_CCINCHLINUX_H
+#define CINCH_CCINCHLINUX_H
+
+#include <signal.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+/// Calls `ptrace(2)`.
+///
+/// glibc declares `ptrace` as variadic, so Swift cannot import it. `request` is a plain `int`
+/// because glibc types it as `enum __ptrace_request` and musl as `int`. Returns the raw result:
+/// -1 with `errno` set on failure.
+long cinch_ptrace(int request, pid_t pid, void *_Nullable addr, void *_Nullable data);
+
+/// `WIFEXITED(status)`: function-like macros are not imported by Swift.
+static inline int cinch_wifexited(int status) { return WIFEXITED(status); }
+/// `WEXITSTATUS(status)`.
+static inline int cinch_wexitstatus(int status) { return WEXITSTATUS(status); }
+/// `WIFSIGNALED(status)`.
+static inline int cinch_wifsignaled(int status) { return WIFSIGNALED(status); }
+/// `WTERMSIG(status)`.
+static inline int cinch_wtermsig(int status) { return WTERMSIG(status); }
+/// `WIFSTOPPED(status)`.
+static inline int cinch_wifstopped(int status) { return WIFSTOPPED(status); }
+/// `WSTOPSIG(status)`.
+static inline int cinch_wstopsig(int status) { return WSTOPSIG(status); }
+/// The `PTRACE_EVENT_*` code of a ptrace event-stop (`status >> 16`), or 0.
+static inline int cinch_wptrace_event(int status) { return (status >> 16) & 0xff; }
+
+/// What `PTRACE_GET_SYSCALL_INFO` reports, flattened.
+///
+/// glibc's `struct __ptrace_syscall_info` holds a union whose members differ per stop kind; a
+/// flat struct keeps Swift away from anonymous unions.
+typedef struct cinch_syscall_info {
+    /// `PTRACE_SYSCALL_INFO_{NONE,ENTRY,EXIT,SECCOMP}` (0..3).
+    uint8_t op;
+    /// The `AUDIT_ARCH_*` value of the syscall's ABI (for example 0xC000003E for x86_64).
+    uint32_t arch;
+    /// The syscall number exactly as the kernel saw it (x32 calls keep `__X32_SYSCALL_BIT`).
+    uint64_t nr;
+    /// The six raw argument registers.
+    uint64_t args[6];
+    /// `SECCOMP_RET_DATA` of the filter that returned `SECCOMP_RET_TRACE`.
+    uint32_t ret_data;
+} cinch_syscall_info;
+
+/// Reads the current syscall of a stopped tracee with `PTRACE_GET_SYSCALL_INFO` (Linux 5.3+).
+///
+/// Returns 0 on success or -1 with `errno` set.
+int cinch_get_syscall_info(pid_t pid, cinch_syscall_info *_Nonnull out);
+
+/// Flags for ``cinch_spawn``.
+enum {
+    /// The child calls `PTRACE_TRACEME` and stops itself with `SIGSTOP` before anything else.
+    CINCH_SPAWN_TRACE = 1,
+    /// The child sets `PR_SET_NO_NEW_PRIVS` before installing the filter.
+    CINCH_SPAWN_NO_NEW_PRIVS = 2,
+};
+
+/// Forks a child that optionally becomes a tracee, installs a seccomp BPF program, and execs.
+///
+/// The whole child side is C because only async-signal-safe code may run after `fork` in a
+/// multi-threaded process (the Swift runtime may hold locks). The child resets its signal mask
+/// and the dispositions of SIGPIPE, SIGINT and SIGTERM, then: `PTRACE_TRACEME` + `raise(SIGSTOP)`
+/// (with `CINCH_SPAWN_TRACE`), `PR_SET_NO_NEW_PRIVS` (with `CINCH_SPAWN_NO_NEW_PRIVS`),
+/// `seccomp(SECCOMP_SET_MODE_FILTER)` with `filter` (when `filter_len > 0`), and `execve`.
+///
+/// A failure in the child is reported through an `O_CLOEXEC` pipe: the parent reads
+/// `{stage, errno}`. Stages: 1 ptrace, 2 no_new_privs, 3 seccomp, 4 execve.
+///
+/// - Returns: the child's pid, or -1 with `errno` set when `fork` or `pipe` failed. When the
+///   child failed before `execve` succeeded, returns the child's pid and sets `*child_stage` and
+///   `*child_errno`; the child has already exited with status 127 (the caller reaps it).
+///   With `CINCH_SPAWN_TRACE` the parent returns right after `fork` (the child is stopped), and
+///   exec errors are reported by ``cinch_spawn_read_error`` once the tracer has let it run.
+pid_t cinch_spawn(const char *_Nonnull path, char *_Nullable const *_Nonnull argv,
+                  char *_Nullable const *_Nonnull envp, const void *_Nullable filter, size_t filter_len,
+                  int flags, int *_Nonnull error_fd_out, int *_Nonnull child_stage, int *_Nonnull child_errno);
+
+/// Reads the `{stage, errno}` report of a spawned child from `fd` and closes it.
+///
+/// Returns 1 when a report was read (the exec failed), 0 when the pipe closed without one (the
+/// exec succeeded), or -1 with `errno` set.
+int cinch_spawn_read_error(int fd, int *_Nonnull stage, int *_Nonnull err);
+
+/// Installs SIGINT/SIGTERM/SIGHUP handlers that remember the signal and forward it to `pid`.
+///
+/// The handlers are installed without `SA_RESTART`. A second signal sends `SIGKILL`. Pass
+/// `pid <= 0` to only remember signals. The C side is needed because a Swift signal handler may
+/// not touch Swift state safely.
+void cinch_install_forwarding_handlers(pid_t pid);
+
+/// Updates the pid the handlers forward to (0 stops forwarding).
+void cinch_set_forward_pid(pid_t pid);
+
+/// The first signal the handlers caught, or 0.
+int cinch_caught_signal(void);
+
+/// `prctl(PR_SET_PDEATHSIG, sig)`: `prctl` is variadic.
+int cinch_set_pdeathsig(int sig);
+
+/// Pins the calling thread to one CPU (`sched_setaffinity` with a one-bit `cpu_set_t`, whose
+/// `CPU_SET` macro Swift cannot import). Returns 0 or -1 with `errno` set.
+int cinch_pin_current_thread(int cpu);
+
+/// The CPU the calling thread runs on (`sched_getcpu`), or -1.
+int cinch_current_cpu(void);
+
+/// Whether the calling process has `CAP_SYS_ADMIN` in its effective set (`capget`, via
+/// `syscall` because glibc has no wrapper).
+int cinch_has_cap_sys_admin(void);
+
+#endif

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+// Implementation of the CCinchLinux shims; see the header for why each one exists.
+#include "CCinchLinux.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+long cinch_ptrace(int request, pid_t pid, void *addr, void *data) {
+    return ptrace((enum __ptrace_request)request, pid, addr, data);
+}
+
+int cinch_get_syscall_info(pid_t pid, cinch_syscall_info *out) {
+    struct __ptrace_syscall_info info;
+    memset(&info, 0, sizeof info);
+    long rc = ptrace(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof info, &info);
+    if (rc < 0) return -1;
+    memset(out, 0, sizeof *out);
+    out->op = info.op;
+    out->arch = info.arch;
+    switch (info.op) {
+    case PTRACE_SYSCALL_INFO_ENTRY:
+        out->nr = info.entry.nr;
+        memcpy(out->args, info.entry.args, sizeof out->args);
+        break;
+    case PTRACE_SYSCALL_INFO_SECCOMP:
+        out->nr = info.seccomp.nr;
+        memcpy(out->args, info.seccomp.args, sizeof out->args);
+        out->ret_data = info.seccomp.ret_data;
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static void child_fail(int fd, int stage) {
+    int report[2] = {stage, errno};
+    ssize_t unused = write(fd, report, sizeof report);
+    (void)unused;
+    _exit(127);
+}
+
+pid_t cinch_spawn(const char *path, char *const *argv, char *const *envp, const void *filter, size_t filter_len,
+                  int flags, int *error_fd_out, int *child_stage, int *child_errno) {
+    *child_stage = 0;
+    *child_errno = 0;
+    *error_fd_out = -1;
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        int saved = errno;
+        close(fds[0]);
+        close(fds[1]);
+        errno = saved;
+        return -1;
+    }
+    if (pid == 0) {
+        // Child: async-signal-safe calls only.
+        close(fds[0]);
+        sigset_t empty;
+        sigemptyset(&empty);
+        sigprocmask(SIG_SETMASK, &empty, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        if (flags & CINCH_SPAWN_TRACE) {
+            if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) child_fail(fds[1], 1);
+            raise(SIGSTOP);
+        }
+        if (flags & CINCH_SPAWN_NO_NEW_PRIVS) {
+            if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(fds[1], 2);
+        }
+        if (filter != NULL && filter_len > 0) {
+            struct sock_fprog prog;
+            prog.len = (unsigned short)(filter_len / sizeof(struct sock_filter));
+            prog.filter = (struct sock_filter *)filter;
+            if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) child_fail(fds[1], 3);
+        }
+        execve(path, argv, envp);
+        child_fail(fds[1], 4);
+    }
+    close(fds[1]);
+    if (flags & CINCH_SPAWN_TRACE) {
+        *error_fd_out = fds[0];
+        return pid;
+    }
+    int stage = 0, err = 0;
+    int got = cinch_spawn_read_error(fds[0], &stage, &err);
+    if (got == 1) {
+        *child_stage = stage;
+        *child_errno = err;
+    }
+    return pid;
+}
+
+int cinch_spawn_read_error(int fd, int *stage, int *err) {
+    int report[2] = {0, 0};
+    size_t have = 0;
+    while (have < sizeof report) {
+        ssize_t n = read(fd, (char *)report + have, sizeof report - have);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int saved = errno;
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+        if (n == 0) break;
+        have += (size_t)n;
+    }
+    close(fd);
+    if (have < sizeof report) return 0;
+    *stage = report[0];
+    *err = report[1];
+    return 1;
+}
+
+static volatile sig_atomic_t forward_pid = 0;
+static volatile sig_atomic_t caught_signal = 0;
+static volatile sig_atomic_t caught_count = 0;
+
+static void forwarding_handler(int sig) {
+    int saved = errno;
+    if (caught_signal == 0) caught_signal = sig;
+    caught_count = caught_count + 1;
+    pid_t target = (pid_t)forward_pid;
+    if (target > 0) kill(target, caught_count > 1 ? SIGKILL : sig);
+    errno = saved;
+}
+
+void cinch_install_forwarding_handlers(pid_t pid) {
+    forward_pid = pid;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = forwarding_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+void cinch_set_forward_pid(pid_t pid) { forward_pid = pid; }
+
+int cinch_caught_signal(void) { return caught_signal; }
+
+int cinch_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
+
+int cinch_pin_current_thread(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof set, &set);
+}
+
+int cinch_current_cpu(void) { return sched_getcpu(); }
+
+int cinch_has_cap_sys_admin(void) {
+    struct __user_cap_header_struct header;
+    struct __user_cap_data_struct data[2];
+    memset(&header, 0, sizeof header);
+    memset(data, 0, sizeof data);
+    header.version = _LINUX_CAPABILITY_VERSION_3;
+    header.pid = 0;
+    if (syscall(SYS_capget, &header, data) != 0) return 0;
+    return (data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32))) != 0;
+}

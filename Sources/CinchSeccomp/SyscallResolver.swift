@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: Apache-2.0
+// Syscall name <-> number resolution per ABI, backed by libseccomp's tables.
+
+internal import CSeccomp
+public import CinchModel
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#else
+#error("Unsupported platform")
+#endif
+
+/// Resolves syscall names and numbers per ABI with libseccomp.
+///
+/// Never resolve a compat call with the native table: `int 0x80` number 20 is `getpid` on x86,
+/// while 20 is `writev` on x86_64.
+public enum SyscallResolver {
+    /// What a name resolves to on one ABI.
+    public enum Resolution: Sendable, Equatable {
+        /// The syscall exists on that ABI with this number.
+        case number(Int32)
+        /// libseccomp knows the name, but not on that ABI (it has only a pseudo-number there).
+        case absentOnArchitecture
+        /// libseccomp does not know the name at all.
+        case unknown
+    }
+
+    /// The name of syscall `number` on `abi`, or nil when libseccomp does not know it.
+    ///
+    /// The number is taken as the kernel reports it, so x32 numbers may carry the x32 bit.
+    /// The corresponding C function is `seccomp_syscall_resolve_num_arch`.
+    public static func name(of number: UInt64, on abi: Architecture) -> String? {
+        guard number <= UInt64(Int32.max) else { return nil }
+        guard let pointer = seccomp_syscall_resolve_num_arch(abi.auditArch, Int32(truncatingIfNeeded: number)) else {
+            return nil
+        }
+        defer { free(pointer) }
+        return String(cString: pointer)
+    }
+
+    /// What `name` resolves to on `abi`.
+    ///
+    /// The corresponding C function is `seccomp_syscall_resolve_name_arch`.
+    public static func resolve(_ name: String, on abi: Architecture) -> Resolution {
+        let value = seccomp_syscall_resolve_name_arch(abi.auditArch, name)
+        if value >= 0 { return .number(value) }
+        if value == cinch_nr_scmp_error() { return .unknown }
+        // Negative values other than __NR_SCMP_ERROR are libseccomp pseudo-syscalls: the name is
+        // known on some architecture but does not exist on this one.
+        return seccomp_syscall_resolve_name(name) == cinch_nr_scmp_error() ? .unknown : .absentOnArchitecture
+    }
+
+    /// Whether libseccomp supports `abi` at all.
+    ///
+    /// The corresponding C function is `seccomp_arch_resolve_name`.
+    public static func supports(_ abi: Architecture) -> Bool {
+        seccomp_arch_resolve_name(abi.name) == abi.auditArch
+    }
+
+    /// The host's native ABI, as libseccomp sees it.
+    ///
+    /// The corresponding C function is `seccomp_arch_native`.
+    public static var native: Architecture {
+        Architecture(auditArch: seccomp_arch_native()) ?? .x86_64
+    }
+
+    /// libseccomp's version as `major.minor.micro` and its API level.
+    ///
+    /// The corresponding C functions are `seccomp_version` and `seccomp_api_get`.
+    public static var libraryVersion: (version: String, apiLevel: UInt32) {
+        guard let version = seccomp_version() else { return ("unknown", seccomp_api_get()) }
+        let v = version.pointee
+        return ("\(v.major).\(v.minor).\(v.micro)", seccomp_api_get())
+    }
+}
