@@ -176,3 +176,6 @@ int cinch_has_cap_sys_admin(void) {
     if (syscall(SYS_capget, &header, data) != 0) return 0;
     return (data[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32))) != 0;
 }
+
+extern char **environ;
+char **cinch_environ(void) { return environ; }

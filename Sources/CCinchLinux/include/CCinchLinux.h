@@ -114,4 +114,8 @@ int cinch_current_cpu(void);
 /// `syscall` because glibc has no wrapper).
 int cinch_has_cap_sys_admin(void);
 
+/// The process environment (`environ`). Swift 6 rejects direct use of this C global as
+/// not concurrency-safe; cinch only reads it, on one thread, right before spawning.
+char *_Nullable *_Nullable cinch_environ(void);
+
 #endif

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+// Turns traces into a least-privilege seccomp profile (Docker or OCI format).
+
+public import CinchModel
+
+/// Generates least-privilege seccomp profiles from traces.
+///
+/// The profile denies by default (`SCMP_ACT_ERRNO`) and allows exactly the syscalls the traces
+/// observed or inherited, plus ``essentialSyscalls``. Output is deterministic: names are sorted
+/// and the same traces give byte-identical JSON.
+public enum SeccompProfileGenerator {
+    /// Syscalls every profile allows even when a trace did not see them.
+    ///
+    /// A process must be able to end and to return from signal handlers: without `exit_group`
+    /// a denied exit can spin forever (moby/moby#40205), and without `rt_sigreturn` any signal
+    /// handler crashes its process. `exit` ends a thread, `restart_syscall` resumes a syscall a
+    /// stop interrupted. A tracer cannot reliably see these (they do not return, or happen in
+    /// response to signals the workload may not have received during recording).
+    public static let essentialSyscalls: [String] = ["exit", "exit_group", "restart_syscall", "rt_sigreturn"]
+
+    /// Generation settings.
+    public struct Options: Sendable {
+        /// Docker (`archMap`) or OCI (`architectures`) JSON.
+        public var format: SeccompProfile.Format
+        /// The errno a denied syscall returns (1 = EPERM, 38 = ENOSYS).
+        public var defaultErrno: UInt32
+        /// ABIs to cover instead of those observed.
+        public var architectures: [Architecture]?
+
+        /// Creates options.
+        public init(format: SeccompProfile.Format = .docker, defaultErrno: UInt32 = 1, architectures: [Architecture]? = nil) {
+            self.format = format
+            self.defaultErrno = defaultErrno
+            self.architectures = architectures
+        }
+    }
+
+    /// The generated profile and what the user should know about it.
+    public struct Result: Sendable {
+        /// The profile.
+        public var profile: SeccompProfile
+        /// Notes and warnings (essentials added, incomplete traces, unnamed syscalls).
+        public var diagnostics: [Diagnostic]
+    }
+
+    /// Generates a profile from the union of `traces`.
+    ///
+    /// - Parameter traces: at least one trace; several are merged by union.
+    public static func generate(from traces: [Trace], options: Options = Options()) -> Result {
+        var diagnostics: [Diagnostic] = []
+        guard let first = traces.first else {
+            return Result(
+                profile: SeccompProfile(format: options.format, defaultAction: .errno, defaultErrnoRet: options.defaultErrno),
+                diagnostics: [Diagnostic(.error, id: "generate.no-trace", "No trace was given.")])
+        }
+        let trace = traces.dropFirst().reduce(first) { $0.merged(with: $1) }
+        if !trace.isComplete {
+            let reasons = trace.incompleteReasons.joined(separator: " ")
+            diagnostics.append(
+                Diagnostic(.warning, id: "generate.incomplete-trace",
+                           "The trace is incomplete, so the profile may miss syscalls. \(reasons)"))
+        }
+        var observedABIs = trace.abis.filter { !$0.value.allNames.isEmpty }.keys.sorted()
+        for (abi, record) in trace.abis.sorted(by: { $0.key < $1.key }) {
+            for (number, count) in record.unknownNumbers.sorted(by: { $0.key < $1.key }) {
+                diagnostics.append(
+                    Diagnostic(.warning, id: "generate.unnamed-syscall",
+                               "Syscall number \(number) on \(abi.name) was seen \(count) times but has no name in libseccomp, so the profile cannot allow it."))
+            }
+        }
+        if observedABIs.isEmpty { observedABIs = [.x86_64] }
+        let abis = options.architectures ?? observedABIs
+        var names = Set<String>()
+        for abi in abis { names.formUnion(trace.abis[abi]?.allNames ?? []) }
+        if options.architectures != nil {
+            // Explicit ABIs: take every recorded name; the validator reports names absent on one.
+            for record in trace.abis.values { names.formUnion(record.allNames) }
+        }
+        let added = essentialSyscalls.filter { !names.contains($0) }
+        if !added.isEmpty {
+            diagnostics.append(
+                Diagnostic(.note, id: "generate.essentials-added",
+                           "Added \(added.joined(separator: ", ")) so processes can exit and return from signal handlers."))
+        }
+        names.formUnion(essentialSyscalls)
+        let rule = SeccompProfile.Rule(names: names.sorted(), action: .allow)
+        var profile = SeccompProfile(
+            format: options.format, defaultAction: .errno, defaultErrnoRet: options.defaultErrno, syscalls: [rule])
+        switch options.format {
+        case .oci:
+            profile.architectures = abis.sorted()
+        case .docker:
+            profile.archMap = archMap(for: abis)
+        }
+        return Result(profile: profile, diagnostics: diagnostics)
+    }
+
+    /// Groups ABIs by the native architecture whose kernel runs them, native first.
+    static func archMap(for abis: [Architecture]) -> [SeccompProfile.ArchMapEntry] {
+        var groups: [Architecture: [Architecture]] = [:]
+        for abi in abis {
+            let native = abi.nativeFamily
+            if abi != native { groups[native, default: []].append(abi) } else { groups[native, default: []] += [] }
+        }
+        return groups.keys.sorted().map { native in
+            SeccompProfile.ArchMapEntry(architecture: native, subArchitectures: Array(Set(groups[native] ?? [])).sorted())
+        }
+    }
+}

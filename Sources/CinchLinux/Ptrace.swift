@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: Apache-2.0
+// Typed ptrace requests for a tracer that uses seccomp-assisted stops.
+
+internal import CCinchLinux
+public import SystemPackage
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#else
+#error("Unsupported platform")
+#endif
+
+/// ptrace requests cinch uses. All of them must be made from the tracer thread.
+public enum Ptrace {
+    /// `PTRACE_O_*` option bits.
+    public struct Options: OptionSet, Sendable {
+        /// The raw option bits.
+        public var rawValue: UInt
+        /// Wraps raw option bits.
+        public init(rawValue: UInt) { self.rawValue = rawValue }
+
+        /// `PTRACE_O_TRACESYSGOOD`.
+        public static let traceSysGood = Options(rawValue: 0x01)
+        /// `PTRACE_O_TRACEFORK`.
+        public static let traceFork = Options(rawValue: 0x02)
+        /// `PTRACE_O_TRACEVFORK`.
+        public static let traceVfork = Options(rawValue: 0x04)
+        /// `PTRACE_O_TRACECLONE`.
+        public static let traceClone = Options(rawValue: 0x08)
+        /// `PTRACE_O_TRACEEXEC`.
+        public static let traceExec = Options(rawValue: 0x10)
+        /// `PTRACE_O_TRACESECCOMP`.
+        public static let traceSeccomp = Options(rawValue: 0x80)
+        /// `PTRACE_O_EXITKILL`: tracees are killed when the tracer exits.
+        public static let exitKill = Options(rawValue: 0x10_0000)
+    }
+
+    /// `PTRACE_EVENT_*` codes of event-stops.
+    public enum Event: CInt, Sendable {
+        /// A fork.
+        case fork = 1
+        /// A vfork.
+        case vfork = 2
+        /// A clone (threads, clone3).
+        case clone = 3
+        /// A successful execve.
+        case exec = 4
+        /// Return from vfork in the parent.
+        case vforkDone = 5
+        /// About to exit.
+        case exit = 6
+        /// A seccomp filter returned `SECCOMP_RET_TRACE`.
+        case seccomp = 7
+        /// A `PTRACE_SEIZE` stop.
+        case stop = 128
+    }
+
+    /// What `PTRACE_GET_SYSCALL_INFO` reports at a seccomp stop.
+    public struct SyscallInfo: Sendable, Equatable {
+        /// The `AUDIT_ARCH_*` of the syscall's ABI.
+        public var auditArch: UInt32
+        /// The syscall number as the kernel saw it.
+        public var number: UInt64
+        /// The six argument registers.
+        public var arguments: [UInt64]
+        /// Whether this was a seccomp stop (`PTRACE_SYSCALL_INFO_SECCOMP`).
+        public var isSeccompStop: Bool
+    }
+
+    private static let PTRACE_CONT: CInt = 7
+    private static let PTRACE_SETOPTIONS: CInt = 0x4200
+    private static let PTRACE_GETEVENTMSG: CInt = 0x4201
+    private static let PTRACE_GETSIGINFO: CInt = 0x4202
+
+    private static func check(_ rc: Int) throws(Errno) {
+        if rc < 0 { throw Errno(rawValue: errno) }
+    }
+
+    /// Sets tracing options on a stopped tracee.
+    ///
+    /// The corresponding C function is `ptrace(PTRACE_SETOPTIONS)`.
+    public static func setOptions(_ pid: CInt, _ options: Options) throws(Errno) {
+        try check(system_ptrace(PTRACE_SETOPTIONS, pid, nil, UnsafeMutableRawPointer(bitPattern: options.rawValue)))
+    }
+
+    /// Resumes a stopped tracee, delivering `signal` (0 for none).
+    ///
+    /// The corresponding C function is `ptrace(PTRACE_CONT)`.
+    public static func cont(_ pid: CInt, signal: CInt = 0) throws(Errno) {
+        try check(system_ptrace(PTRACE_CONT, pid, nil, UnsafeMutableRawPointer(bitPattern: UInt(signal))))
+    }
+
+    /// The event message of the last event-stop: a new pid, or the former tid after exec.
+    ///
+    /// The corresponding C function is `ptrace(PTRACE_GETEVENTMSG)`.
+    public static func eventMessage(_ pid: CInt) throws(Errno) -> UInt {
+        var message: UInt = 0
+        try check(system_ptrace(PTRACE_GETEVENTMSG, pid, nil, &message))
+        return message
+    }
+
+    /// Whether a signal-stop is a signal-delivery-stop (true) or a group-stop (false).
+    ///
+    /// `PTRACE_GETSIGINFO` fails with `EINVAL` only for group-stops.
+    /// The corresponding C function is `ptrace(PTRACE_GETSIGINFO)`.
+    public static func isSignalDeliveryStop(_ pid: CInt) -> Bool {
+        var info = siginfo_t()
+        return system_ptrace(PTRACE_GETSIGINFO, pid, nil, &info) == 0 || errno != EINVAL
+    }
+
+    /// Reads the current syscall of a stopped tracee.
+    ///
+    /// The corresponding C function is `ptrace(PTRACE_GET_SYSCALL_INFO)` (Linux 5.3+).
+    public static func syscallInfo(_ pid: CInt) throws(Errno) -> SyscallInfo {
+        var raw = cinch_syscall_info()
+        if cinch_get_syscall_info(pid, &raw) != 0 { throw Errno(rawValue: errno) }
+        let args = withUnsafeBytes(of: raw.args) { Array($0.bindMemory(to: UInt64.self)) }
+        return SyscallInfo(auditArch: raw.arch, number: raw.nr, arguments: args, isSeccompStop: raw.op == 3)
+    }
+
+    /// Reads only the ABI and number of the current syscall: the tracer's hot path.
+    public static func syscallNumber(_ pid: CInt) throws(Errno) -> (auditArch: UInt32, number: UInt64) {
+        var raw = cinch_syscall_info()
+        if cinch_get_syscall_info(pid, &raw) != 0 { throw Errno(rawValue: errno) }
+        return (raw.arch, raw.nr)
+    }
+}

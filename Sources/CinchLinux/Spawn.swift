@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: Apache-2.0
+// Starting a child that optionally becomes a tracee and installs a seccomp filter before execve.
+
+internal import CCinchLinux
+public import SystemPackage
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#else
+#error("Unsupported platform")
+#endif
+
+/// Why starting a child failed.
+public struct SpawnError: Error, Sendable, CustomStringConvertible {
+    /// The step that failed.
+    public enum Stage: Int, Sendable {
+        /// Finding the executable on `PATH`.
+        case lookup = 0
+        /// `PTRACE_TRACEME` in the child.
+        case ptrace = 1
+        /// `PR_SET_NO_NEW_PRIVS` in the child.
+        case noNewPrivileges = 2
+        /// Installing the seccomp filter in the child.
+        case seccomp = 3
+        /// `execve` in the child.
+        case exec = 4
+        /// `fork` in the parent.
+        case fork = 5
+    }
+
+    /// The step that failed.
+    public var stage: Stage
+    /// The errno it failed with.
+    public var errno: Errno
+    /// The command.
+    public var command: String
+
+    /// A sentence naming the command, the step and the errno.
+    public var description: String {
+        switch stage {
+        case .lookup: "\(command): command not found"
+        case .ptrace: "Could not trace \(command): PTRACE_TRACEME failed: \(errno)."
+        case .noNewPrivileges: "Could not set no_new_privs for \(command): \(errno)."
+        case .seccomp: "Could not install the seccomp filter for \(command): \(errno)."
+        case .exec: "Could not execute \(command): \(errno)."
+        case .fork: "Could not fork to run \(command): \(errno)."
+        }
+    }
+}
+
+/// A child started by ``Spawn``.
+public struct SpawnedChild: Sendable {
+    /// Its pid.
+    public var pid: CInt
+    /// With tracing: the read end of the exec-error pipe, to check with ``Spawn/execFailure(of:)``.
+    public var errorDescriptor: CInt
+}
+
+/// Starts children with the fork → (TRACEME + SIGSTOP) → no_new_privs → seccomp → execve sequence.
+public enum Spawn {
+    /// Finds `command` on `PATH` the way a shell does; a name with a slash is used as is.
+    public static func resolveExecutable(_ command: String, path: String? = nil) -> String? {
+        if command.contains("/") { return access(command, X_OK) == 0 ? command : nil }
+        let search = path ?? (getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin")
+        for directory in search.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + command
+            var info = stat()
+            if access(candidate, X_OK) == 0, stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    /// Whether this process has `CAP_SYS_ADMIN`, which lets it install a filter without no_new_privs.
+    public static var hasSysAdmin: Bool { cinch_has_cap_sys_admin() != 0 }
+
+    /// Starts `arguments[0]` with the current environment.
+    ///
+    /// - Parameters:
+    ///   - arguments: the command line; `arguments[0]` is looked up on `PATH`.
+    ///   - filter: a classic-BPF program (8 bytes per instruction) installed right before execve.
+    ///   - traced: the child calls `PTRACE_TRACEME` and stops with SIGSTOP first; the caller's
+    ///     thread becomes its tracer and must do every ptrace request for it.
+    ///   - noNewPrivileges: set `PR_SET_NO_NEW_PRIVS` before the filter (needed without CAP_SYS_ADMIN).
+    /// - Throws: ``SpawnError``. Without tracing, exec failures are thrown here; with tracing they
+    ///   can only be known once the tracer lets the child run (``execFailure(of:)``).
+    public static func spawn(
+        _ arguments: [String], filter: [UInt8]?, traced: Bool, noNewPrivileges: Bool
+    ) throws(SpawnError) -> SpawnedChild {
+        guard let first = arguments.first, let path = resolveExecutable(first) else {
+            throw SpawnError(stage: .lookup, errno: .noSuchFileOrDirectory, command: arguments.first ?? "")
+        }
+        var flags: CInt = 0
+        if traced { flags |= CInt(CINCH_SPAWN_TRACE) }
+        if noNewPrivileges { flags |= CInt(CINCH_SPAWN_NO_NEW_PRIVS) }
+        var cArgs: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+        cArgs.append(nil)
+        defer { for pointer in cArgs { free(pointer) } }
+        var errorFD: CInt = -1
+        var stage: CInt = 0
+        var childErrno: CInt = 0
+        let program = filter ?? []
+        let pid = program.withUnsafeBytes { bpf in
+            cArgs.withUnsafeBufferPointer { argv in
+                // argv is a buffer of optional pointers; the shim reads it as `char *const *`.
+                cinch_spawn(
+                    path, argv.baseAddress.unsafelyUnwrapped, cinch_environ().map { UnsafePointer($0) } ?? argv.baseAddress.unsafelyUnwrapped,
+                    program.isEmpty ? nil : bpf.baseAddress, program.count, flags, &errorFD, &stage, &childErrno)
+            }
+        }
+        if pid < 0 { throw SpawnError(stage: .fork, errno: Errno(rawValue: errno), command: first) }
+        if stage != 0 {
+            var status: CInt = 0
+            _ = waitpid(pid, &status, 0)
+            throw SpawnError(
+                stage: SpawnError.Stage(rawValue: Int(stage)) ?? .exec, errno: Errno(rawValue: childErrno), command: first)
+        }
+        return SpawnedChild(pid: pid, errorDescriptor: errorFD)
+    }
+
+    /// After a traced child ran: the error its exec reported, if any. Closes the descriptor.
+    public static func execFailure(of child: SpawnedChild, command: String) -> SpawnError? {
+        guard child.errorDescriptor >= 0 else { return nil }
+        var stage: CInt = 0
+        var err: CInt = 0
+        guard cinch_spawn_read_error(child.errorDescriptor, &stage, &err) == 1 else { return nil }
+        return SpawnError(stage: SpawnError.Stage(rawValue: Int(stage)) ?? .exec, errno: Errno(rawValue: err), command: command)
+    }
+
+    /// Waits for any child (`waitpid(-1, __WALL)`).
+    ///
+    /// - Returns: the pid and status, or nil when interrupted by a signal (EINTR), so the caller
+    ///   can look at ``Signals/caught``.
+    /// - Throws: `Errno.noChildProcess` when no children are left.
+    public static func waitAny() throws(Errno) -> (pid: CInt, status: WaitStatus)? {
+        var status: CInt = 0
+        let pid = system_waitpid(-1, &status, CInt(bitPattern: 0x4000_0000))  // __WALL
+        if pid < 0 {
+            if errno == EINTR { return nil }
+            throw Errno(rawValue: errno)
+        }
+        return (pid, WaitStatus(rawValue: status))
+    }
+
+    /// Waits for one child, retrying on EINTR.
+    public static func wait(for pid: CInt) throws(Errno) -> WaitStatus {
+        var status: CInt = 0
+        while true {
+            let rc = system_waitpid(pid, &status, 0)
+            if rc >= 0 { return WaitStatus(rawValue: status) }
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+    }
+
+    /// The executable of a process (`readlink /proc/PID/exe`), or nil.
+    public static func executable(of pid: CInt) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/\(pid)/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// Signal forwarding from cinch to its workload.
+public enum Signals {
+    /// Forwards SIGINT, SIGTERM and SIGHUP to `pid` (SIGKILL on the second signal).
+    public static func forward(to pid: CInt) { cinch_install_forwarding_handlers(pid) }
+    /// Changes the forwarding target (0 stops forwarding).
+    public static func setTarget(_ pid: CInt) { cinch_set_forward_pid(pid) }
+    /// The first signal caught, or nil.
+    public static var caught: CInt? {
+        let signal = cinch_caught_signal()
+        return signal == 0 ? nil : signal
+    }
+
+    /// A signal's conventional name (`SIGINT`).
+    public static func name(_ signal: CInt) -> String {
+        switch signal {
+        case SIGINT: "SIGINT"
+        case SIGTERM: "SIGTERM"
+        case SIGHUP: "SIGHUP"
+        case SIGKILL: "SIGKILL"
+        default: "signal \(signal)"
+        }
+    }
+}
+
+/// CPU affinity for the tracer thread.
+public enum Affinity {
+    /// Pins the calling thread to `cpu`; returns false on failure.
+    @discardableResult
+    public static func pinCurrentThread(to cpu: CInt) -> Bool { cinch_pin_current_thread(cpu) == 0 }
+    /// The CPU the calling thread is on, or nil.
+    public static var currentCPU: CInt? {
+        let cpu = cinch_current_cpu()
+        return cpu < 0 ? nil : cpu
+    }
+}

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: Apache-2.0
+// The filter a recorded workload runs under: known syscalls allowed, everything else a ptrace stop.
+
+public import CinchModel
+
+/// Builds the seccomp-assisted tracing filter.
+///
+/// Every syscall not in the known set returns `SECCOMP_RET_TRACE`, so the tracer sees it once per
+/// call; known syscalls are allowed in the kernel and cost nothing. Rules are per ABI: a name known
+/// for x86_64 does not make the i386 compat call of the same name silent.
+public enum RecordingFilter {
+    /// The ABIs the recording filter covers on an x86_64 host (others take the bad-arch action,
+    /// which is also a trace stop, so nothing escapes).
+    public static func coveredABIs(native: Architecture) -> [Architecture] {
+        [native] + native.subArchitectures.filter(SyscallResolver.supports)
+    }
+
+    /// The compiled BPF program.
+    ///
+    /// - Parameters:
+    ///   - known: names to allow without a stop, per ABI.
+    ///   - native: the host ABI.
+    /// - Returns: the program and the names that libseccomp could not resolve (ignored).
+    public static func build(
+        known: [Architecture: Set<String>], native: Architecture = SyscallResolver.native
+    ) throws(SeccompError) -> (bpf: [UInt8], ignored: [String]) {
+        let trace = SeccompActionValue.trace(0)
+        var ignored: [String] = []
+        var combined: SeccompFilter?
+        for abi in coveredABIs(native: native) {
+            let filter = try SeccompFilter(defaultAction: trace)
+            try filter.setArchitectures([abi])
+            try filter.setBadArchitectureAction(trace)
+            try filter.setNoNewPrivilegesOnLoad(false)
+            for name in (known[abi] ?? []).sorted() {
+                switch SyscallResolver.resolve(name, on: abi) {
+                case .number(let number): try filter.addExactRule(.allow, number: number)
+                case .absentOnArchitecture: continue
+                case .unknown: ignored.append(name)
+                }
+            }
+            if let existing = combined.take() {
+                try existing.merge(filter)
+                combined = consume existing
+            } else {
+                combined = consume filter
+            }
+        }
+        guard let result = combined.take() else { return ([], ignored) }
+        return (try result.exportBPF(), Array(Set(ignored)).sorted())
+    }
+}

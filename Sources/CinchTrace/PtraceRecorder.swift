@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: Apache-2.0
+// Records a command's syscalls per ABI with seccomp-assisted ptrace.
+
+public import CinchModel
+internal import CinchLinux
+internal import CinchSeccomp
+internal import Synchronization
+internal import SystemPackage
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#else
+#error("Unsupported platform")
+#endif
+
+/// Live counters of a running recording, for a progress line. Safe to read from any thread.
+public final class RecordingProgress: Sendable {
+    let processesCounter = Atomic<Int>(0)
+    let distinctCounter = Atomic<Int>(0)
+    let stopsCounter = Atomic<Int>(0)
+
+    /// Processes and threads seen so far.
+    public var processes: Int { processesCounter.load(ordering: .relaxed) }
+    /// Distinct (ABI, syscall) pairs seen so far.
+    public var distinctSyscalls: Int { distinctCounter.load(ordering: .relaxed) }
+    /// Seccomp stops handled so far.
+    public var stops: Int { stopsCounter.load(ordering: .relaxed) }
+
+    /// Creates zeroed counters.
+    public init() {}
+}
+
+/// Records a command with ptrace, stopping only for syscalls the known set does not cover.
+///
+/// The child installs, right before `execve`, a filter that returns `SECCOMP_RET_TRACE` for
+/// every syscall outside the known set and allows the rest; cinch runs it with
+/// `PTRACE_O_TRACESECCOMP` and `PTRACE_CONT`, so there is never a stop on every syscall. Every
+/// process and thread is followed (fork, vfork, clone, clone3, exec from any thread, orphans), and
+/// `PTRACE_O_EXITKILL` makes sure nothing survives cinch.
+public struct PtraceRecorder: Sendable {
+    /// What to record and how.
+    public struct Options: Sendable {
+        /// The command line.
+        public var command: [String]
+        /// Names allowed without a stop, per ABI (from `--known` traces).
+        public var known: [Architecture: Set<String>]
+        /// The `--known` trace paths, recorded in the trace's source.
+        public var knownTraces: [String]
+        /// Set `PR_SET_NO_NEW_PRIVS` in the child; nil means "only when cinch lacks CAP_SYS_ADMIN".
+        public var noNewPrivileges: Bool?
+        /// Pin the tracer and the workload to the tracer's current CPU: a stop then needs no
+        /// cross-CPU wake-up, which dominates its cost on small VMs.
+        public var pinToOneCPU: Bool
+        /// Live counters to update, if any.
+        public var progress: RecordingProgress?
+
+        /// Creates options.
+        public init(
+            command: [String], known: [Architecture: Set<String>] = [:], knownTraces: [String] = [],
+            noNewPrivileges: Bool? = nil, pinToOneCPU: Bool = false, progress: RecordingProgress? = nil
+        ) {
+            self.command = command
+            self.known = known
+            self.knownTraces = knownTraces
+            self.noNewPrivileges = noNewPrivileges
+            self.pinToOneCPU = pinToOneCPU
+            self.progress = progress
+        }
+    }
+
+    /// The options.
+    public var options: Options
+
+    /// Creates a recorder.
+    public init(options: Options) { self.options = options }
+
+    /// Runs the command to completion (or interruption) and returns its trace.
+    ///
+    /// SIGINT, SIGTERM and SIGHUP sent to cinch are forwarded to the workload; the trace is then
+    /// marked incomplete. A workload that fails or is killed is not an error: its status is in
+    /// the trace.
+    /// - Throws: ``TraceError`` when the command cannot be started or traced at all.
+    public func record() throws(TraceError) -> Trace {
+        let options = self.options
+        let outcome: Result<Trace, TraceError> = TracerThread.run {
+            do throws(TraceError) {
+                var session = try TraceSession(options: options)
+                return .success(try session.run())
+            } catch {
+                return .failure(error)
+            }
+        }
+        return try outcome.get()
+    }
+}
+
+/// The state of one recording, owned by the tracer thread.
+private struct TraceSession {
+    let options: Options
+    typealias Options = PtraceRecorder.Options
+
+    /// Counts keyed by `auditArch << 32 | number`: no strings on the hot path.
+    var counts: [UInt64: UInt64] = [:]
+    /// The executable of the first caller of each key.
+    var firstExecutable: [UInt64: String] = [:]
+    /// Executable per traced tid, filled lazily.
+    var executableOfTask: [CInt: String] = [:]
+    /// Tracees that have not had their first (attach) stop yet.
+    var awaitingAttachStop: Set<CInt> = []
+    /// Tracees alive.
+    var live: Set<CInt> = []
+    var executables: Set<String> = []
+    var processCount = 0
+    var rootStatus: Trace.ExitStatus?
+    var problems: [String] = []
+    let root: SpawnedChild
+
+    init(options: Options) throws(TraceError) {
+        self.options = options
+        if options.pinToOneCPU, let cpu = Affinity.currentCPU { Affinity.pinCurrentThread(to: cpu) }
+        let filter: [UInt8]
+        do {
+            filter = try RecordingFilter.build(known: options.known).bpf
+        } catch {
+            throw TraceError(.filterFailed, "Could not build the recording filter: \(error).")
+        }
+        let noNewPrivileges = options.noNewPrivileges ?? !Spawn.hasSysAdmin
+        do {
+            root = try Spawn.spawn(options.command, filter: filter, traced: true, noNewPrivileges: noNewPrivileges)
+        } catch {
+            throw TraceError(.spawnFailed, error.description, underlying: error.errno)
+        }
+        Signals.forward(to: root.pid)
+    }
+
+    mutating func run() throws(TraceError) -> Trace {
+        // The child stops itself with SIGSTOP right after PTRACE_TRACEME.
+        let first: WaitStatus
+        do {
+            first = try Spawn.wait(for: root.pid)
+        } catch {
+            throw TraceError(.ptraceFailed, "Could not wait for \(options.command[0]): \(error).", underlying: error)
+        }
+        guard first.isStopped else {
+            throw TraceError(.spawnFailed, "\(options.command[0]) ended before cinch could trace it.")
+        }
+        let ptraceOptions: Ptrace.Options = [
+            .traceSysGood, .traceFork, .traceVfork, .traceClone, .traceExec, .traceSeccomp, .exitKill,
+        ]
+        do {
+            try Ptrace.setOptions(root.pid, ptraceOptions)
+            try Ptrace.cont(root.pid)
+        } catch {
+            kill(root.pid, SIGKILL)
+            throw TraceError(.ptraceFailed, "Could not set ptrace options on pid \(root.pid): \(error).", underlying: error)
+        }
+        live.insert(root.pid)
+        processCount = 1
+        options.progress?.processesCounter.store(1, ordering: .relaxed)
+        loop()
+        Signals.setTarget(0)
+        return makeTrace()
+    }
+
+    /// The wait loop: one iteration per ptrace stop or exit, until no tracee is left.
+    mutating func loop() {
+        while true {
+            let next: (pid: CInt, status: WaitStatus)?
+            do {
+                next = try Spawn.waitAny()
+            } catch {
+                return  // ECHILD: every tracee is gone.
+            }
+            guard let (pid, status) = next else { continue }  // EINTR: the handler forwarded a signal.
+            if status.isExited || status.isSignaled {
+                live.remove(pid)
+                executableOfTask[pid] = nil
+                if pid == root.pid {
+                    rootStatus = status.isExited ? .exited(status.exitCode) : .signaled(status.terminationSignal)
+                }
+                continue
+            }
+            guard status.isStopped else { continue }
+            handleStop(pid: pid, status: status)
+        }
+    }
+
+    mutating func handleStop(pid: CInt, status: WaitStatus) {
+        let signal = status.stopSignal
+        if signal == SIGTRAP, let event = Ptrace.Event(rawValue: status.ptraceEvent) {
+            switch event {
+            case .seccomp:
+                recordSyscall(pid: pid)
+            case .fork, .vfork, .clone:
+                if let message = try? Ptrace.eventMessage(pid) {
+                    let child = CInt(truncatingIfNeeded: message)
+                    if !live.contains(child) {
+                        // Its attach stop may already have been seen; otherwise swallow it later.
+                        awaitingAttachStop.insert(child)
+                        adopt(child)
+                    }
+                    executableOfTask[child] = executableOfTask[pid]
+                }
+            case .exec:
+                if let former = try? Ptrace.eventMessage(pid), CInt(truncatingIfNeeded: former) != pid {
+                    // execve from a non-leader thread: the kernel gave it the leader's pid.
+                    let formerTid = CInt(truncatingIfNeeded: former)
+                    live.remove(formerTid)
+                    executableOfTask[formerTid] = nil
+                }
+                if let exe = Spawn.executable(of: pid) {
+                    executables.insert(exe)
+                    executableOfTask[pid] = exe
+                } else {
+                    executableOfTask[pid] = nil
+                }
+            default:
+                break
+            }
+            resume(pid, signal: 0)
+            return
+        }
+        if signal == SIGSTOP, !live.contains(pid) || awaitingAttachStop.contains(pid) {
+            // The first stop of an auto-attached child (it may arrive before the parent's event).
+            if awaitingAttachStop.remove(pid) == nil { awaitingAttachStop.insert(pid) }
+            adopt(pid)
+            resume(pid, signal: 0)
+            return
+        }
+        if signal == (SIGTRAP | 0x80) {
+            resume(pid, signal: 0)
+            return
+        }
+        // A signal-delivery-stop passes the signal on; a group-stop is resumed without one.
+        resume(pid, signal: Ptrace.isSignalDeliveryStop(pid) ? signal : 0)
+    }
+
+    mutating func adopt(_ pid: CInt) {
+        if live.insert(pid).inserted {
+            processCount += 1
+            options.progress?.processesCounter.store(processCount, ordering: .relaxed)
+        }
+    }
+
+    func resume(_ pid: CInt, signal: CInt) {
+        // ESRCH here means the tracee was killed meanwhile (SIGKILL, exit of its group); its exit
+        // status arrives through waitpid.
+        _ = try? Ptrace.cont(pid, signal: signal)
+    }
+
+    mutating func recordSyscall(pid: CInt) {
+        guard let (arch, number) = try? Ptrace.syscallNumber(pid) else { return }
+        let key = UInt64(arch) << 32 | (number & 0xFFFF_FFFF)
+        options.progress?.stopsCounter.add(1, ordering: .relaxed)
+        if let count = counts[key] {
+            counts[key] = count + 1
+            return
+        }
+        counts[key] = 1
+        options.progress?.distinctCounter.store(counts.count, ordering: .relaxed)
+        let exe = executableOfTask[pid] ?? Spawn.executable(of: pid)
+        if let exe {
+            executableOfTask[pid] = exe
+            firstExecutable[key] = exe
+        }
+    }
+
+    func makeTrace() -> Trace {
+        var trace = Trace(
+            source: Trace.Source(kind: "ptrace", command: options.command, knownTraces: options.knownTraces),
+            exitStatus: rootStatus,
+            processCount: processCount,
+            executables: executables
+        )
+        for (key, count) in counts {
+            let arch = UInt32(truncatingIfNeeded: key >> 32)
+            let number = key & 0xFFFF_FFFF
+            guard let abi = Architecture.abi(auditArch: arch, number: number) else {
+                trace.markIncomplete(
+                    "Syscalls from an unknown ABI (AUDIT_ARCH 0x\(String(arch, radix: 16))) were seen and cannot be named.")
+                continue
+            }
+            var record = trace.abis[abi] ?? Trace.ABIRecord()
+            if let name = SyscallResolver.name(of: number, on: abi) {
+                record.syscalls[name] = Trace.SyscallRecord(count: count, firstExecutable: firstExecutable[key])
+            } else {
+                record.unknownNumbers[number & ~abi.syscallNumberBase, default: 0] += count
+            }
+            trace.abis[abi] = record
+        }
+        for (abi, names) in options.known where !names.isEmpty {
+            var record = trace.abis[abi] ?? Trace.ABIRecord()
+            record.inherited.formUnion(names.subtracting(record.syscalls.keys))
+            trace.abis[abi] = record
+        }
+        if let signal = Signals.caught {
+            trace.markIncomplete("Recording was interrupted by \(Signals.name(signal)); the workload did not run to its end.")
+        }
+        for problem in problems { trace.markIncomplete(problem) }
+        return trace
+    }
+}

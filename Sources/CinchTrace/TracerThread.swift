@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// Runs a blocking job on its own pthread: every ptrace request must come from one thread.
+
+#if canImport(Glibc)
+internal import Glibc
+#elseif canImport(Musl)
+internal import Musl
+#else
+#error("Unsupported platform")
+#endif
+
+/// A job handed to the tracer thread. Its state is written by that thread before it exits and
+/// read after `pthread_join`, which orders the accesses.
+private final class ThreadJob: @unchecked Sendable {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
+}
+
+/// A result slot filled by the tracer thread; read only after `pthread_join`.
+private final class ResultSlot<T>: @unchecked Sendable {
+    var value: T?
+}
+
+/// Runs the tracer on a dedicated pthread and waits for it.
+///
+/// ptrace binds a tracee to the thread that attached it, and Swift tasks hop between threads, so
+/// the spawn, the wait loop and every request run inside one `run` call on one pthread.
+enum TracerThread {
+    /// Runs `job` on a new thread and returns its result; blocks the caller until it finishes.
+    static func run<T>(_ job: @escaping () -> T) -> T {
+        let slot = ResultSlot<T>()
+        let work = ThreadJob { slot.value = job() }
+        let context = Unmanaged.passRetained(work).toOpaque()
+        var thread = pthread_t()
+        let rc = pthread_create(
+            &thread, nil,
+            { raw in
+                guard let raw else { return nil }
+                Unmanaged<ThreadJob>.fromOpaque(raw).takeRetainedValue().body()
+                return nil
+            }, context)
+        if rc != 0 {
+            // No new thread could be made: the caller's thread becomes the tracer thread.
+            Unmanaged<ThreadJob>.fromOpaque(context).release()
+            return job()
+        }
+        pthread_join(thread, nil)
+        guard let value = slot.value else { preconditionFailure("tracer thread finished without a result") }
+        return value
+    }
+}

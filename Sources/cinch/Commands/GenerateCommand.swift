@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: Apache-2.0
+// `cinch generate seccomp`: traces in, least-privilege profile out.
+
+import ArgumentParser
+import CinchGenerate
+import CinchModel
+
+/// Groups the generators.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate profiles from traces.",
+        subcommands: [GenerateSeccompCommand.self]
+    )
+}
+
+/// How denied syscalls fail.
+enum DefaultErrno: String, ExpressibleByArgument, CaseIterable {
+    case EPERM, ENOSYS
+
+    var value: UInt32 { self == .EPERM ? 1 : 38 }
+}
+
+/// `--format docker|oci`.
+enum ProfileFormat: String, ExpressibleByArgument, CaseIterable {
+    case docker, oci
+
+    var model: SeccompProfile.Format { self == .docker ? .docker : .oci }
+}
+
+/// `cinch generate seccomp`.
+struct GenerateSeccompCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seccomp",
+        abstract: "Generate a least-privilege seccomp profile from one or more traces.",
+        discussion: """
+            The profile denies by default and allows what the traces saw, plus exit, exit_group, \
+            rt_sigreturn and restart_syscall. Several traces are merged by union. Docker format lists \
+            the observed ABIs in archMap; OCI format in architectures. Output is byte-identical for \
+            the same input.
+
+            Exit status: 0 on success (warnings are printed to stderr), 64 when a trace is unusable.
+            """
+    )
+
+    @Argument(help: "Trace files.")
+    var traces: [String]
+
+    @Option(help: "Profile format: docker or oci.")
+    var format: ProfileFormat = .docker
+
+    @Option(help: "Errno for denied syscalls: EPERM or ENOSYS.")
+    var defaultErrno: DefaultErrno = .EPERM
+
+    @Option(name: .customLong("arch"), help: "Cover this ABI instead of the observed ones (repeatable).")
+    var architectures: [String] = []
+
+    @Option(name: .shortAndLong, help: "Output file (default: standard output).")
+    var output = "-"
+
+    @Flag(name: .shortAndLong, help: "Print no notes.")
+    var quiet = false
+
+    func validate() throws {
+        guard !traces.isEmpty else { throw ValidationError("Give at least one trace.") }
+        for name in architectures where Architecture(named: name) == nil {
+            throw ValidationError("Unknown architecture '\(name)' (try x86_64, x86, x32, aarch64, arm).")
+        }
+    }
+
+    func run() throws {
+        let loaded = try loadTraces(traces)
+        let options = SeccompProfileGenerator.Options(
+            format: format.model, defaultErrno: defaultErrno.value,
+            architectures: architectures.isEmpty ? nil : architectures.compactMap { Architecture(named: $0) })
+        let result = SeccompProfileGenerator.generate(from: loaded, options: options)
+        Console.report(quiet ? result.diagnostics.filter { $0.severity != .note } : result.diagnostics)
+        do {
+            try FileIO.writeAtomically(result.profile.jsonValue().rendered(), to: output)
+        } catch {
+            Console.error("cinch: \(error)")
+            throw ExitCode(73)
+        }
+    }
+}
