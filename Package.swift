@@ -74,7 +74,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CinchTraceTests",
-            dependencies: ["CinchTrace", "CinchLinux", "CinchModel", "CinchTestSupport"],
+            dependencies: ["CinchTrace", "CinchLinux", "CinchSeccomp", "CinchModel", "CinchTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
