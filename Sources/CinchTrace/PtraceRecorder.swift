@@ -1,18 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // Records a command's syscalls per ABI with seccomp-assisted ptrace.
 
-public import CinchModel
 internal import CinchLinux
+public import CinchModel
 internal import CinchSeccomp
 internal import Synchronization
 internal import SystemPackage
 
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #elseif canImport(Musl)
-internal import Musl
+    internal import Musl
 #else
-#error("Unsupported platform")
+    #error("Unsupported platform")
 #endif
 
 /// Live counters of a running recording, for a progress line. Safe to read from any thread.
@@ -72,6 +72,9 @@ public struct PtraceRecorder: Sendable {
 
     /// The options.
     public var options: Options
+
+    /// What a trace names as the executable of the child before its first execve.
+    public static let launcherName = "(cinch launcher)"
 
     /// Creates a recorder.
     public init(options: Options) { self.options = options }
@@ -154,9 +157,12 @@ private struct TraceSession {
             try Ptrace.cont(root.pid)
         } catch {
             kill(root.pid, SIGKILL)
-            throw TraceError(.ptraceFailed, "Could not set ptrace options on pid \(root.pid): \(error).", underlying: error)
+            throw TraceError(
+                .ptraceFailed, "Could not set ptrace options on pid \(root.pid): \(error).", underlying: error)
         }
         live.insert(root.pid)
+        // Until its first execve the child is cinch's own launcher; name it rather than cinch's path.
+        executableOfTask[root.pid] = PtraceRecorder.launcherName
         processCount = 1
         options.progress?.processesCounter.store(1, ordering: .relaxed)
         loop()
@@ -279,7 +285,8 @@ private struct TraceSession {
             let number = key & 0xFFFF_FFFF
             guard let abi = Architecture.abi(auditArch: arch, number: number) else {
                 trace.markIncomplete(
-                    "Syscalls from an unknown ABI (AUDIT_ARCH 0x\(String(arch, radix: 16))) were seen and cannot be named.")
+                    "Syscalls from an unknown ABI (AUDIT_ARCH 0x\(String(arch, radix: 16))) were seen and cannot be named."
+                )
                 continue
             }
             var record = trace.abis[abi] ?? Trace.ABIRecord()
@@ -296,7 +303,8 @@ private struct TraceSession {
             trace.abis[abi] = record
         }
         if let signal = Signals.caught {
-            trace.markIncomplete("Recording was interrupted by \(Signals.name(signal)); the workload did not run to its end.")
+            trace.markIncomplete(
+                "Recording was interrupted by \(Signals.name(signal)); the workload did not run to its end.")
         }
         for problem in problems { trace.markIncomplete(problem) }
         return trace

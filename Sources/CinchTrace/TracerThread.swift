@@ -2,11 +2,11 @@
 // Runs a blocking job on its own pthread: every ptrace request must come from one thread.
 
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #elseif canImport(Musl)
-internal import Musl
+    internal import Musl
 #else
-#error("Unsupported platform")
+    #error("Unsupported platform")
 #endif
 
 /// A job handed to the tracer thread. Its state is written by that thread before it exits and

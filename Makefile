@@ -1,0 +1,31 @@
+# cinch: build, test, demo and benchmarks. See README.md.
+SWIFT ?= swift
+DEBUG_BIN := .build/debug
+RELEASE_BIN := .build/release
+
+.PHONY: all build test demo bench lint format clean
+
+all: build
+
+build:
+	$(SWIFT) build
+
+# Products are built first: the tests run the real cinch and cinch-probe binaries.
+test: build
+	$(SWIFT) test --no-parallel
+
+demo: build
+	CINCH=$(DEBUG_BIN)/cinch PROBE=$(DEBUG_BIN)/cinch-probe bash scripts/demo.sh
+
+bench:
+	$(SWIFT) build -c release
+	CINCH=$(RELEASE_BIN)/cinch PROBE=$(RELEASE_BIN)/cinch-probe bash scripts/bench.sh
+
+lint:
+	$(SWIFT) format lint -r --strict Sources Tests Package.swift
+
+format:
+	$(SWIFT) format -i -r Sources Tests Package.swift
+
+clean:
+	rm -rf .build
