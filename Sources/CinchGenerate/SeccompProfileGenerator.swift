@@ -28,7 +28,9 @@ public enum SeccompProfileGenerator {
         public var architectures: [Architecture]?
 
         /// Creates options.
-        public init(format: SeccompProfile.Format = .docker, defaultErrno: UInt32 = 1, architectures: [Architecture]? = nil) {
+        public init(
+            format: SeccompProfile.Format = .docker, defaultErrno: UInt32 = 1, architectures: [Architecture]? = nil
+        ) {
             self.format = format
             self.defaultErrno = defaultErrno
             self.architectures = architectures
@@ -50,22 +52,26 @@ public enum SeccompProfileGenerator {
         var diagnostics: [Diagnostic] = []
         guard let first = traces.first else {
             return Result(
-                profile: SeccompProfile(format: options.format, defaultAction: .errno, defaultErrnoRet: options.defaultErrno),
+                profile: SeccompProfile(
+                    format: options.format, defaultAction: .errno, defaultErrnoRet: options.defaultErrno),
                 diagnostics: [Diagnostic(.error, id: "generate.no-trace", "No trace was given.")])
         }
         let trace = traces.dropFirst().reduce(first) { $0.merged(with: $1) }
         if !trace.isComplete {
             let reasons = trace.incompleteReasons.joined(separator: " ")
             diagnostics.append(
-                Diagnostic(.warning, id: "generate.incomplete-trace",
-                           "The trace is incomplete, so the profile may miss syscalls. \(reasons)"))
+                Diagnostic(
+                    .warning, id: "generate.incomplete-trace",
+                    "The trace is incomplete, so the profile may miss syscalls. \(reasons)"))
         }
         var observedABIs = trace.abis.filter { !$0.value.allNames.isEmpty }.keys.sorted()
         for (abi, record) in trace.abis.sorted(by: { $0.key < $1.key }) {
             for (number, count) in record.unknownNumbers.sorted(by: { $0.key < $1.key }) {
                 diagnostics.append(
-                    Diagnostic(.warning, id: "generate.unnamed-syscall",
-                               "Syscall number \(number) on \(abi.name) was seen \(count) times but has no name in libseccomp, so the profile cannot allow it."))
+                    Diagnostic(
+                        .warning, id: "generate.unnamed-syscall",
+                        "Syscall number \(number) on \(abi.name) was seen \(count) times but has no name in libseccomp, so the profile cannot allow it."
+                    ))
             }
         }
         if observedABIs.isEmpty { observedABIs = [.x86_64] }
@@ -79,8 +85,9 @@ public enum SeccompProfileGenerator {
         let added = essentialSyscalls.filter { !names.contains($0) }
         if !added.isEmpty {
             diagnostics.append(
-                Diagnostic(.note, id: "generate.essentials-added",
-                           "Added \(added.joined(separator: ", ")) so processes can exit and return from signal handlers."))
+                Diagnostic(
+                    .note, id: "generate.essentials-added",
+                    "Added \(added.joined(separator: ", ")) so processes can exit and return from signal handlers."))
         }
         names.formUnion(essentialSyscalls)
         let rule = SeccompProfile.Rule(names: names.sorted(), action: .allow)
@@ -103,7 +110,8 @@ public enum SeccompProfileGenerator {
             if abi != native { groups[native, default: []].append(abi) } else { groups[native, default: []] += [] }
         }
         return groups.keys.sorted().map { native in
-            SeccompProfile.ArchMapEntry(architecture: native, subArchitectures: Array(Set(groups[native] ?? [])).sorted())
+            SeccompProfile.ArchMapEntry(
+                architecture: native, subArchitectures: Array(Set(groups[native] ?? [])).sorted())
         }
     }
 }

@@ -5,11 +5,11 @@ internal import CCinchLinux
 public import SystemPackage
 
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #elseif canImport(Musl)
-internal import Musl
+    internal import Musl
 #else
-#error("Unsupported platform")
+    #error("Unsupported platform")
 #endif
 
 /// Why starting a child failed.
@@ -107,7 +107,8 @@ public enum Spawn {
             cArgs.withUnsafeBufferPointer { argv in
                 // argv is a buffer of optional pointers; the shim reads it as `char *const *`.
                 cinch_spawn(
-                    path, argv.baseAddress.unsafelyUnwrapped, cinch_environ().map { UnsafePointer($0) } ?? argv.baseAddress.unsafelyUnwrapped,
+                    path, argv.baseAddress.unsafelyUnwrapped,
+                    cinch_environ().map { UnsafePointer($0) } ?? argv.baseAddress.unsafelyUnwrapped,
                     program.isEmpty ? nil : bpf.baseAddress, program.count, flags, &errorFD, &stage, &childErrno)
             }
         }
@@ -116,7 +117,8 @@ public enum Spawn {
             var status: CInt = 0
             _ = waitpid(pid, &status, 0)
             throw SpawnError(
-                stage: SpawnError.Stage(rawValue: Int(stage)) ?? .exec, errno: Errno(rawValue: childErrno), command: first)
+                stage: SpawnError.Stage(rawValue: Int(stage)) ?? .exec, errno: Errno(rawValue: childErrno),
+                command: first)
         }
         return SpawnedChild(pid: pid, errorDescriptor: errorFD)
     }
@@ -127,7 +129,8 @@ public enum Spawn {
         var stage: CInt = 0
         var err: CInt = 0
         guard cinch_spawn_read_error(child.errorDescriptor, &stage, &err) == 1 else { return nil }
-        return SpawnError(stage: SpawnError.Stage(rawValue: Int(stage)) ?? .exec, errno: Errno(rawValue: err), command: command)
+        return SpawnError(
+            stage: SpawnError.Stage(rawValue: Int(stage)) ?? .exec, errno: Errno(rawValue: err), command: command)
     }
 
     /// Waits for any child (`waitpid(-1, __WALL)`).

@@ -2,11 +2,11 @@
 // Reading input files whole and writing outputs atomically (temp file + rename).
 
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #elseif canImport(Musl)
-internal import Musl
+    internal import Musl
 #else
-#error("Unsupported platform")
+    #error("Unsupported platform")
 #endif
 
 /// File access for inputs and outputs.
@@ -51,7 +51,10 @@ public enum FileIO {
             guard let base = buffer.baseAddress else { return -1 }
             return mkstemp(base)
         }
-        if fd < 0 { throw InputError("cannot create a temporary file next to it: \(reason(errno))", at: ProfileLocation(file: path)) }
+        if fd < 0 {
+            throw InputError(
+                "cannot create a temporary file next to it: \(reason(errno))", at: ProfileLocation(file: path))
+        }
         let temporary = String(cString: template)
         do throws(InputError) {
             try writeAll(bytes, to: fd, path: path)

@@ -117,10 +117,12 @@ public struct JSONCursor: Sendable {
 
     /// `.key` for identifier-like keys, `["key"]` otherwise.
     static func pathComponent(_ key: String) -> String {
-        let simple = !key.isEmpty && key.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
-                || byte == 0x5F
-        }
+        let simple =
+            !key.isEmpty
+            && key.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == 0x5F
+            }
         if simple { return "." + key }
         var quoted = ""
         JSONValue.writeString(key, into: &quoted)

@@ -6,11 +6,11 @@ public import CinchModel
 public import SystemPackage
 
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #elseif canImport(Musl)
-internal import Musl
+    internal import Musl
 #else
-#error("Unsupported platform")
+    #error("Unsupported platform")
 #endif
 
 /// A seccomp action with its data, as libseccomp encodes it.
@@ -130,7 +130,9 @@ public struct SeccompFilter: ~Copyable {
     /// The filter must cover `abi`. The corresponding C function is `seccomp_rule_add_exact_array`
     /// on a single-architecture filter, which is how per-ABI rules are built before merging.
     public func addExactRule(_ action: SeccompActionValue, number: Int32) throws(SeccompError) {
-        try check(seccomp_rule_add_exact_array(context, action.rawValue, number, 0, nil), "seccomp_rule_add_exact", "\(number)")
+        try check(
+            seccomp_rule_add_exact_array(context, action.rawValue, number, 0, nil), "seccomp_rule_add_exact",
+            "\(number)")
     }
 
     /// Merges `other` (which must cover different ABIs and have the same attributes) into this filter.

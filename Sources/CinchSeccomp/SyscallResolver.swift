@@ -5,11 +5,11 @@ internal import CSeccomp
 public import CinchModel
 
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #elseif canImport(Musl)
-internal import Musl
+    internal import Musl
 #else
-#error("Unsupported platform")
+    #error("Unsupported platform")
 #endif
 
 /// Resolves syscall names and numbers per ABI with libseccomp.

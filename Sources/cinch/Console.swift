@@ -6,7 +6,7 @@ import CinchModel
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Messages for the user on standard error.

@@ -4,15 +4,17 @@
 internal import CCinchLinux
 
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #elseif canImport(Musl)
-internal import Musl
+    internal import Musl
 #else
-#error("Unsupported platform")
+    #error("Unsupported platform")
 #endif
 
 /// `system_ptrace` is CinchLinux's wrapper for `ptrace(2)` (via `cinch_ptrace`).
-internal func system_ptrace(_ request: CInt, _ pid: pid_t, _ addr: UnsafeMutableRawPointer?, _ data: UnsafeMutableRawPointer?) -> Int {
+internal func system_ptrace(
+    _ request: CInt, _ pid: pid_t, _ addr: UnsafeMutableRawPointer?, _ data: UnsafeMutableRawPointer?
+) -> Int {
     cinch_ptrace(request, pid, addr, data)
 }
 

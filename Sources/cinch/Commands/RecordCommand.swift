@@ -73,12 +73,15 @@ struct RecordCommand: ParsableCommand {
             throw ExitCode(73)
         }
         if !trace.isComplete {
-            Console.error("cinch: warning: the trace in \(output) is incomplete: \(trace.incompleteReasons.joined(separator: " "))")
+            Console.error(
+                "cinch: warning: the trace in \(output) is incomplete: \(trace.incompleteReasons.joined(separator: " "))"
+            )
         }
         if !quiet {
             let perABI = trace.abis.keys.sorted().map { "\($0.name): \(trace.abis[$0]?.allNames.count ?? 0)" }
             Console.error(
-                "cinch: recorded \(perABI.joined(separator: ", ")) syscalls from \(trace.processCount) processes/threads into \(output)")
+                "cinch: recorded \(perABI.joined(separator: ", ")) syscalls from \(trace.processCount) processes/threads into \(output)"
+            )
         }
         if let exit = trace.exitStatus, exit.shellStatus != 0 { throw ExitCode(exit.shellStatus) }
     }
@@ -101,7 +104,8 @@ final class StatusLine: @unchecked Sendable {
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - startedAt.uptimeNanoseconds) / 1e9
             let seconds = (elapsed * 10).rounded() / 10
             Console.raw(
-                "\r\u{1B}[Kcinch: \(seconds)s · \(progress.processes) processes · \(progress.distinctSyscalls) syscalls")
+                "\r\u{1B}[Kcinch: \(seconds)s · \(progress.processes) processes · \(progress.distinctSyscalls) syscalls"
+            )
         }
         self.timer = timer
         timer.resume()
