@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -149,6 +150,15 @@ void cinch_install_forwarding_handlers(pid_t pid) {
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
+    // cinch may have been started with these blocked (a parent spawning from a thread that blocks
+    // signals, as libdispatch workers do). Unblock them on the calling thread, which is the one
+    // that waits, so a signal interrupts its waitpid.
+    sigset_t forwarded;
+    sigemptyset(&forwarded);
+    sigaddset(&forwarded, SIGINT);
+    sigaddset(&forwarded, SIGTERM);
+    sigaddset(&forwarded, SIGHUP);
+    pthread_sigmask(SIG_UNBLOCK, &forwarded, NULL);
 }
 
 void cinch_set_forward_pid(pid_t pid) { forward_pid = pid; }

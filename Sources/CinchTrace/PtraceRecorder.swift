@@ -133,7 +133,8 @@ private struct TraceSession {
         do {
             root = try Spawn.spawn(options.command, filter: filter, traced: true, noNewPrivileges: noNewPrivileges)
         } catch {
-            throw TraceError(.spawnFailed, error.description, underlying: error.errno)
+            let code: TraceError.Code = error.stage == .lookup ? .commandNotFound : .spawnFailed
+            throw TraceError(code, error.description, underlying: error.errno)
         }
         Signals.forward(to: root.pid)
     }
@@ -185,6 +186,11 @@ private struct TraceSession {
                 executableOfTask[pid] = nil
                 if pid == root.pid {
                     rootStatus = status.isExited ? .exited(status.exitCode) : .signaled(status.terminationSignal)
+                }
+                if Signals.caught != nil, rootStatus != nil {
+                    // Interrupted and the workload's main process is gone: stop what it left behind
+                    // (a shell's children) instead of waiting for it.
+                    for task in live { kill(task, SIGKILL) }
                 }
                 continue
             }

@@ -11,6 +11,8 @@ public struct TraceError: Error, Sendable, CustomStringConvertible {
         private init(_ name: String) { self.name = name }
         /// The command could not be started.
         public static let spawnFailed = Code("spawn-failed")
+        /// The command is not on PATH or not executable.
+        public static let commandNotFound = Code("command-not-found")
         /// A ptrace request failed for a tracee cinch owns.
         public static let ptraceFailed = Code("ptrace-failed")
         /// The recording filter could not be built.

@@ -89,7 +89,8 @@ int cinch_spawn_read_error(int fd, int *_Nonnull stage, int *_Nonnull err);
 
 /// Installs SIGINT/SIGTERM/SIGHUP handlers that remember the signal and forward it to `pid`.
 ///
-/// The handlers are installed without `SA_RESTART`. A second signal sends `SIGKILL`. Pass
+/// The handlers are installed without `SA_RESTART`, and the three signals are unblocked on the
+/// calling thread (the one that waits for the workload). A second signal sends `SIGKILL`. Pass
 /// `pid <= 0` to only remember signals. The C side is needed because a Swift signal handler may
 /// not touch Swift state safely.
 void cinch_install_forwarding_handlers(pid_t pid);

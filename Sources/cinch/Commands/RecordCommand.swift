@@ -17,7 +17,8 @@ struct RecordCommand: ParsableCommand {
             to make their syscalls free; their names are carried into the new trace as "inherited".
 
             Exit status: the workload's own (128+N when signal N killed it); 64 when the input is \
-            unusable; 70 when the command could not be traced. On SIGINT/SIGTERM the signal is passed \
+            unusable; 127 when the command is not found; 70 when it could not be traced; 73 when the \
+            trace cannot be written. On SIGINT/SIGTERM the signal is passed \
             to the workload and the partial trace is written, marked incomplete.
             """
     )
@@ -63,7 +64,7 @@ struct RecordCommand: ParsableCommand {
         } catch {
             status?.stop()
             Console.error("cinch: \(error)")
-            throw ExitCode(70)
+            throw ExitCode(error.code == .commandNotFound ? 127 : 70)
         }
         status?.stop()
         do {
