@@ -133,14 +133,17 @@ public enum Spawn {
             stage: SpawnError.Stage(rawValue: Int(stage)) ?? .exec, errno: Errno(rawValue: err), command: command)
     }
 
-    /// Waits for any child (`waitpid(-1, __WALL)`).
+    /// Waits for any child or tracee of the calling thread (`waitpid(-1, __WALL | __WNOTHREAD)`).
+    ///
+    /// `__WNOTHREAD` keeps the tracer thread from reaping children that other threads of the
+    /// same process started (a test runner, a host application), whose owners wait for them.
     ///
     /// - Returns: the pid and status, or nil when interrupted by a signal (EINTR), so the caller
     ///   can look at ``Signals/caught``.
     /// - Throws: `Errno.noChildProcess` when no children are left.
     public static func waitAny() throws(Errno) -> (pid: CInt, status: WaitStatus)? {
         var status: CInt = 0
-        let pid = system_waitpid(-1, &status, CInt(bitPattern: 0x4000_0000))  // __WALL
+        let pid = system_waitpid(-1, &status, CInt(bitPattern: 0x4000_0000 | 0x2000_0000))  // __WALL | __WNOTHREAD
         if pid < 0 {
             if errno == EINTR { return nil }
             throw Errno(rawValue: errno)

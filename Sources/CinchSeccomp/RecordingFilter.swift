@@ -35,6 +35,7 @@ public enum RecordingFilter {
             for name in (known[abi] ?? []).sorted() {
                 switch SyscallResolver.resolve(name, on: abi) {
                 case .number(let number): try filter.addExactRule(.allow, number: number)
+                case .multiplexed: try filter.addRule(.allow, syscall: name)
                 case .absentOnArchitecture: continue
                 case .unknown: ignored.append(name)
                 }

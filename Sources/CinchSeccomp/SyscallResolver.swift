@@ -19,8 +19,20 @@ public import CinchModel
 public enum SyscallResolver {
     /// What a name resolves to on one ABI.
     public enum Resolution: Sendable, Equatable {
+        /// Whether a rule for the name does something on that ABI.
+        public var isPresent: Bool {
+            switch self {
+            case .number, .multiplexed: true
+            case .absentOnArchitecture, .unknown: false
+            }
+        }
+
         /// The syscall exists on that ABI with this number.
         case number(Int32)
+        /// A socket or SysV IPC call that this ABI (x86, s390, 32-bit POWER) may also make through
+        /// the `socketcall(2)`/`ipc(2)` multiplexer; libseccomp gives it a pseudo-number from
+        /// -101 to -299 and a rule on it covers both forms.
+        case multiplexed(Int32)
         /// libseccomp knows the name, but not on that ABI (it has only a pseudo-number there).
         case absentOnArchitecture
         /// libseccomp does not know the name at all.
@@ -42,11 +54,13 @@ public enum SyscallResolver {
 
     /// What `name` resolves to on `abi`.
     ///
+    /// A name that has a rule on `abi` is `.number` or `.multiplexed`; see ``Resolution``.
     /// The corresponding C function is `seccomp_syscall_resolve_name_arch`.
     public static func resolve(_ name: String, on abi: Architecture) -> Resolution {
         let value = seccomp_syscall_resolve_name_arch(abi.auditArch, name)
         if value >= 0 { return .number(value) }
         if value == cinch_nr_scmp_error() { return .unknown }
+        if (-299 ... -101).contains(value) { return .multiplexed(value) }
         // Negative values other than __NR_SCMP_ERROR are libseccomp pseudo-syscalls: the name is
         // known on some architecture but does not exist on this one.
         return seccomp_syscall_resolve_name(name) == cinch_nr_scmp_error() ? .unknown : .absentOnArchitecture

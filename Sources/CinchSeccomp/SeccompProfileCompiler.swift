@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: Apache-2.0
+// Compiles a Docker/OCI seccomp profile with libseccomp, as a container runtime would, into BPF.
+
+internal import CSeccomp
+public import CinchModel
+
+#if canImport(Glibc)
+    internal import Glibc
+#elseif canImport(Musl)
+    internal import Musl
+#else
+    #error("Unsupported platform")
+#endif
+
+/// Compiles a ``SeccompProfile`` into a classic-BPF seccomp program with libseccomp.
+///
+/// The compiler does what runc and crun do with a profile — expand the architectures, evaluate
+/// Docker's `includes`/`excludes`, resolve every name per ABI and add the rules — but it only ever
+/// exports the result. It never loads a filter into cinch.
+///
+/// Problems are reported as ``Diagnostic``s, never thrown:
+/// - `seccomp.unknown-syscall` (error): a name libseccomp knows on none of the profile's ABIs.
+/// - `seccomp.syscall-absent-on-architecture`: a name missing on some ABIs, which runtimes skip
+///   there (a note), or on every ABI of the profile, so the rule does nothing (a warning).
+/// - `seccomp.duplicate-argument-condition` (error): two conditions on the same argument in one
+///   rule, which libseccomp rejects with `EINVAL` and runc silently turns into separate (OR-ed)
+///   rules.
+/// - `seccomp.redundant-rule` (note): a rule whose action is the default action; libseccomp
+///   rejects those with `EACCES`, so it is skipped.
+/// - `seccomp.unsupported-architecture`, `seccomp.unsupported-action`, `seccomp.rule-rejected`,
+///   `seccomp.errno-out-of-range` and `seccomp.libseccomp-error` (errors).
+public enum SeccompProfileCompiler {
+    /// Docker's default capability set, used for `includes.caps`/`excludes.caps` when the caller
+    /// gives none.
+    public static let defaultCapabilities: Set<String> = [
+        "CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID", "SETFCAP",
+        "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE",
+    ]
+
+    /// The size of the program libseccomp generates for one ABI alone.
+    public struct ArchitectureProgram: Sendable, Hashable {
+        /// The ABI.
+        public var architecture: Architecture
+        /// Classic-BPF instructions in a filter covering only this ABI.
+        public var instructionCount: Int
+
+        /// Creates a summary.
+        public init(architecture: Architecture, instructionCount: Int) {
+            self.architecture = architecture
+            self.instructionCount = instructionCount
+        }
+    }
+
+    /// The result of compiling a profile.
+    public struct Compilation: Sendable {
+        /// The ABIs the filter covers: the profile's effective architectures that libseccomp supports.
+        public var architectures: [Architecture]
+        /// The combined program for every ABI (`struct sock_filter` array, 8 bytes per instruction),
+        /// ready to load in a child process; nil when any error diagnostic was reported.
+        public var bpf: [UInt8]?
+        /// Instruction counts of single-ABI filters, in ``architectures`` order.
+        public var perArchitecture: [ArchitectureProgram]
+        /// libseccomp's pseudo filter code of the combined filter, when asked for and compilable.
+        public var pfc: String?
+        /// Findings, in profile order, without duplicates.
+        public var diagnostics: [Diagnostic]
+        /// Indexes into ``SeccompProfile/syscalls`` of rules whose `includes`/`excludes` made them
+        /// not apply on this host.
+        public var inapplicableRules: [Int]
+
+        /// Creates a compilation result.
+        public init(
+            architectures: [Architecture] = [], bpf: [UInt8]? = nil, perArchitecture: [ArchitectureProgram] = [],
+            pfc: String? = nil, diagnostics: [Diagnostic] = [], inapplicableRules: [Int] = []
+        ) {
+            self.architectures = architectures
+            self.bpf = bpf
+            self.perArchitecture = perArchitecture
+            self.pfc = pfc
+            self.diagnostics = diagnostics
+            self.inapplicableRules = inapplicableRules
+        }
+
+        /// Whether any diagnostic is an error.
+        public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
+    }
+
+    /// Compiles `profile` for a host of architecture `native`.
+    ///
+    /// - Parameters:
+    ///   - profile: The profile.
+    ///   - file: The file name used in diagnostic locations (with JSON paths such as `$.syscalls[3]`).
+    ///   - native: The host architecture, which picks the Docker `archMap` entry and the
+    ///     `includes.arches`/`excludes.arches` name.
+    ///   - capabilities: Capabilities the container has, with or without the `CAP_` prefix; nil means
+    ///     Docker's default set (``defaultCapabilities``).
+    ///   - kernelVersion: The kernel to evaluate `minKernel` against; nil means the running kernel
+    ///     (`uname(2)`). When that cannot be determined, `minKernel` conditions are taken as met.
+    ///   - includePFC: Whether to export the combined filter as pseudo filter code too.
+    /// - Returns: The program, per-ABI sizes and diagnostics. Unknown names, unsupported actions and
+    ///   architectures are diagnostics, not crashes.
+    public static func compile(
+        _ profile: SeccompProfile, file: String = "<profile>", native: Architecture = SyscallResolver.native,
+        capabilities: Set<String>? = nil, kernelVersion: KernelVersion? = nil, includePFC: Bool = false
+    ) -> Compilation {
+        var diagnostics: [Diagnostic] = []
+        func location(_ path: String) -> ProfileLocation { ProfileLocation(file: file, jsonPath: path) }
+
+        // MARK: Architectures
+        var abis: [Architecture] = []
+        for abi in profile.effectiveArchitectures(native: native) where !abis.contains(abi) {
+            if SyscallResolver.supports(abi) {
+                abis.append(abi)
+            } else {
+                diagnostics.append(
+                    Diagnostic(
+                        .error, id: "seccomp.unsupported-architecture",
+                        "libseccomp \(SyscallResolver.libraryVersion.version) does not support architecture \(abi.scmpName).",
+                        at: location(architecturePath(of: abi, in: profile))
+                    )
+                )
+            }
+        }
+        guard !abis.isEmpty else {
+            diagnostics.append(
+                Diagnostic(
+                    .error, id: "seccomp.unsupported-architecture", "No architecture of the profile can be compiled.",
+                    at: location("$"))
+            )
+            return Compilation(diagnostics: diagnostics)
+        }
+
+        // MARK: Default action
+        if let errnoRet = profile.defaultErrnoRet, errnoRet > UInt32(UInt16.max) {
+            diagnostics.append(
+                Diagnostic(
+                    .error, id: "seccomp.errno-out-of-range",
+                    "defaultErrnoRet \(errnoRet) does not fit the 16-bit seccomp return data.",
+                    at: location("$.defaultErrnoRet")
+                )
+            )
+        }
+        if profile.defaultAction == .notify {
+            diagnostics.append(
+                Diagnostic(
+                    .error, id: "seccomp.unsupported-action",
+                    "SCMP_ACT_NOTIFY cannot be the default action: runc and crun reject it, and every syscall, including the supervisor's replies, would wait for the agent.",
+                    at: location("$.defaultAction")
+                )
+            )
+        }
+        let defaultValue = SeccompActionValue(profile.defaultAction, errnoRet: profile.defaultErrnoRet)
+
+        // MARK: Rules
+        let context = HostContext(
+            native: native, capabilities: normalizedCapabilities(capabilities ?? defaultCapabilities),
+            kernel: kernelVersion ?? runningKernelVersion()
+        )
+        var plan: [PlannedRule] = []
+        var inapplicable: [Int] = []
+        for (index, rule) in profile.syscalls.enumerated() {
+            let rulePath = "$.syscalls[\(index)]"
+            guard context.applies(rule) else {
+                inapplicable.append(index)
+                continue
+            }
+            if let errnoRet = rule.errnoRet, errnoRet > UInt32(UInt16.max) {
+                diagnostics.append(
+                    Diagnostic(
+                        .error, id: "seccomp.errno-out-of-range",
+                        "errnoRet \(errnoRet) does not fit the 16-bit seccomp return data.",
+                        at: location(rulePath + ".errnoRet")
+                    )
+                )
+                continue
+            }
+            let value = SeccompActionValue(rule.action, errnoRet: rule.errnoRet)
+            if value == defaultValue {
+                diagnostics.append(
+                    Diagnostic(
+                        .note, id: "seccomp.redundant-rule",
+                        "The rule's action \(rule.action.rawValue) is the default action, so it has no effect; libseccomp rejects such rules (EACCES), so it is skipped.",
+                        at: location(rulePath + ".action")
+                    )
+                )
+                continue
+            }
+            if let repeated = repeatedArgumentIndex(rule.args) {
+                diagnostics.append(
+                    Diagnostic(
+                        .error, id: "seccomp.duplicate-argument-condition",
+                        "The rule for \(rule.names.joined(separator: ", ")) has more than one condition on argument \(repeated); libseccomp rejects this (EINVAL) and runc would OR the conditions as separate rules instead of AND-ing them. Split it into separate rules.",
+                        at: location(rulePath + ".args")
+                    )
+                )
+                continue
+            }
+            var names: [PlannedName] = []
+            for (nameIndex, name) in rule.names.enumerated() {
+                let namePath = rulePath + ".names[\(nameIndex)]"
+                var present: [Architecture] = []
+                var absent: [Architecture] = []
+                var unknown: [Architecture] = []
+                for abi in abis {
+                    switch presence(of: name, on: abi) {
+                    case .present: present.append(abi)
+                    case .absent: absent.append(abi)
+                    case .unknown: unknown.append(abi)
+                    }
+                }
+                if present.isEmpty, absent.isEmpty {
+                    diagnostics.append(
+                        Diagnostic(
+                            .error, id: "seccomp.unknown-syscall",
+                            "Unknown syscall \"\(name)\": libseccomp knows no such syscall on \(describe(abis)).",
+                            at: location(namePath)
+                        )
+                    )
+                    continue
+                }
+                if !absent.isEmpty || !unknown.isEmpty {
+                    let missing = abis.filter { !present.contains($0) }
+                    diagnostics.append(
+                        Diagnostic(
+                            present.isEmpty ? .warning : .note, id: "seccomp.syscall-absent-on-architecture",
+                            "Syscall \"\(name)\" does not exist on \(describe(missing)); runtimes skip it there.",
+                            at: location(namePath)
+                        )
+                    )
+                }
+                if !present.isEmpty { names.append(PlannedName(name: name, path: namePath, abis: Set(present))) }
+            }
+            plan.append(
+                PlannedRule(path: rulePath, action: value, actionName: rule.action, conditions: rule.args, names: names)
+            )
+        }
+
+        // MARK: Per-ABI and combined filters
+        var perArchitecture: [ArchitectureProgram] = []
+        for abi in abis {
+            do throws(SeccompError) {
+                let filter = try makeFilter(
+                    abis: [abi], defaultValue: defaultValue, plan: plan, file: file, diagnostics: &diagnostics)
+                perArchitecture.append(
+                    ArchitectureProgram(architecture: abi, instructionCount: try filter.exportBPF().count / 8))
+            } catch {
+                diagnostics.append(filterError(error, profile: profile, location: location("$")))
+            }
+        }
+        var bpf: [UInt8]?
+        var pfc: String?
+        do throws(SeccompError) {
+            let filter = try makeFilter(
+                abis: abis, defaultValue: defaultValue, plan: plan, file: file, diagnostics: &diagnostics)
+            bpf = try filter.exportBPF()
+            if includePFC { pfc = try filter.exportPFC() }
+        } catch {
+            diagnostics.append(filterError(error, profile: profile, location: location("$")))
+        }
+
+        var seen = Set<Diagnostic>()
+        let unique = diagnostics.filter { seen.insert($0).inserted }
+        let failed = unique.contains { $0.severity == .error }
+        return Compilation(
+            architectures: abis, bpf: failed ? nil : bpf, perArchitecture: perArchitecture, pfc: pfc,
+            diagnostics: unique, inapplicableRules: inapplicable
+        )
+    }
+
+    // MARK: - Building filters
+
+    private struct PlannedName {
+        var name: String
+        var path: String
+        var abis: Set<Architecture>
+    }
+
+    private struct PlannedRule {
+        var path: String
+        var action: SeccompActionValue
+        var actionName: SeccompProfile.Action
+        var conditions: [SeccompProfile.ArgumentCondition]
+        var names: [PlannedName]
+    }
+
+    /// A filter covering `abis` with every planned rule whose name exists on one of them.
+    private static func makeFilter(
+        abis: [Architecture], defaultValue: SeccompActionValue, plan: [PlannedRule], file: String,
+        diagnostics: inout [Diagnostic]
+    ) throws(SeccompError) -> SeccompFilter {
+        let filter = try SeccompFilter(defaultAction: defaultValue)
+        try filter.setArchitectures(abis)
+        for rule in plan {
+            for name in rule.names where abis.contains(where: { name.abis.contains($0) }) {
+                do throws(SeccompError) {
+                    let known = try filter.addRule(rule.action, syscall: name.name, conditions: rule.conditions)
+                    if !known {
+                        diagnostics.append(
+                            Diagnostic(
+                                .error, id: "seccomp.unknown-syscall",
+                                "Unknown syscall \"\(name.name)\": libseccomp cannot resolve it.",
+                                at: ProfileLocation(file: file, jsonPath: name.path)
+                            )
+                        )
+                    }
+                } catch {
+                    diagnostics.append(
+                        Diagnostic(
+                            .error, id: "seccomp.rule-rejected",
+                            "libseccomp rejected the \(rule.actionName.rawValue) rule for \"\(name.name)\": \(error.errno).",
+                            at: ProfileLocation(file: file, jsonPath: name.path)
+                        )
+                    )
+                }
+            }
+        }
+        return filter
+    }
+
+    private static func filterError(_ error: SeccompError, profile: SeccompProfile, location: ProfileLocation)
+        -> Diagnostic
+    {
+        if error.function == "seccomp_init" {
+            return Diagnostic(
+                .error, id: "seccomp.unsupported-action",
+                "libseccomp \(SyscallResolver.libraryVersion.version) (API level \(SyscallResolver.libraryVersion.apiLevel)) rejects the default action \(profile.defaultAction.rawValue).",
+                at: ProfileLocation(file: location.file, jsonPath: "$.defaultAction")
+            )
+        }
+        return Diagnostic(.error, id: "seccomp.libseccomp-error", "Could not build the filter: \(error).", at: location)
+    }
+
+    // MARK: - Helpers
+
+    private enum Presence {
+        case present
+        case absent
+        case unknown
+    }
+
+    /// Whether libseccomp can add a rule for `name` on `abi` (multiplexed socket/IPC calls count).
+    private static func presence(of name: String, on abi: Architecture) -> Presence {
+        switch SyscallResolver.resolve(name, on: abi) {
+        case .number, .multiplexed: .present
+        case .absentOnArchitecture: .absent
+        case .unknown: .unknown
+        }
+    }
+
+    /// The first argument index that more than one condition tests, if any.
+    private static func repeatedArgumentIndex(_ conditions: [SeccompProfile.ArgumentCondition]) -> UInt32? {
+        var seen = Set<UInt32>()
+        for condition in conditions where !seen.insert(condition.index).inserted { return condition.index }
+        return nil
+    }
+
+    private static func describe(_ abis: [Architecture]) -> String {
+        abis.map(\.name).joined(separator: ", ")
+    }
+
+    /// The JSON path that introduces `abi` into the profile's architectures.
+    private static func architecturePath(of abi: Architecture, in profile: SeccompProfile) -> String {
+        if let index = profile.architectures.firstIndex(of: abi) { return "$.architectures[\(index)]" }
+        for (entryIndex, entry) in profile.archMap.enumerated() {
+            if entry.architecture == abi { return "$.archMap[\(entryIndex)].architecture" }
+            if let index = entry.subArchitectures.firstIndex(of: abi) {
+                return "$.archMap[\(entryIndex)].subArchitectures[\(index)]"
+            }
+        }
+        return "$"
+    }
+
+    /// Capability names without the `CAP_` prefix, upper-cased.
+    static func normalizedCapabilities(_ names: Set<String>) -> Set<String> {
+        Set(names.map(normalizedCapability))
+    }
+
+    static func normalizedCapability(_ name: String) -> String {
+        let upper = name.uppercased()
+        return upper.hasPrefix("CAP_") ? String(upper.dropFirst(4)) : upper
+    }
+
+    /// The running kernel's version from `uname(2)`, or nil.
+    ///
+    /// The corresponding C function is `uname`.
+    static func runningKernelVersion() -> KernelVersion? {
+        var info = utsname()
+        guard uname(&info) == 0 else { return nil }
+        let release = withUnsafeBytes(of: &info.release) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        return KernelVersion(release)
+    }
+
+    /// The host facts Docker's `includes`/`excludes` are evaluated against.
+    struct HostContext {
+        var native: Architecture
+        var capabilities: Set<String>
+        var kernel: KernelVersion?
+
+        /// Whether `rule` applies on this host, as dockerd decides.
+        ///
+        /// Every `includes` condition must hold (all caps present, native arch listed, kernel at
+        /// least `minKernel`); any `excludes` condition that holds removes the rule.
+        func applies(_ rule: SeccompProfile.Rule) -> Bool {
+            if let includes = rule.includes {
+                if !includes.caps.allSatisfy({ capabilities.contains(SeccompProfileCompiler.normalizedCapability($0)) })
+                {
+                    return false
+                }
+                if !includes.arches.isEmpty, !includes.arches.contains(where: matchesNative) { return false }
+                if let minimum = includes.minKernel.flatMap(KernelVersion.init), let kernel, kernel < minimum {
+                    return false
+                }
+            }
+            if let excludes = rule.excludes {
+                if excludes.caps.contains(where: {
+                    capabilities.contains(SeccompProfileCompiler.normalizedCapability($0))
+                }) {
+                    return false
+                }
+                if excludes.arches.contains(where: matchesNative) { return false }
+                if let minimum = excludes.minKernel.flatMap(KernelVersion.init), let kernel, kernel >= minimum {
+                    return false
+                }
+            }
+            return true
+        }
+
+        private func matchesNative(_ arch: String) -> Bool {
+            arch == native.goName || arch == native.name
+        }
+    }
+}
