@@ -43,12 +43,14 @@ let package = Package(
         ),
         .target(name: "CinchGenerate", dependencies: ["CinchModel"], swiftSettings: swiftSettings),
         .target(name: "CinchValidate", dependencies: ["CinchModel", "CinchSeccomp"], swiftSettings: swiftSettings),
+        // Pure Swift like the generators: diffs must be testable without C.
+        .target(name: "CinchDiff", dependencies: ["CinchModel", "CinchGenerate"], swiftSettings: swiftSettings),
 
         // MARK: - Executable
         .executableTarget(
             name: "cinch",
             dependencies: [
-                "CinchModel", "CinchLinux", "CinchSeccomp", "CinchTrace", "CinchGenerate", "CinchValidate",
+                "CinchModel", "CinchLinux", "CinchSeccomp", "CinchTrace", "CinchGenerate", "CinchValidate", "CinchDiff",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -85,6 +87,11 @@ let package = Package(
         .testTarget(
             name: "CinchValidateTests",
             dependencies: ["CinchValidate", "CinchModel", "CinchTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CinchDiffTests",
+            dependencies: ["CinchDiff", "CinchGenerate", "CinchModel", "CinchTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

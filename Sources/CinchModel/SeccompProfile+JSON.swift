@@ -128,45 +128,8 @@ extension SeccompProfile {
     /// - Throws: ``InputError`` when the file cannot be read (with the system's reason) or is not
     ///   a valid profile (see ``init(jsonBytes:file:)``).
     public static func load(path: String) throws(InputError) -> SeccompProfile {
-        try SeccompProfile(jsonBytes: try InputFile.read(path), file: path)
+        try SeccompProfile(jsonBytes: try FileIO.read(path), file: path)
     }
-}
-
-/// Reads whole input files (profiles, traces) for the strict readers.
-public enum InputFile {
-    /// The contents of the file at `path`.
-    ///
-    /// Reads with `open(2)` and `read(2)`, retrying `EINTR`. An empty file is not an error here.
-    ///
-    /// - Parameter path: A file path, used as given in error locations.
-    /// - Throws: ``InputError`` naming the file and the system's reason (`strerror(3)`).
-    public static func read(_ path: String) throws(InputError) -> [UInt8] {
-        func failure(_ code: Int32) -> InputError {
-            let reason = strerror(code).map { String(cString: $0) } ?? "error \(code)"
-            return InputError("cannot read the file: \(reason)", at: ProfileLocation(file: path))
-        }
-        var fd: Int32
-        repeat { fd = open(path, O_RDONLY | O_CLOEXEC) } while fd < 0 && errno == EINTR
-        guard fd >= 0 else { throw failure(errno) }
-        defer { close(fd) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { system_read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw failure(errno)
-            }
-            if count == 0 { break }
-            result.append(contentsOf: chunk[0..<count])
-        }
-        return result
-    }
-}
-
-/// `read(2)`, named apart from ``InputFile/read(_:)``.
-private func system_read(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
-    read(fd, buffer, count)
 }
 
 /// The state of one strict profile read: whether a Docker-only key has been seen.

@@ -27,6 +27,11 @@ extension Trace {
         var sourceFields: [(String, JSONValue)] = [("kind", .string(source.kind))]
         sourceFields.append(("command", .makeArray(source.command.map { .string($0) })))
         sourceFields.append(("knownTraces", .makeArray(source.knownTraces.map { .string($0) })))
+        if let bundle = source.bundle { sourceFields.append(("bundle", .string(bundle))) }
+        if let runtime = source.runtime { sourceFields.append(("runtime", .string(runtime))) }
+        if let version = source.runtimeVersion { sourceFields.append(("runtimeVersion", .string(version))) }
+        if let nnp = source.noNewPrivileges { sourceFields.append(("noNewPrivileges", .bool(nnp))) }
+        if !source.logs.isEmpty { sourceFields.append(("logs", .makeArray(source.logs.map { .string($0) }))) }
         var members: [(String, JSONValue)] = [
             ("cinchTrace", .integer(Trace.formatVersion)),
             ("source", .makeObject(sourceFields)),
@@ -36,6 +41,26 @@ extension Trace {
             ("executables", .makeArray(executables.sorted().map { .string($0) })),
             ("abis", .makeObject(abiMembers)),
         ]
+        if !files.isEmpty {
+            members.append(
+                ("files", .makeObject(files.map { ($0.key, .string(String($0.value.sorted()))) })))
+        }
+        if !network.isEmpty {
+            members.append(
+                (
+                    "network",
+                    .makeArray(
+                        network.sorted().map { access in
+                            var fields: [(String, JSONValue)] = [("family", .string(access.family))]
+                            if !access.socketType.isEmpty { fields.append(("type", .string(access.socketType))) }
+                            if let number = access.protocolNumber { fields.append(("protocol", .integer(number))) }
+                            return .makeObject(fields)
+                        })
+                ))
+        }
+        if !capabilities.isEmpty {
+            members.append(("capabilities", .makeArray(capabilities.sorted().map { .string($0) })))
+        }
         switch exitStatus {
         case .exited(let code)?: members.append(("exit", .makeObject([("code", .integer(code))])))
         case .signaled(let signal)?: members.append(("exit", .makeObject([("signal", .integer(signal))])))
@@ -59,6 +84,9 @@ extension Trace {
         var processes = 0
         var executables = Set<String>()
         var abis: [Architecture: ABIRecord] = [:]
+        var files: [String: Set<Character>] = [:]
+        var network: Set<NetworkAccess> = []
+        var capabilities: Set<String> = []
         for (key, cursor) in try root.objectMembers() {
             switch key {
             case "cinchTrace": version = try cursor.signed(Int.self)
@@ -75,6 +103,11 @@ extension Trace {
                     }
                     abis[abi] = try Self.readABI(abiCursor)
                 }
+            case "files":
+                for (path, modes) in try cursor.objectMembers() { files[path] = Set(try modes.string()) }
+            case "network":
+                for element in try cursor.arrayElements() { network.insert(try Self.readNetwork(element)) }
+            case "capabilities": capabilities = Set(try cursor.strings())
             default: continue
             }
         }
@@ -86,8 +119,23 @@ extension Trace {
         }
         self.init(
             source: source, isComplete: complete, incompleteReasons: reasons, exitStatus: exit,
-            processCount: processes, executables: executables, abis: abis
+            processCount: processes, executables: executables, abis: abis, files: files, network: network,
+            capabilities: capabilities
         )
+    }
+
+    private static func readNetwork(_ cursor: JSONCursor) throws(InputError) -> NetworkAccess {
+        var access = NetworkAccess(family: "")
+        for (key, member) in try cursor.objectMembers() {
+            switch key {
+            case "family": access.family = try member.string()
+            case "type": access.socketType = try member.string()
+            case "protocol": access.protocolNumber = try member.signed(Int.self)
+            default: continue
+            }
+        }
+        guard !access.family.isEmpty else { throw cursor.error("a network access needs a \"family\"") }
+        return access
     }
 
     private static func readSource(_ cursor: JSONCursor) throws(InputError) -> Source {
@@ -97,6 +145,11 @@ extension Trace {
             case "kind": source.kind = try member.string()
             case "command": source.command = try member.strings()
             case "knownTraces": source.knownTraces = try member.strings()
+            case "bundle": source.bundle = try member.string()
+            case "runtime": source.runtime = try member.string()
+            case "runtimeVersion": source.runtimeVersion = try member.string()
+            case "noNewPrivileges": source.noNewPrivileges = try member.bool()
+            case "logs": source.logs = try member.strings()
             default: continue
             }
         }

@@ -17,12 +17,52 @@ public struct Trace: Sendable, Equatable {
         public var command: [String]
         /// The `--known` traces whose syscalls were allowed without a stop, as given.
         public var knownTraces: [String]
+        /// Container recordings: the OCI bundle directory, as given.
+        public var bundle: String?
+        /// Container recordings: the runtime (`runc`, `crun`).
+        public var runtime: String?
+        /// Container recordings: the runtime's version line.
+        public var runtimeVersion: String?
+        /// Container recordings: the bundle's `process.noNewPrivileges`.
+        public var noNewPrivileges: Bool?
+        /// Audit recordings: the log files read, as given.
+        public var logs: [String]
 
         /// Creates a source.
-        public init(kind: String, command: [String] = [], knownTraces: [String] = []) {
+        public init(
+            kind: String, command: [String] = [], knownTraces: [String] = [], bundle: String? = nil,
+            runtime: String? = nil, runtimeVersion: String? = nil, noNewPrivileges: Bool? = nil, logs: [String] = []
+        ) {
             self.kind = kind
             self.command = command
             self.knownTraces = knownTraces
+            self.bundle = bundle
+            self.runtime = runtime
+            self.runtimeVersion = runtimeVersion
+            self.noNewPrivileges = noNewPrivileges
+            self.logs = logs
+        }
+    }
+
+    /// A network access: socket family and type (as AppArmor names them), and protocol number.
+    public struct NetworkAccess: Sendable, Hashable, Comparable {
+        /// `inet`, `inet6`, `unix`, `netlink`, `packet`, …
+        public var family: String
+        /// `stream`, `dgram`, `raw`, `seqpacket`, … or empty when unknown.
+        public var socketType: String
+        /// The protocol number, or nil when unknown.
+        public var protocolNumber: Int?
+
+        /// Creates an access.
+        public init(family: String, socketType: String = "", protocolNumber: Int? = nil) {
+            self.family = family
+            self.socketType = socketType
+            self.protocolNumber = protocolNumber
+        }
+
+        /// Orders by family, type, protocol.
+        public static func < (lhs: NetworkAccess, rhs: NetworkAccess) -> Bool {
+            (lhs.family, lhs.socketType, lhs.protocolNumber ?? -1) < (rhs.family, rhs.socketType, rhs.protocolNumber ?? -1)
         }
     }
 
@@ -103,12 +143,23 @@ public struct Trace: Sendable, Equatable {
     public var executables: Set<String>
     /// What was seen, per ABI.
     public var abis: [Architecture: ABIRecord]
+    /// Files the workload accessed: path → AppArmor-style access letters (`r`, `w`, `a`, `c`, `d`,
+    /// `x`, `m`, `k`, `l`), for the AppArmor generator.
+    public var files: [String: Set<Character>]
+    /// Network accesses, for the AppArmor generator.
+    public var network: Set<NetworkAccess>
+    /// Capabilities the workload used (`CAP_NET_BIND_SERVICE`), for the capability generator.
+    public var capabilities: Set<String>
 
     /// Creates a trace.
     public init(
         source: Source, isComplete: Bool = true, incompleteReasons: [String] = [], exitStatus: ExitStatus? = nil,
-        processCount: Int = 0, executables: Set<String> = [], abis: [Architecture: ABIRecord] = [:]
+        processCount: Int = 0, executables: Set<String> = [], abis: [Architecture: ABIRecord] = [:],
+        files: [String: Set<Character>] = [:], network: Set<NetworkAccess> = [], capabilities: Set<String> = []
     ) {
+        self.files = files
+        self.network = network
+        self.capabilities = capabilities
         self.source = source
         self.isComplete = isComplete
         self.incompleteReasons = incompleteReasons
@@ -137,7 +188,12 @@ public struct Trace: Sendable, Equatable {
             result.source = Source(
                 kind: "merge",
                 command: source.command.isEmpty ? other.source.command : source.command,
-                knownTraces: Array(Set(source.knownTraces + other.source.knownTraces)).sorted()
+                knownTraces: Array(Set(source.knownTraces + other.source.knownTraces)).sorted(),
+                bundle: source.bundle ?? other.source.bundle,
+                runtime: source.runtime == other.source.runtime ? source.runtime : nil,
+                runtimeVersion: source.runtimeVersion == other.source.runtimeVersion ? source.runtimeVersion : nil,
+                noNewPrivileges: source.noNewPrivileges == other.source.noNewPrivileges ? source.noNewPrivileges : nil,
+                logs: Array(Set(source.logs + other.source.logs)).sorted()
             )
         }
         result.isComplete = isComplete && other.isComplete
@@ -149,6 +205,9 @@ public struct Trace: Sendable, Equatable {
         }
         result.processCount += other.processCount
         result.executables.formUnion(other.executables)
+        result.files.merge(other.files) { $0.union($1) }
+        result.network.formUnion(other.network)
+        result.capabilities.formUnion(other.capabilities)
         for (abi, record) in other.abis {
             var mine = result.abis[abi] ?? ABIRecord()
             for (name, seen) in record.syscalls {

@@ -80,7 +80,7 @@ public enum SeccompValidator {
     ) -> ValidationReport {
         let bytes: [UInt8]
         do {
-            bytes = try InputFile.read(path)
+            bytes = try FileIO.read(path)
         } catch {
             return ValidationReport(
                 file: path, isUsable: false,

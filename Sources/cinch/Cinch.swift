@@ -14,6 +14,9 @@ struct Cinch: ParsableCommand {
             `cinch validate p.json`, `cinch run --seccomp p.json -- CMD`.
             """,
         version: "0.1.0",
-        subcommands: [RecordCommand.self, GenerateCommand.self, ValidateCommand.self, RunCommand.self]
+        subcommands: [
+            RecordCommand.self, GenerateCommand.self, ValidateCommand.self, RunCommand.self, AuditCommand.self,
+            DiffCommand.self, MergeCommand.self, CheckCommand.self,
+        ]
     )
 }

@@ -10,7 +10,7 @@ import Testing
         try Trace.load(path: Fixture.path("traces/\(name)"))
     }
 
-    @Test(arguments: ["mixed-abi.trace.json", "interrupted.trace.json"])
+    @Test(arguments: ["mixed-abi.trace.json", "interrupted.trace.json", "observations.trace.json"])
     func writesFixturesBackByteForByte(name: String) throws {
         let text = try String(decoding: FileIO.read(Fixture.path("traces/\(name)")), as: UTF8.self)
         #expect(try load(name).jsonValue().rendered() == text)
@@ -28,6 +28,19 @@ import Testing
         #expect(trace.abis[.x86_64]?.inherited == ["fstat"])
         #expect(trace.abis[.x86_64]?.unknownNumbers == [999: 3])
         #expect(trace.namesByABI[.x86_64] == ["execve", "exit_group", "fstat", "openat", "read"])
+    }
+
+    @Test func readsContainerSourceAndFileNetworkCapabilityObservations() throws {
+        let trace = try load("observations.trace.json")
+        #expect(trace.source.runtime == "runc")
+        #expect(trace.source.bundle == "/tmp/bundle")
+        #expect(trace.source.noNewPrivileges == true)
+        #expect(trace.files["/var/log/app.log"] == ["a", "c", "w"])
+        #expect(trace.network.contains(Trace.NetworkAccess(family: "inet", socketType: "stream", protocolNumber: 6)))
+        #expect(trace.capabilities == ["CAP_NET_BIND_SERVICE", "CAP_SETUID"])
+        let merged = trace.merged(with: try load("mixed-abi.trace.json"))
+        #expect(merged.files.count == 3)
+        #expect(merged.capabilities.count == 2)
     }
 
     @Test func readsIncompleteTracesWithTheirReasons() throws {

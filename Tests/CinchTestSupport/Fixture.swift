@@ -23,6 +23,6 @@ public enum Fixture {
     ///
     /// - Throws: ``InputError`` when the file cannot be read.
     public static func bytes(_ relative: String) throws(InputError) -> [UInt8] {
-        try InputFile.read(path(relative))
+        try FileIO.read(path(relative))
     }
 }
