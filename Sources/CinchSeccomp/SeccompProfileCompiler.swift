@@ -32,10 +32,7 @@ public import CinchModel
 public enum SeccompProfileCompiler {
     /// Docker's default capability set, used for `includes.caps`/`excludes.caps` when the caller
     /// gives none.
-    public static let defaultCapabilities: Set<String> = [
-        "CHOWN", "DAC_OVERRIDE", "FSETID", "FOWNER", "MKNOD", "NET_RAW", "SETGID", "SETUID", "SETFCAP",
-        "SETPCAP", "NET_BIND_SERVICE", "SYS_CHROOT", "KILL", "AUDIT_WRITE",
-    ]
+    public static var defaultCapabilities: Set<String> { SeccompTarget.dockerDefaultCapabilities }
 
     /// The size of the program libseccomp generates for one ABI alone.
     public struct ArchitectureProgram: Sendable, Hashable {
@@ -152,10 +149,8 @@ public enum SeccompProfileCompiler {
         let defaultValue = SeccompActionValue(profile.defaultAction, errnoRet: profile.defaultErrnoRet)
 
         // MARK: Rules
-        let context = HostContext(
-            native: native, capabilities: normalizedCapabilities(capabilities ?? defaultCapabilities),
-            kernel: kernelVersion ?? runningKernelVersion()
-        )
+        let context = SeccompTarget(
+            native: native, capabilities: capabilities, kernel: kernelVersion ?? KernelVersion.running)
         var plan: [PlannedRule] = []
         var inapplicable: [Int] = []
         for (index, rule) in profile.syscalls.enumerated() {
@@ -370,65 +365,4 @@ public enum SeccompProfileCompiler {
         return "$"
     }
 
-    /// Capability names without the `CAP_` prefix, upper-cased.
-    static func normalizedCapabilities(_ names: Set<String>) -> Set<String> {
-        Set(names.map(normalizedCapability))
-    }
-
-    static func normalizedCapability(_ name: String) -> String {
-        let upper = name.uppercased()
-        return upper.hasPrefix("CAP_") ? String(upper.dropFirst(4)) : upper
-    }
-
-    /// The running kernel's version from `uname(2)`, or nil.
-    ///
-    /// The corresponding C function is `uname`.
-    static func runningKernelVersion() -> KernelVersion? {
-        var info = utsname()
-        guard uname(&info) == 0 else { return nil }
-        let release = withUnsafeBytes(of: &info.release) { raw in
-            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
-        return KernelVersion(release)
-    }
-
-    /// The host facts Docker's `includes`/`excludes` are evaluated against.
-    struct HostContext {
-        var native: Architecture
-        var capabilities: Set<String>
-        var kernel: KernelVersion?
-
-        /// Whether `rule` applies on this host, as dockerd decides.
-        ///
-        /// Every `includes` condition must hold (all caps present, native arch listed, kernel at
-        /// least `minKernel`); any `excludes` condition that holds removes the rule.
-        func applies(_ rule: SeccompProfile.Rule) -> Bool {
-            if let includes = rule.includes {
-                if !includes.caps.allSatisfy({ capabilities.contains(SeccompProfileCompiler.normalizedCapability($0)) })
-                {
-                    return false
-                }
-                if !includes.arches.isEmpty, !includes.arches.contains(where: matchesNative) { return false }
-                if let minimum = includes.minKernel.flatMap(KernelVersion.init), let kernel, kernel < minimum {
-                    return false
-                }
-            }
-            if let excludes = rule.excludes {
-                if excludes.caps.contains(where: {
-                    capabilities.contains(SeccompProfileCompiler.normalizedCapability($0))
-                }) {
-                    return false
-                }
-                if excludes.arches.contains(where: matchesNative) { return false }
-                if let minimum = excludes.minKernel.flatMap(KernelVersion.init), let kernel, kernel >= minimum {
-                    return false
-                }
-            }
-            return true
-        }
-
-        private func matchesNative(_ arch: String) -> Bool {
-            arch == native.goName || arch == native.name
-        }
-    }
 }

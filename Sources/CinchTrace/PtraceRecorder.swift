@@ -55,12 +55,19 @@ public struct PtraceRecorder: Sendable {
         public var pinToOneCPU: Bool
         /// Live counters to update, if any.
         public var progress: RecordingProgress?
+        /// Whether cinch installs its recording filter in the child. A container runtime is traced
+        /// without it: the runtime installs the container's own filter (whose default action is
+        /// trace), so exactly the container side after that point stops, and the runtime's host
+        /// side costs nothing.
+        public var installsRecordingFilter: Bool
 
         /// Creates options.
         public init(
             command: [String], known: [Architecture: Set<String>] = [:], knownTraces: [String] = [],
-            noNewPrivileges: Bool? = nil, pinToOneCPU: Bool = false, progress: RecordingProgress? = nil
+            noNewPrivileges: Bool? = nil, pinToOneCPU: Bool = false, progress: RecordingProgress? = nil,
+            installsRecordingFilter: Bool = true
         ) {
+            self.installsRecordingFilter = installsRecordingFilter
             self.command = command
             self.known = known
             self.knownTraces = knownTraces
@@ -123,13 +130,15 @@ private struct TraceSession {
     init(options: Options) throws(TraceError) {
         self.options = options
         if options.pinToOneCPU, let cpu = Affinity.currentCPU { Affinity.pinCurrentThread(to: cpu) }
-        let filter: [UInt8]
-        do {
-            filter = try RecordingFilter.build(known: options.known).bpf
-        } catch {
-            throw TraceError(.filterFailed, "Could not build the recording filter: \(error).")
+        var filter: [UInt8]?
+        if options.installsRecordingFilter {
+            do {
+                filter = try RecordingFilter.build(known: options.known).bpf
+            } catch {
+                throw TraceError(.filterFailed, "Could not build the recording filter: \(error).")
+            }
         }
-        let noNewPrivileges = options.noNewPrivileges ?? !Spawn.hasSysAdmin
+        let noNewPrivileges = filter != nil && (options.noNewPrivileges ?? !Spawn.hasSysAdmin)
         do {
             root = try Spawn.spawn(options.command, filter: filter, traced: true, noNewPrivileges: noNewPrivileges)
         } catch {

@@ -26,8 +26,9 @@
  *                    seccomp profile that denies it with an errno is visible.
  *   loop:N           N raw getppid calls in a tight loop (benchmarks; N <= 10^12);
  *                    exits 1 afterwards if any of them failed.
- *   threads:N        start N pthreads (N <= 1024) that each make one raw gettid
- *                    and one raw sched_yield, then join them all.
+ *   threads:N        start N pthreads (N <= 1024) that each make one raw gettid,
+ *                    sched_yield and FUTEX_WAKE (so futex is always in the run),
+ *                    then join them all.
  *   fork             fork(); the child makes a raw getppid and a raw
  *                    exit_group(0); the parent waits for it.
  *   vfork-exec:PATH[,ARG...]
@@ -64,6 +65,7 @@
  */
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <pthread.h>
 #include <signal.h>
@@ -250,7 +252,7 @@ static void usage_to(int fd) {
         "                             getrusage times sysinfo getrlimit prlimit64 getrandom\n"
         "                             membarrier getpriority personality\n"
         "  loop:N                     N raw getppid calls\n"
-        "  threads:N                  N pthreads, each one gettid + sched_yield; joined\n"
+        "  threads:N                  N pthreads, each gettid + sched_yield + futex wake; joined\n"
         "  fork                       fork; child getppid + exit; parent waits\n"
         "  vfork-exec:PATH[,ARG...]   vfork + execve; parent waits; nonzero status propagates\n"
         "  exec:PATH[,ARG...]         execve (last step only)\n"
@@ -501,11 +503,19 @@ static void do_loop(uint64_t n) {
         fail("getppid (loop)", errno, 1);
 }
 
-/// Thread body for `threads:N`: one raw gettid and one raw sched_yield.
+/// A futex word nobody waits on; waking it makes `futex` part of every `threads:N` run.
+static uint32_t thread_futex_word;
+
+/// Thread body for `threads:N`: one raw gettid, one raw sched_yield and one raw FUTEX_WAKE.
+///
+/// `pthread_join` calls futex only when the thread has not exited yet, which depends on
+/// scheduling; the explicit wake makes the set of syscalls the same on every run, so tests can
+/// compare recorders exactly.
 static void *thread_body(void *arg) {
     (void)arg;
     syscall(SYS_gettid);
     syscall(SYS_sched_yield);
+    syscall(SYS_futex, &thread_futex_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
     return NULL;
 }
 

@@ -38,6 +38,9 @@ struct RecordCommand: ParsableCommand {
     @Flag(name: .long, inversion: .prefixedNo, help: "Run tracer and workload on one CPU (cheaper stops).")
     var pinCpu = true
 
+    @Flag(name: .long, help: .hidden)
+    var withoutRecordingFilter = false
+
     @Argument(parsing: .captureForPassthrough, help: "The command to run, after --.")
     var command: [String] = []
 
@@ -55,7 +58,8 @@ struct RecordCommand: ParsableCommand {
         let progress = RecordingProgress()
         let options = PtraceRecorder.Options(
             command: command, known: knownNames, knownTraces: known,
-            noNewPrivileges: noNewPrivileges ? true : nil, pinToOneCPU: pinCpu, progress: progress)
+            noNewPrivileges: noNewPrivileges ? true : nil, pinToOneCPU: pinCpu, progress: progress,
+            installsRecordingFilter: !withoutRecordingFilter)
         let status = quiet || !Console.isTerminal ? nil : StatusLine(progress: progress)
         status?.start()
         let trace: Trace
