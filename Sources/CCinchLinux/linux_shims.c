@@ -189,3 +189,5 @@ int cinch_has_cap_sys_admin(void) {
 
 extern char **environ;
 char **cinch_environ(void) { return environ; }
+
+int cinch_pipe_cloexec(int *fds) { return pipe2(fds, O_CLOEXEC); }

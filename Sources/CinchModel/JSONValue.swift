@@ -85,3 +85,38 @@ extension JSONValue {
     /// A number value from an integer.
     public static func integer<T: BinaryInteger>(_ value: T) -> JSONValue { .number(String(value)) }
 }
+
+// MARK: - Editing
+
+extension JSONValue {
+    /// The value of object member `key`, or nil (also for non-objects).
+    public subscript(member key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.key == key }?.value.value
+    }
+
+    /// A copy of this object with member `key` set to `value` (added at the end when missing).
+    ///
+    /// A non-object becomes an object holding only that member.
+    public func setting(_ key: String, to value: JSONValue) -> JSONValue {
+        guard case .object(var members) = self else { return .makeObject([(key, value)]) }
+        if let index = members.firstIndex(where: { $0.key == key }) {
+            members[index].value = JSONNode(value)
+        } else {
+            members.append((key: key, value: JSONNode(value)))
+        }
+        return .object(members)
+    }
+
+    /// The string value, or nil.
+    public var stringValue: String? {
+        if case .string(let text) = self { return text }
+        return nil
+    }
+
+    /// The boolean value, or nil.
+    public var boolValue: Bool? {
+        if case .bool(let value) = self { return value }
+        return nil
+    }
+}

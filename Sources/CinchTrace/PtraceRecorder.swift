@@ -121,8 +121,13 @@ private struct TraceSession {
     var awaitingAttachStop: Set<CInt> = []
     /// Tracees alive.
     var live: Set<CInt> = []
+    /// Tasks under a recording filter: every task when cinch installs it; otherwise those that hit
+    /// a seccomp stop (a container's processes) and their descendants. Only they count as the
+    /// workload, so a container runtime's host side stays out of the trace.
+    var inScope: Set<CInt> = []
+    /// Every task that was ever in scope: the trace's process count.
+    var everInScope: Set<CInt> = []
     var executables: Set<String> = []
-    var processCount = 0
     var rootStatus: Trace.ExitStatus?
     var problems: [String] = []
     let root: SpawnedChild
@@ -171,10 +176,11 @@ private struct TraceSession {
                 .ptraceFailed, "Could not set ptrace options on pid \(root.pid): \(error).", underlying: error)
         }
         live.insert(root.pid)
-        // Until its first execve the child is cinch's own launcher; name it rather than cinch's path.
-        executableOfTask[root.pid] = PtraceRecorder.launcherName
-        processCount = 1
-        options.progress?.processesCounter.store(1, ordering: .relaxed)
+        if options.installsRecordingFilter {
+            // Until its first execve the child is cinch's own launcher; name it, not cinch's path.
+            executableOfTask[root.pid] = PtraceRecorder.launcherName
+            bringIntoScope(root.pid)
+        }
         loop()
         Signals.setTarget(0)
         return makeTrace()
@@ -192,6 +198,7 @@ private struct TraceSession {
             guard let (pid, status) = next else { continue }  // EINTR: the handler forwarded a signal.
             if status.isExited || status.isSignaled {
                 live.remove(pid)
+                inScope.remove(pid)
                 executableOfTask[pid] = nil
                 if pid == root.pid {
                     rootStatus = status.isExited ? .exited(status.exitCode) : .signaled(status.terminationSignal)
@@ -220,8 +227,9 @@ private struct TraceSession {
                     if !live.contains(child) {
                         // Its attach stop may already have been seen; otherwise swallow it later.
                         awaitingAttachStop.insert(child)
-                        adopt(child)
+                        live.insert(child)
                     }
+                    if inScope.contains(pid) { bringIntoScope(child) }
                     executableOfTask[child] = executableOfTask[pid]
                 }
             case .exec:
@@ -229,10 +237,11 @@ private struct TraceSession {
                     // execve from a non-leader thread: the kernel gave it the leader's pid.
                     let formerTid = CInt(truncatingIfNeeded: former)
                     live.remove(formerTid)
+                    if inScope.remove(formerTid) != nil { bringIntoScope(pid) }
                     executableOfTask[formerTid] = nil
                 }
                 if let exe = Spawn.executable(of: pid) {
-                    executables.insert(exe)
+                    if inScope.contains(pid) { executables.insert(exe) }
                     executableOfTask[pid] = exe
                 } else {
                     executableOfTask[pid] = nil
@@ -246,7 +255,7 @@ private struct TraceSession {
         if signal == SIGSTOP, !live.contains(pid) || awaitingAttachStop.contains(pid) {
             // The first stop of an auto-attached child (it may arrive before the parent's event).
             if awaitingAttachStop.remove(pid) == nil { awaitingAttachStop.insert(pid) }
-            adopt(pid)
+            live.insert(pid)
             resume(pid, signal: 0)
             return
         }
@@ -258,10 +267,10 @@ private struct TraceSession {
         resume(pid, signal: Ptrace.isSignalDeliveryStop(pid) ? signal : 0)
     }
 
-    mutating func adopt(_ pid: CInt) {
-        if live.insert(pid).inserted {
-            processCount += 1
-            options.progress?.processesCounter.store(processCount, ordering: .relaxed)
+    mutating func bringIntoScope(_ pid: CInt) {
+        inScope.insert(pid)
+        if everInScope.insert(pid).inserted {
+            options.progress?.processesCounter.store(everInScope.count, ordering: .relaxed)
         }
     }
 
@@ -273,6 +282,7 @@ private struct TraceSession {
 
     mutating func recordSyscall(pid: CInt) {
         guard let (arch, number) = try? Ptrace.syscallNumber(pid) else { return }
+        if !inScope.contains(pid) { bringIntoScope(pid) }
         let key = UInt64(arch) << 32 | (number & 0xFFFF_FFFF)
         options.progress?.stopsCounter.add(1, ordering: .relaxed)
         if let count = counts[key] {
@@ -292,7 +302,7 @@ private struct TraceSession {
         var trace = Trace(
             source: Trace.Source(kind: "ptrace", command: options.command, knownTraces: options.knownTraces),
             exitStatus: rootStatus,
-            processCount: processCount,
+            processCount: everInScope.count,
             executables: executables
         )
         for (key, count) in counts {

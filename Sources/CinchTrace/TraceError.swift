@@ -13,6 +13,10 @@ public struct TraceError: Error, Sendable, CustomStringConvertible {
         public static let spawnFailed = Code("spawn-failed")
         /// The command is not on PATH or not executable.
         public static let commandNotFound = Code("command-not-found")
+        /// The OCI bundle is missing or broken.
+        public static let badBundle = Code("bad-bundle")
+        /// The container runtime failed in a way that is not the container's doing.
+        public static let runtimeFailed = Code("runtime-failed")
         /// A ptrace request failed for a tracee cinch owns.
         public static let ptraceFailed = Code("ptrace-failed")
         /// The recording filter could not be built.

@@ -49,3 +49,35 @@ enum TracerThread {
         return value
     }
 }
+
+/// A thread running alongside the tracer (the container controller), joined when done.
+final class BackgroundThread: @unchecked Sendable {
+    // `thread` is written once before anyone joins; join happens on the creating thread.
+    private var thread = pthread_t()
+    private var started = false
+
+    /// Starts `job` on a new thread; runs it inline when no thread can be created.
+    init(_ job: @escaping @Sendable () -> Void) {
+        let work = ThreadJob(job)
+        let context = Unmanaged.passRetained(work).toOpaque()
+        let rc = pthread_create(
+            &thread, nil,
+            { raw in
+                guard let raw else { return nil }
+                Unmanaged<ThreadJob>.fromOpaque(raw).takeRetainedValue().body()
+                return nil
+            }, context)
+        if rc == 0 {
+            started = true
+        } else {
+            Unmanaged<ThreadJob>.fromOpaque(context).release()
+            job()
+        }
+    }
+
+    /// Waits for the job to finish.
+    func join() {
+        if started { pthread_join(thread, nil) }
+        started = false
+    }
+}

@@ -115,6 +115,10 @@ int cinch_current_cpu(void);
 /// `syscall` because glibc has no wrapper).
 int cinch_has_cap_sys_admin(void);
 
+/// `pipe2(fds, O_CLOEXEC)`: glibc declares `pipe2` only under `_GNU_SOURCE`, which Swift's view of
+/// the C library does not define. Returns 0 or -1 with `errno` set.
+int cinch_pipe_cloexec(int *_Nonnull fds);
+
 /// The process environment (`environ`). Swift 6 rejects direct use of this C global as
 /// not concurrency-safe; cinch only reads it, on one thread, right before spawning.
 char *_Nullable *_Nullable cinch_environ(void);

@@ -1,25 +1,35 @@
 // SPDX-License-Identifier: Apache-2.0
-// `cinch record`: run a command as a traced child and write its trace.
+// `cinch record`: run a command (or an OCI bundle's container) traced, and write its trace.
 
 import ArgumentParser
+import CinchGenerate
 import CinchModel
+import CinchSeccomp
 import CinchTrace
 import Dispatch
 
-/// Records a command's syscalls with seccomp-assisted ptrace.
+/// Records a command's or a container's syscalls with seccomp-assisted ptrace.
 struct RecordCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record",
-        abstract: "Run a command under cinch's tracer and write what it did as a trace.",
+        abstract: "Run a command or a container under cinch's tracer and write what it did as a trace.",
         discussion: """
             Only syscalls outside the known set stop the workload: the child installs a seccomp filter \
             that returns SECCOMP_RET_TRACE for them right before execve. Pass earlier traces with --known \
             to make their syscalls free; their names are carried into the new trace as "inherited".
 
-            Exit status: the workload's own (128+N when signal N killed it); 64 when the input is \
-            unusable; 127 when the command is not found; 70 when it could not be traced; 73 when the \
-            trace cannot be written. On SIGINT/SIGTERM the signal is passed \
-            to the workload and the partial trace is written, marked incomplete.
+            With --bundle, cinch runs the OCI bundle's container once with runc or crun and traces the \
+            runtime itself: a temporary copy of config.json gets a filter that traces every syscall \
+            outside the known set, so the trace holds exactly what runs in the container after the \
+            runtime installs its filter (the runtime's last steps and the container's processes). The \
+            bundle is never modified. A service container is exercised with --driver; the container is \
+            then stopped (SIGTERM, then SIGKILL after --grace seconds) and deleted.
+
+            Exit status: the workload's own (128+N when signal N killed it; for a container stopped by \
+            cinch after its driver, the driver's); 64 when the input is unusable; 127 when the command \
+            is not found; 70 when it could not be traced; 73 when the trace cannot be written. On \
+            SIGINT/SIGTERM the signal is passed to the workload and the partial trace is written, \
+            marked incomplete.
             """
     )
 
@@ -41,12 +51,20 @@ struct RecordCommand: ParsableCommand {
     @Flag(name: .long, help: .hidden)
     var withoutRecordingFilter = false
 
-    @Argument(parsing: .captureForPassthrough, help: "The command to run, after --.")
+    @OptionGroup(title: "Container recording")
+    var container: ContainerOptions
+
+    @Argument(parsing: .captureForPassthrough, help: "The command to run, after -- (not with --bundle).")
     var command: [String] = []
 
     mutating func validate() throws {
         if command.first == "--" { command.removeFirst() }
-        guard !command.isEmpty else { throw ValidationError("Give the command to record after --.") }
+        if container.bundle != nil {
+            guard command.isEmpty else { throw ValidationError("Give either --bundle or a command, not both.") }
+            return
+        }
+        try container.rejectWithoutBundle()
+        guard !command.isEmpty else { throw ValidationError("Give the command to record after --, or --bundle DIR.") }
     }
 
     func run() throws {
@@ -54,6 +72,10 @@ struct RecordCommand: ParsableCommand {
         var knownNames: [Architecture: Set<String>] = [:]
         for trace in knownTraces {
             knownNames.merge(trace.namesByABI) { $0.union($1) }
+        }
+        if container.bundle != nil {
+            try recordContainer(knownNames: knownNames)
+            return
         }
         let progress = RecordingProgress()
         let options = PtraceRecorder.Options(
@@ -71,6 +93,41 @@ struct RecordCommand: ParsableCommand {
             throw ExitCode(error.code == .commandNotFound ? 127 : 70)
         }
         status?.stop()
+        try write(trace)
+        if let exit = trace.exitStatus, exit.shellStatus != 0 { throw ExitCode(exit.shellStatus) }
+    }
+
+    /// `--bundle`: runs the container once under a trace-by-default filter, cinch tracing its runtime.
+    private func recordContainer(knownNames: [Architecture: Set<String>]) throws {
+        let bundle = try container.loadBundle()
+        let filter = SeccompProfileGenerator.recordingProfile(
+            defaultAction: .trace, known: knownNames, abis: RecordingFilter.coveredABIs(native: SyscallResolver.native),
+            format: .oci)
+        let progress = RecordingProgress()
+        let status = quiet || !Console.isTerminal ? nil : StatusLine(progress: progress)
+        status?.start()
+        let outcome: ContainerSession.Outcome
+        do {
+            outcome = try ContainerSession(
+                options: container.sessionOptions(
+                    bundle: bundle, seccomp: filter.jsonValue(), traced: true, progress: progress)
+            ).run()
+        } catch {
+            status?.stop()
+            Console.error("cinch: \(error)")
+            throw error.code == .badBundle ? ExitStatus.unusableInput : ExitCode(70)
+        }
+        status?.stop()
+        guard var trace = outcome.trace else { throw ExitCode(70) }
+        trace.source.knownTraces = known
+        try write(trace)
+        if !quiet || !outcome.containerSucceeded { Console.error("cinch: \(container.describe(outcome))") }
+        if !outcome.containerSucceeded { throw ExitCode(outcome.containerStatus == 0 ? 1 : outcome.containerStatus) }
+        if let driver = outcome.driverStatus, driver != 0 { throw ExitCode(driver) }
+    }
+
+    /// Writes the trace and says what was recorded.
+    private func write(_ trace: Trace) throws {
         do {
             try FileIO.writeAtomically(trace.jsonValue().rendered(), to: output)
         } catch {
@@ -79,8 +136,7 @@ struct RecordCommand: ParsableCommand {
         }
         if !trace.isComplete {
             Console.error(
-                "cinch: warning: the trace in \(output) is incomplete: \(trace.incompleteReasons.joined(separator: " "))"
-            )
+                "cinch: warning: the trace in \(output) is incomplete: \(trace.incompleteReasons.joined(separator: " "))")
         }
         if !quiet {
             let perABI = trace.abis.keys.sorted().map { "\($0.name): \(trace.abis[$0]?.allNames.count ?? 0)" }
@@ -88,7 +144,6 @@ struct RecordCommand: ParsableCommand {
                 "cinch: recorded \(perABI.joined(separator: ", ")) syscalls from \(trace.processCount) processes/threads into \(output)"
             )
         }
-        if let exit = trace.exitStatus, exit.shellStatus != 0 { throw ExitCode(exit.shellStatus) }
     }
 }
 

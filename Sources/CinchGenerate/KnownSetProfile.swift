@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+// Profiles that allow a known set and send everything else to a recording action (trace, log).
+
+public import CinchModel
+
+extension SeccompProfileGenerator {
+    /// A profile for recording: the known syscalls allowed, everything else `defaultAction`.
+    ///
+    /// With `SCMP_ACT_TRACE` it is the filter a container runs under while cinch traces its
+    /// runtime; with `SCMP_ACT_LOG` it makes the kernel write an audit record for every syscall
+    /// outside the known set. The formats cannot express per-ABI rules, so the names known for
+    /// any ABI are allowed on all of them.
+    ///
+    /// - Parameters:
+    ///   - known: names to allow, per ABI (the union of `--known` traces); may be empty.
+    ///   - abis: the ABIs to cover, native first.
+    public static func recordingProfile(
+        defaultAction: SeccompProfile.Action, known: [Architecture: Set<String>], abis: [Architecture],
+        format: SeccompProfile.Format
+    ) -> SeccompProfile {
+        let names = known.values.reduce(into: Set<String>()) { $0.formUnion($1) }
+        var profile = SeccompProfile(format: format, defaultAction: defaultAction)
+        if !names.isEmpty { profile.syscalls = [SeccompProfile.Rule(names: names.sorted(), action: .allow)] }
+        switch format {
+        case .oci: profile.architectures = abis
+        case .docker: profile.archMap = archMap(for: abis)
+        }
+        return profile
+    }
+}

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+// Options shared by the commands that run an OCI bundle (record --bundle, verify).
+
+import ArgumentParser
+import CinchModel
+import CinchTrace
+
+/// `--runtime runc|crun`.
+enum RuntimeName: String, ExpressibleByArgument, CaseIterable {
+    case runc, crun
+
+    var runtime: ContainerRuntime { self == .runc ? .runc : .crun }
+}
+
+/// `--bundle`, `--runtime`, `--driver`, `--wait-port`, `--timeout`, `--grace`.
+struct ContainerOptions: ParsableArguments {
+    @Option(help: "An OCI bundle directory (config.json + rootfs) to run as a container.")
+    var bundle: String?
+
+    @Option(help: "The OCI runtime: runc or crun.")
+    var runtime: RuntimeName = .runc
+
+    @Option(help: "A host command (sh -c) run once the container is up; the container is stopped after it.")
+    var driver: String?
+
+    @Option(help: "Wait until 127.0.0.1:PORT accepts a connection before running the driver.")
+    var waitPort: Int?
+
+    @Option(help: "Seconds the whole container run may take.")
+    var timeout: Double?
+
+    @Option(help: "Seconds between SIGTERM and SIGKILL when cinch stops the container.")
+    var grace: Double = 5
+
+    /// Rejects container options given without --bundle.
+    func rejectWithoutBundle() throws {
+        if driver != nil || waitPort != nil || timeout != nil {
+            throw ValidationError("--driver, --wait-port and --timeout need --bundle.")
+        }
+    }
+
+    /// Reads the bundle, exiting 64 with the problem named when it is unusable.
+    func loadBundle() throws -> OCIBundle {
+        guard let bundle else { throw ValidationError("Give --bundle DIR.") }
+        do {
+            return try OCIBundle(directory: bundle)
+        } catch {
+            Console.error("cinch: \(error)")
+            throw ExitStatus.unusableInput
+        }
+    }
+
+    /// Session options for this bundle.
+    func sessionOptions(
+        bundle: OCIBundle, seccomp: JSONValue?, capabilities: [String]? = nil, traced: Bool,
+        progress: RecordingProgress? = nil
+    ) -> ContainerSession.Options {
+        ContainerSession.Options(
+            bundle: bundle, runtime: runtime.runtime, seccomp: seccomp, capabilities: capabilities, traced: traced,
+            driver: driver, waitPort: waitPort, timeout: timeout, gracePeriod: grace, progress: progress)
+    }
+
+    /// One line on how the container and its driver ended.
+    func describe(_ outcome: ContainerSession.Outcome) -> String {
+        var container = "container (\(runtime.rawValue)) exited with \(outcome.containerStatus)"
+        if outcome.stoppedByCinch {
+            container += outcome.timedOut ? " after cinch stopped it at the timeout" : " after cinch stopped it"
+        }
+        var parts = [container]
+        if let driver = outcome.driverStatus { parts.append("driver exited with \(driver)") }
+        if let reason = outcome.driverSkippedReason { parts.append("driver did not run: \(reason)") }
+        return parts.joined(separator: "; ")
+    }
+}
