@@ -195,6 +195,127 @@ echo "targets:"
 printf "%s\n" "${TARGETS[@]}"
 
 # --- audit ingest throughput (issue 4) ---
-# Reserved for the audit-log ingest benchmark; add it here.
+# `cinch audit ingest` on generated, realistic audit logs (200 MB and 50 MB, made here, never
+# committed: timestamps in order, SECCOMP with varied syscalls and x86_64/i386/x32 arches, SYSCALL +
+# PROCTITLE + EOE events, AppArmor AVC), next to `ausearch --raw -if`, a Python regex scan of
+# arch=/syscall= and `grep -c type=SECCOMP` on the same file. Prints MB/s, ratios and peak RSS
+# (/usr/bin/time -f %M) for both sizes, which shows memory is flat in the log's size.
+# Targets: ingest >= 40x ausearch and >= 2x the Python scan (>= 500 MB/s). BENCH_AUDIT_MB sets the
+# large size (default 200).
+bench_audit_ingest() {
+    local python
+    python=$(command -v python3 || true)
+    echo
+    echo "audit ingest throughput"
+    if [[ -z $CINCH || -z $python ]]; then
+        skip "audit ingest" "needs CINCH and python3"
+        return 0
+    fi
+    cat >"$TMP/genlog.py" <<'GENEOF'
+import sys, random
+random.seed(4)
+target = int(sys.argv[2]) * 1024 * 1024
+out = open(sys.argv[1], "w", buffering=1 << 20)
+t = 1732410000000
+serial = 1000
+size = 0
+exes = ["/usr/bin/python3.11", "/usr/sbin/nginx", "/usr/lib/jvm/java-17/bin/java", "/opt/app/bin/server", "/usr/bin/curl"]
+hexexe = "/opt/my app/bin/worker".encode().hex().upper()
+nums64 = [0, 1, 3, 9, 10, 11, 12, 17, 39, 41, 42, 44, 45, 56, 59, 60, 63, 72, 89, 102, 202, 218, 228, 231, 257, 262, 270, 281, 302, 318, 334, 435]
+buf = []
+while size < target:
+    serial += 1
+    t += random.randint(0, 3)
+    ts = f"{t // 1000}.{t % 1000:03d}:{serial}"
+    pid = random.randint(1000, 60000)
+    r = random.random()
+    if r < 0.70:
+        if random.random() < 0.05:
+            arch, nr, compat = "40000003", random.choice([3, 4, 5, 6, 20, 24, 45, 90, 91, 102, 120, 122, 174, 175, 192, 195, 197, 243, 252, 265, 295]), 1
+        elif random.random() < 0.01:
+            arch, nr, compat = "c000003e", 0x40000000 | random.choice([0, 1, 39, 110]), 0
+        else:
+            arch, nr, compat = "c000003e", random.choice(nums64), 0
+        exe = f'"{random.choice(exes)}"' if random.random() < 0.9 else hexexe
+        line = (f"type=SECCOMP msg=audit({ts}): auid=4294967295 uid=0 gid=0 ses=4294967295 subj=unconfined pid={pid} "
+                f"comm=\"worker\" exe={exe} sig=0 arch={arch} syscall={nr} compat={compat} ip=0x7f3ab1d1f829 code=0x7ffc0000\n")
+    elif r < 0.85:
+        line = (f"type=SYSCALL msg=audit({ts}): arch=c000003e syscall=257 success=yes exit=3 a0=ffffff9c a1=7ffd4a1b2c30 a2=0 a3=0 "
+                f"items=1 ppid=1 pid={pid} auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) "
+                f"ses=4294967295 comm=\"nginx\" exe=\"/usr/sbin/nginx\" subj=unconfined key=\"cinch\"\n"
+                f"type=PROCTITLE msg=audit({ts}): proctitle=6E67696E783A20776F726B65722070726F63657373\n"
+                f"type=EOE msg=audit({ts}): \n")
+    else:
+        line = (f"type=AVC msg=audit({ts}): apparmor=\"ALLOWED\" operation=\"open\" class=\"file\" profile=\"app\" "
+                f"name=\"/etc/ssl/certs/ca-{random.randint(0,20)}.pem\" pid={pid} comm=\"curl\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0\n")
+    buf.append(line)
+    size += len(line)
+    if len(buf) > 10000:
+        out.write("".join(buf)); buf = []
+out.write("".join(buf))
+out.close()
+GENEOF
+    cat >"$TMP/scan.py" <<'SCANEOF'
+import re, sys, collections
+pattern = re.compile(rb"arch=([0-9a-f]+) syscall=([0-9]+)")
+counts = collections.Counter()
+with open(sys.argv[1], "rb") as f:
+    for line in f:
+        m = pattern.search(line)
+        if m:
+            counts[m.groups()] += 1
+print(len(counts))
+SCANEOF
+    local big=${BENCH_AUDIT_MB:-200} size file bytes mb t0 t1 ns rss mbps
+    for size in "$big" 50; do
+        file="$TMP/audit-$size.log"
+        "$python" "$TMP/genlog.py" "$file" "$size"
+        bytes=$(stat -c %s "$file")
+        mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
+        echo "  log: $mb MiB"
+        # Warm the page cache so every tool reads from memory.
+        cat "$file" >/dev/null
+        local -A speed=()
+        audit_measure() { # name command...
+            local name=$1
+            shift
+            t0=$(now_ns)
+            if [[ -x /usr/bin/time ]]; then
+                /usr/bin/time -o "$TMP/rss" -f %M "$@" >/dev/null 2>&1 || true
+                rss=$(tail -1 "$TMP/rss")
+            else
+                "$@" >/dev/null 2>&1
+                rss="?"
+            fi
+            t1=$(now_ns)
+            ns=$((t1 - t0))
+            mbps=$(awk -v b="$bytes" -v ns="$ns" 'BEGIN { printf "%.0f", b / 1048576 / (ns / 1e9) }')
+            speed[$name]=$mbps
+            printf "  %-28s %8s MB/s  peak RSS %8s KB\n" "$name" "$mbps" "$rss"
+        }
+        audit_measure "cinch audit ingest" "$CINCH" audit ingest -q "$file" -o "$TMP/audit-$size.json"
+        if command -v ausearch >/dev/null; then
+            audit_measure "ausearch --raw -if" ausearch --raw -if "$file"
+        else
+            skip "ausearch --raw -if" "auditd not installed"
+        fi
+        audit_measure "python regex scan" "$python" "$TMP/scan.py" "$file"
+        audit_measure "grep -c type=SECCOMP" grep -c type=SECCOMP "$file"
+        local ingest=${speed["cinch audit ingest"]}
+        if [[ -n ${speed["ausearch --raw -if"]:-} ]]; then
+            printf "  ingest / ausearch: %sx (target >= 40)\n" \
+                "$(awk -v a="$ingest" -v b="${speed["ausearch --raw -if"]}" 'BEGIN { printf "%.1f", a / b }')"
+        fi
+        printf "  ingest / python:   %sx (target >= 2)\n" \
+            "$(awk -v a="$ingest" -v b="${speed["python regex scan"]}" 'BEGIN { printf "%.1f", a / b }')"
+        printf "  ingest / grep -c:  %sx\n" \
+            "$(awk -v a="$ingest" -v b="${speed["grep -c type=SECCOMP"]}" 'BEGIN { printf "%.2f", a / b }')"
+        if [[ $size == "$big" ]]; then
+            printf "  %s\n" "$(awk -v a="$ingest" 'BEGIN { print (a >= 500 ? "PASS" : "MISS") }') audit ingest >= 500 MB/s ($ingest MB/s)"
+        fi
+        rm -f "$file"
+    done
+}
+bench_audit_ingest
 
 exit 0

@@ -1,14 +1,170 @@
 // SPDX-License-Identifier: Apache-2.0
-// `cinch audit` (in progress).
+// `cinch audit`: record through the kernel's audit log where cinch cannot be the tracer.
 
 import ArgumentParser
+import CinchGenerate
+import CinchModel
+import CinchSeccomp
+import CinchTrace
 
 /// `cinch audit`.
 struct AuditCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "audit", abstract: "Not implemented yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Record through kernel audit logs (SCMP_ACT_LOG, AppArmor complain mode).",
+        discussion: """
+            Staging workflow: `cinch audit log-profile -o log.json`, run the workload with it \
+            (`docker run --security-opt seccomp=log.json …`, podman, runc, or `cinch run --seccomp log.json`), \
+            then `cinch audit ingest /var/log/audit/audit.log --since T -o trace.json` and \
+            `cinch generate seccomp trace.json`. See docs/audit.md.
+            """,
+        subcommands: [AuditLogProfileCommand.self, AuditIngestCommand.self]
+    )
+}
+
+/// `cinch audit log-profile`.
+struct AuditLogProfileCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log-profile",
+        abstract: "Write a seccomp profile that logs every syscall not in the known traces.",
+        discussion: """
+            The default action is SCMP_ACT_LOG, so every syscall runs and each one that no rule allows \
+            makes a type=SECCOMP audit record. Syscalls of --known traces are allowed and make none. \
+            The profile covers the native ABI and its compat ABIs (x86_64: x86 and x32).
+
+            Exit status: 0 on success, 64 when a --known trace is unusable, 73 when the profile cannot \
+            be written.
+            """
+    )
+
+    @Option(name: .long, help: "A trace whose syscalls need no records (repeatable).")
+    var known: [String] = []
+
+    @Option(help: "Profile format: docker or oci.")
+    var format: ProfileFormat = .docker
+
+    @Option(name: .shortAndLong, help: "Output file (default: standard output).")
+    var output = "-"
 
     func run() throws {
-        Console.error("cinch: 'audit' is not implemented yet.")
-        throw ExitCode(2)
+        let traces = try loadTraces(known)
+        let result = LogProfileGenerator.generate(
+            known: traces, format: format.model, native: SyscallResolver.native)
+        Console.report(result.diagnostics)
+        do {
+            try FileIO.writeAtomically(result.profile.jsonValue().rendered(), to: output)
+        } catch {
+            Console.error("cinch: \(error)")
+            throw ExitCode(73)
+        }
+    }
+}
+
+/// `cinch audit ingest`.
+struct AuditIngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Turn audit log records (SECCOMP, AppArmor AVC) into a trace.",
+        discussion: """
+            Reads auditd logs and the same records with dmesg, syslog or journal prefixes, plain or \
+            gzip-compressed; `-` reads standard input. Times are epoch seconds or YYYY-MM-DDTHH:MM:SS \
+            (UTC), compared with the records' audit time stamps. --pid follows children when the log \
+            has SYSCALL records that show them (audit rules on clone/fork/execve).
+
+            Lost records never pass silently: serial-number gaps, kernel messages about dropped \
+            records and, with --check-auditd, the lost counter of `auditctl -s` mark the trace \
+            incomplete, with a warning and counts on stderr.
+
+            Exit status: 0 when the trace was written (also when incomplete: see the warning); 64 \
+            when a log cannot be read or has a malformed line (file and line are named; --lenient \
+            skips such lines); 69 when --check-auditd cannot run auditctl; 73 when the trace cannot \
+            be written.
+            """
+    )
+
+    @Argument(help: "Log files; - for standard input.")
+    var logs: [String]
+
+    @Option(help: "Skip records before this time.")
+    var since: String?
+
+    @Option(help: "Skip records after this time.")
+    var until: String?
+
+    @Option(help: "Take only records of this process and its children (repeatable).")
+    var pid: [Int32] = []
+
+    @Option(help: "Take only records of this executable path (repeatable).")
+    var exe: [String] = []
+
+    @Flag(help: "Skip malformed lines instead of failing, and report how many.")
+    var lenient = false
+
+    @Flag(help: "Also read the kernel's lost counter with `auditctl -s`.")
+    var checkAuditd = false
+
+    @Flag(name: .shortAndLong, help: "No summary on stderr.")
+    var quiet = false
+
+    @Option(name: .shortAndLong, help: "Where to write the trace.")
+    var output = "cinch-trace.json"
+
+    func validate() throws {
+        guard !logs.isEmpty else { throw ValidationError("Give at least one log file (- for standard input).") }
+        for (name, value) in [("--since", since), ("--until", until)] {
+            if let value, AuditTime(parsing: value) == nil {
+                throw ValidationError("\(name) '\(value)' is not epoch seconds or YYYY-MM-DDTHH:MM:SS (UTC).")
+            }
+        }
+    }
+
+    func run() throws {
+        let selection = AuditSelection(
+            since: since.flatMap(AuditTime.init(parsing:)), until: until.flatMap(AuditTime.init(parsing:)),
+            pids: Set(pid), executables: Set(exe))
+        var parser = AuditLogParser(selection: selection, isLenient: lenient)
+        for log in logs {
+            do {
+                try parser.ingest(path: log)
+            } catch {
+                Console.error("cinch: \(error)")
+                throw ExitStatus.unusableInput
+            }
+        }
+        var trace = parser.makeTrace(logs: logs)
+        let statistics = parser.finalStatistics
+        if checkAuditd {
+            do {
+                let status = try AuditDaemonStatus.current()
+                if status.lost > 0 {
+                    trace.markIncomplete(
+                        "auditctl -s reports lost \(status.lost) (records dropped since boot; some may be this workload's)."
+                    )
+                }
+            } catch {
+                Console.error("cinch: \(error)")
+                throw ExitCode(69)
+            }
+        }
+        do {
+            try FileIO.writeAtomically(trace.jsonValue().rendered(), to: output)
+        } catch {
+            Console.error("cinch: \(error)")
+            throw ExitCode(73)
+        }
+        if !quiet {
+            let perABI = trace.abis.keys.sorted().map { "\($0.name): \(trace.abis[$0]?.syscalls.count ?? 0)" }
+            Console.error(
+                "cinch: read \(statistics.lines) lines, \(statistics.records) audit records; took \(statistics.seccompRecords) SECCOMP and \(statistics.appArmorRecords) AppArmor records from \(trace.processCount) processes (\(perABI.isEmpty ? "no syscalls" : perABI.joined(separator: ", "))) into \(output)"
+            )
+            if statistics.seccompRecords == 0 && statistics.appArmorRecords == 0 {
+                Console.error("cinch: warning: no record matched; check --since/--until/--pid/--exe and the log file.")
+            }
+        }
+        if !trace.isComplete {
+            Console.error(
+                "cinch: warning: the trace in \(output) is incomplete: \(trace.incompleteReasons.joined(separator: " "))"
+            )
+        }
     }
 }

@@ -1,0 +1,714 @@
+// SPDX-License-Identifier: Apache-2.0
+// Streaming, byte-level parser of kernel audit records (auditd, dmesg, syslog, journal) into a trace.
+
+public import CinchModel
+internal import CinchSeccomp
+
+#if canImport(Glibc)
+    internal import Glibc
+#elseif canImport(Musl)
+    internal import Musl
+#else
+    #error("Unsupported platform")
+#endif
+
+/// Turns kernel audit records into a ``Trace``: `SECCOMP` records into syscalls per ABI, AppArmor
+/// `AVC` records into files, network and capabilities.
+///
+/// The parser aggregates as it goes (counts per ABI and syscall number, interned executables),
+/// so its memory depends on how many distinct things the workload did, not on the log's size.
+/// Feed it whole inputs with ``parse(_:file:)`` or ``ingest(path:)``, then call
+/// ``makeTrace(logs:)``.
+///
+/// ## Format
+///
+/// One record per line, in any of these shapes:
+///
+/// - auditd: `type=SECCOMP msg=audit(1732410000.123:4567): auid=… pid=1234 … arch=c000003e
+///   syscall=257 compat=0 ip=0x… code=0x7ffc0000`, optionally preceded by `node=NAME ` and
+///   followed by auditd's "enriched" part after a 0x1D byte (`ARCH=x86_64 SYSCALL=openat`, ignored).
+/// - kernel, as `dmesg` prints it: `audit: type=1326 audit(1732410000.123:4567): …`, with or
+///   without a `[   12.345678] ` timestamp.
+/// - syslog and `journalctl -k`: anything before `audit: type=`, such as
+///   `Nov 24 01:02:03 host kernel: [   12.345678] audit: type=1326 audit(…): …`.
+///
+/// Record types: `SECCOMP` (1326), `AVC` (1400) with `apparmor=`, and `SYSCALL` (1300) for
+/// following children of `--pid`. Other types count for serial tracking only.
+///
+/// ## Parsing behavior
+///
+/// - `exe=`, `comm=` and `name=` are either quoted or hex-encoded (the kernel's form for values
+///   with spaces, quotes or non-ASCII bytes); both decode to the same path.
+/// - A `SECCOMP` record's ABI comes from `arch=` (`AUDIT_ARCH_*`) and its number, so an i386
+///   compat call (`arch=40000003`) is named from the i386 table and an x32 call (x86_64 arch,
+///   bit 30 set) from the x32 table.
+/// - Loss is never silent: a gap in a stream's serial numbers counts the missing records (serials
+///   up to 256 behind may arrive late and are not counted); kernel messages about dropped records
+///   (`audit: rate limit exceeded`, `backlog limit exceeded`, `printk limit exceeded`, `kauditd
+///   hold queue overflow`, `audit_lost=N`, `kauditd_printk_skb: N callbacks suppressed`) are
+///   counted when they sit next to a record inside the time window. auditd's own `DAEMON_*`
+///   records have their own numbering and are not tracked. Each input, and each `node=` in it, is
+///   its own stream.
+/// - Malformed lines throw an ``InputError`` naming the file and line, or with `isLenient` are
+///   counted and skipped. Malformed means: a line that starts like an audit record whose header
+///   (`msg=audit(SECONDS.MILLIS:SERIAL):`) does not parse; a `SECCOMP` record without `pid=`,
+///   `arch=` or `syscall=`, or without the `compat=` that follows `syscall=` (a cut line); and,
+///   in a stream that began with auditd lines, any other non-empty line. Other lines of syslog
+///   or dmesg input are ignored.
+public struct AuditLogParser {
+    /// Which records to take.
+    public var selection: AuditSelection
+    /// Skip malformed lines (counting them) instead of throwing.
+    public var isLenient: Bool
+    /// What has been read so far.
+    public internal(set) var statistics = AuditLogStatistics()
+
+    // MARK: - Aggregates (bounded by what the workload did, not by log size)
+
+    struct SyscallCount {
+        var count: UInt64
+        var executable: Int32
+    }
+
+    /// Counts keyed by `auditArch << 32 | number`.
+    var counts: [UInt64: SyscallCount] = [:]
+    var executables = AuditInterner()
+    /// Per executable id: whether `--exe` selects it, and whether a taken record used it.
+    var executableSelected: [Bool] = []
+    var executableUsed: [Bool] = []
+    var pidsSeen = AuditPidSet()
+    var fileNames = AuditInterner()
+    /// Per file id: AppArmor access letters as bits of ``accessLetters``.
+    var fileAccess: [UInt16] = []
+    var trackedPids: Set<Int32>
+    var executablePids: Set<Int32> = []
+    var execNames: Set<String> = []
+    var network: Set<Trace.NetworkAccess> = []
+    var capabilities: Set<String> = []
+    var forkNames: [UInt64: Bool] = [:]
+
+    // MARK: - Per-stream state
+
+    var file = "-"
+    var lineNumber = 0
+    var isAuditdStream = false
+    var sawRecord = false
+    var tracker = SerialTracker()
+    var nodeTrackers: [[UInt8]: SerialTracker] = [:]
+    var lastRecordInWindow = true
+    var pendingLoss = PendingLoss()
+
+    struct PendingLoss {
+        var messages = 0
+        var suppressed = 0
+        var lost: UInt64?
+        var isPending: Bool { messages > 0 || suppressed > 0 || lost != nil }
+    }
+
+    /// Creates a parser.
+    public init(selection: AuditSelection = AuditSelection(), isLenient: Bool = false) {
+        self.selection = selection
+        self.isLenient = isLenient
+        self.trackedPids = selection.pids
+    }
+
+    // MARK: - Input
+
+    /// Parses one whole input held in memory (tests, small logs).
+    ///
+    /// - Throws: ``InputError`` naming `file` and the line of the first malformed line, unless
+    ///   ``isLenient``.
+    public mutating func parse(_ bytes: [UInt8], file: String) throws(InputError) {
+        beginStream(file: file)
+        var result: Result<Void, InputError> = .success(())
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            do throws(InputError) {
+                let used = try consume(base, count: buffer.count, isEnd: true)
+                precondition(used == buffer.count)
+            } catch {
+                result = .failure(error)
+            }
+        }
+        try result.get()
+        endStream()
+    }
+
+    /// Starts a new input: line numbers and serial tracking restart.
+    mutating func beginStream(file: String) {
+        self.file = file
+        lineNumber = 0
+        isAuditdStream = false
+        sawRecord = false
+        tracker = SerialTracker()
+        nodeTrackers = [:]
+        lastRecordInWindow = selection.since == nil && selection.until == nil
+        pendingLoss = PendingLoss()
+    }
+
+    /// Ends the current input, counting serials that never arrived.
+    mutating func endStream() {
+        statistics.missingSerials += tracker.finish()
+        for key in nodeTrackers.keys { statistics.missingSerials += nodeTrackers[key]?.finish() ?? 0 }
+        nodeTrackers = [:]
+    }
+
+    /// Parses every complete line in `base[0..<count]` and returns how many bytes it used; with
+    /// `isEnd`, a last line without a newline is parsed too.
+    mutating func consume(_ base: UnsafePointer<UInt8>, count: Int, isEnd: Bool) throws(InputError) -> Int {
+        var start = 0
+        while start < count {
+            guard let found = memchr(base + start, CInt(UInt8(ascii: "\n")), count - start) else { break }
+            let newline = UnsafeRawPointer(found) - UnsafeRawPointer(base)
+            try parseLine(AuditLine(base: base + start, count: newline - start), isTerminated: true)
+            start = newline + 1
+        }
+        if isEnd, start < count {
+            try parseLine(AuditLine(base: base + start, count: count - start), isTerminated: false)
+            start = count
+        }
+        return start
+    }
+
+    // MARK: - Lines
+
+    /// Record types the parser looks into.
+    enum RecordType {
+        case seccomp, avc, syscall, daemon, other
+    }
+
+    mutating func parseLine(_ raw: AuditLine, isTerminated: Bool) throws(InputError) {
+        lineNumber += 1
+        statistics.lines += 1
+        statistics.bytes += raw.count + (isTerminated ? 1 : 0)
+        var line = raw
+        if line.count > 0, line[line.count - 1] == UInt8(ascii: "\r") {
+            line = AuditLine(base: line.base, count: line.count - 1)
+        }
+        if line.count == 0 { return }
+        // auditd form, with an optional node= prefix.
+        var start = 0
+        var node: Range<Int>?
+        if line.has("node=", at: 0) {
+            let space = line.find(byte: UInt8(ascii: " "), from: 5, to: line.count) ?? line.count
+            node = 5..<space
+            start = space + 1
+        }
+        if line.has("type=", at: start) {
+            if !sawRecord {
+                isAuditdStream = true
+                sawRecord = true
+            }
+            let typeStart = start + 5
+            guard let typeEnd = line.find(byte: UInt8(ascii: " "), from: typeStart, to: line.count),
+                line.has("msg=audit(", at: typeEnd + 1)
+            else {
+                return try malformed("an auditd record without msg=audit(…)", isTerminated: isTerminated)
+            }
+            let type = Self.recordType(named: typeStart..<typeEnd, in: line)
+            try parseRecord(line, type: type, headerAt: typeEnd + 11, node: node, isTerminated: isTerminated)
+            return
+        }
+        if isAuditdStream || node != nil {
+            return try malformed("not an audit record", isTerminated: isTerminated)
+        }
+        // Kernel form: "audit: type=1326 audit(…): …" after any prefix.
+        guard let audit = line.find("audit") else {
+            statistics.foreignLines += 1
+            return
+        }
+        if let kernel = line.find("audit: type=", from: audit) {
+            sawRecord = true
+            var index = kernel + 12
+            guard let number = line.decimal(&index, end: line.count), line.has(" audit(", at: index) else {
+                return try malformed("a kernel audit message without a record header", isTerminated: isTerminated)
+            }
+            let type: RecordType =
+                switch number {
+                case 1326: .seccomp
+                case 1400: .avc
+                case 1300: .syscall
+                case 1200...1299: .daemon
+                default: .other
+                }
+            try parseRecord(line, type: type, headerAt: index + 7, node: nil, isTerminated: isTerminated)
+            return
+        }
+        if !parseKernelStatus(line, from: audit) { statistics.foreignLines += 1 }
+    }
+
+    static func recordType(named range: Range<Int>, in line: AuditLine) -> RecordType {
+        if line.equals(range, "SECCOMP") { return .seccomp }
+        if line.equals(range, "SYSCALL") { return .syscall }
+        if line.equals(range, "AVC") { return .avc }
+        if line.has("DAEMON_", at: range.lowerBound) { return .daemon }
+        if line.has("UNKNOWN[", at: range.lowerBound) {
+            // auditd prints types it has no name for as UNKNOWN[1326].
+            switch line.decimal(range.lowerBound + 8..<range.upperBound - 1) {
+            case 1326: return .seccomp
+            case 1400: return .avc
+            case 1300: return .syscall
+            default: return .other
+            }
+        }
+        return .other
+    }
+
+    /// Parses `SECONDS.MILLIS:SERIAL): body` at `index` and hands the body on.
+    mutating func parseRecord(
+        _ line: AuditLine, type: RecordType, headerAt headerStart: Int, node: Range<Int>?, isTerminated: Bool
+    ) throws(InputError) {
+        var index = headerStart
+        guard let seconds = line.decimal(&index, end: line.count), index < line.count,
+            line[index] == UInt8(ascii: ".")
+        else {
+            return try malformed("a record header without a time stamp", isTerminated: isTerminated)
+        }
+        index += 1
+        let fractionStart = index
+        guard var fraction = line.decimal(&index, end: line.count), line.has(":", at: index) else {
+            return try malformed("a record header without a serial number", isTerminated: isTerminated)
+        }
+        let fractionDigits = index - fractionStart
+        for _ in 0..<max(3 - fractionDigits, 0) { fraction *= 10 }
+        for _ in 0..<max(fractionDigits - 3, 0) { fraction /= 10 }
+        index += 1
+        guard let serial = line.decimal(&index, end: line.count), line.has("):", at: index) else {
+            return try malformed("a record header without its closing '):'", isTerminated: isTerminated)
+        }
+        statistics.records += 1
+        let time = Int64(truncatingIfNeeded: seconds &* 1000 &+ fraction)
+        let inWindow = selection.contains(milliseconds: time)
+        if pendingLoss.isPending { settlePendingLoss(nextRecordInWindow: inWindow) }
+        lastRecordInWindow = inWindow
+        guard inWindow else { return }
+        if type != .daemon {
+            if let node {
+                let key = Array(UnsafeBufferPointer(start: line.base + node.lowerBound, count: node.count))
+                statistics.missingSerials += nodeTrackers[key, default: SerialTracker()].observe(serial)
+            } else {
+                statistics.missingSerials += tracker.observe(serial)
+            }
+        }
+        let bodyStart = index + 2
+        let bodyEnd = line.find(byte: 0x1D, from: bodyStart, to: line.count) ?? line.count
+        switch type {
+        case .seccomp: try parseSeccomp(line, from: bodyStart, to: bodyEnd, isTerminated: isTerminated)
+        case .avc: parseAVC(line, from: bodyStart, to: bodyEnd)
+        case .syscall: if !selection.pids.isEmpty { parseSyscall(line, from: bodyStart, to: bodyEnd) }
+        case .daemon, .other: break
+        }
+    }
+
+    mutating func malformed(_ what: String, isTerminated: Bool) throws(InputError) {
+        if isLenient {
+            statistics.malformedLines += 1
+            return
+        }
+        let hint = isTerminated ? "" : " (the last line has no newline: was the log cut?)"
+        throw InputError("malformed audit line: \(what)\(hint).", at: ProfileLocation(file: file, line: lineNumber))
+    }
+
+    // MARK: - SECCOMP
+
+    mutating func parseSeccomp(_ line: AuditLine, from start: Int, to end: Int, isTerminated: Bool) throws(InputError) {
+        var cursor = AuditFieldCursor(line: line, start: start, end: end)
+        var pid: UInt64?
+        var arch: UInt64?
+        var number: Int64?
+        var hasCompat = false
+        var exe: Range<Int>?
+        while let (key, value) = cursor.next() {
+            switch key.count {
+            case 3:
+                if line.equals(key, "pid") {
+                    pid = line.decimal(value)
+                } else if line.equals(key, "exe") {
+                    exe = value
+                }
+            case 4:
+                if line.equals(key, "arch") { arch = line.hexadecimal(value) }
+            case 6:
+                if line.equals(key, "compat") { hasCompat = true }
+            case 7:
+                if line.equals(key, "syscall") { number = line.signedDecimal(value) }
+            default: break
+            }
+        }
+        guard let pid, let arch, let number, hasCompat, !cursor.sawUnterminatedQuote, pid <= UInt64(Int32.max),
+            arch <= UInt64(UInt32.max)
+        else {
+            let missing = pid == nil ? "pid=" : arch == nil ? "arch=" : number == nil ? "syscall=" : "compat="
+            return try malformed("a SECCOMP record without a valid \(missing) field", isTerminated: isTerminated)
+        }
+        let process = Int32(pid)
+        if !selection.pids.isEmpty, !trackedPids.contains(process) { return }
+        let executable = exe.map { intern(line, $0) } ?? internMissing()
+        if !selection.executables.isEmpty {
+            guard executableSelected[Int(executable)] else { return }
+            executablePids.insert(process)
+        }
+        statistics.seccompRecords += 1
+        executableUsed[Int(executable)] = true
+        pidsSeen.insert(process)
+        guard number >= 0, number <= Int64(UInt32.max) else { return }
+        let key = arch << 32 | UInt64(number)
+        if let index = counts.index(forKey: key) {
+            counts.values[index].count += 1
+        } else {
+            counts[key] = SyscallCount(count: 1, executable: executable)
+        }
+    }
+
+    /// The id of an executable path, creating it the first time.
+    @inline(__always) mutating func intern(_ line: AuditLine, _ value: Range<Int>) -> Int32 {
+        let id = executables.id(of: value, in: line)
+        if Int(id) == executableSelected.count { addedExecutable() }
+        return id
+    }
+
+    /// The id standing for "no exe= field".
+    mutating func internMissing() -> Int32 {
+        let id = executables.id(ofDecoded: "")
+        if Int(id) == executableSelected.count { addedExecutable() }
+        return id
+    }
+
+    private mutating func addedExecutable() {
+        let name = executables.names[executableSelected.count]
+        executableSelected.append(!name.isEmpty && selection.executables.contains(name))
+        executableUsed.append(false)
+    }
+
+    // MARK: - SYSCALL (children of selected processes)
+
+    mutating func parseSyscall(_ line: AuditLine, from start: Int, to end: Int) {
+        var cursor = AuditFieldCursor(line: line, start: start, end: end)
+        var pid: UInt64?
+        var ppid: UInt64?
+        var arch: UInt64?
+        var number: UInt64?
+        var exit: Int64?
+        var success = false
+        while let (key, value) = cursor.next() {
+            if line.equals(key, "pid") {
+                pid = line.decimal(value)
+            } else if line.equals(key, "ppid") {
+                ppid = line.decimal(value)
+            } else if line.equals(key, "arch") {
+                arch = line.hexadecimal(value)
+            } else if line.equals(key, "syscall") {
+                number = line.decimal(value)
+            } else if line.equals(key, "exit") {
+                exit = line.signedDecimal(value)
+            } else if line.equals(key, "success") {
+                success = line.equals(value, "yes")
+            }
+        }
+        guard let pid, pid <= UInt64(Int32.max) else { return }
+        let process = Int32(pid)
+        if let ppid, ppid <= UInt64(Int32.max), trackedPids.contains(Int32(ppid)) { trackedPids.insert(process) }
+        guard trackedPids.contains(process), success, let arch, let number, let exit, exit > 0,
+            exit <= Int64(Int32.max), isFork(arch: arch, number: number)
+        else { return }
+        trackedPids.insert(Int32(exit))
+    }
+
+    /// Whether a syscall creates a process or thread (`clone`, `clone3`, `fork`, `vfork`).
+    mutating func isFork(arch: UInt64, number: UInt64) -> Bool {
+        let key = arch << 32 | (number & 0xFFFF_FFFF)
+        if let known = forkNames[key] { return known }
+        var result = false
+        if let abi = Architecture.abi(auditArch: UInt32(truncatingIfNeeded: arch), number: number),
+            let name = SyscallResolver.name(of: number, on: abi)
+        {
+            result = ["clone", "clone3", "fork", "vfork"].contains(name)
+        }
+        forkNames[key] = result
+        return result
+    }
+
+    // MARK: - AppArmor AVC
+
+    mutating func parseAVC(_ line: AuditLine, from start: Int, to end: Int) {
+        var cursor = AuditFieldCursor(line: line, start: start, end: end)
+        var verdict: Range<Int>?
+        var operation: Range<Int>?
+        var name: Range<Int>?
+        var requested: Range<Int>?
+        var denied: Range<Int>?
+        var capability: Range<Int>?
+        var capname: Range<Int>?
+        var family: Range<Int>?
+        var socketType: Range<Int>?
+        var protocolNumber: Range<Int>?
+        var pid: UInt64?
+        while let (key, value) = cursor.next() {
+            switch key.count {
+            case 3: if line.equals(key, "pid") { pid = line.decimal(value) }
+            case 4: if line.equals(key, "name") { name = value }
+            case 6: if line.equals(key, "family") { family = value }
+            case 7: if line.equals(key, "capname") { capname = value }
+            case 8:
+                if line.equals(key, "apparmor") {
+                    verdict = value
+                } else if line.equals(key, "protocol") {
+                    protocolNumber = value
+                }
+            case 9:
+                if line.equals(key, "operation") {
+                    operation = value
+                } else if line.equals(key, "sock_type") {
+                    socketType = value
+                }
+            case 10: if line.equals(key, "capability") { capability = value }
+            case 11: if line.equals(key, "denied_mask") { denied = value }
+            case 14: if line.equals(key, "requested_mask") { requested = value }
+            default: break
+            }
+        }
+        // SELinux AVCs have no apparmor=; STATUS records are profile loads.
+        guard let verdict, !line.equals(verdict, "\"STATUS\""), let operation else { return }
+        if let pid, pid <= UInt64(Int32.max) {
+            let process = Int32(pid)
+            if !selection.pids.isEmpty, !trackedPids.contains(process) { return }
+            if !selection.executables.isEmpty, !executablePids.contains(process) { return }
+            pidsSeen.insert(process)
+        } else if !selection.pids.isEmpty || !selection.executables.isEmpty {
+            return
+        }
+        if line.equals(operation, "\"capable\"") {
+            if let capname, capname.count > 2 {
+                capabilities.insert("CAP_" + line.string(capname).uppercased())
+            } else if let number = capability.flatMap({ line.decimal($0) }), number < Self.capabilityNames.count {
+                capabilities.insert("CAP_" + Self.capabilityNames[Int(number)].uppercased())
+            } else {
+                return
+            }
+        } else if let family {
+            network.insert(
+                Trace.NetworkAccess(
+                    family: line.string(family), socketType: socketType.map { line.string($0) } ?? "",
+                    protocolNumber: protocolNumber.flatMap { line.decimal($0) }.map { Int(clamping: $0) }))
+        } else if let name {
+            var letters = Self.accessBits(line, requested)
+            if letters == 0 { letters = Self.accessBits(line, denied) }
+            if letters == 0 {
+                let text = line.string(operation)
+                guard let implied = Self.impliedAccess[text], let index = Self.accessLetters.firstIndex(of: implied)
+                else { return }
+                letters = 1 << UInt16(Self.accessLetters.distance(from: Self.accessLetters.startIndex, to: index))
+            }
+            let id = Int(fileNames.id(of: name, in: line))
+            if id == fileAccess.count { fileAccess.append(0) }
+            guard fileNames.names[id].hasPrefix("/") else { return }
+            fileAccess[id] |= letters
+            if line.equals(operation, "\"exec\"") { execNames.insert(fileNames.names[id]) }
+        } else {
+            return
+        }
+        statistics.appArmorRecords += 1
+    }
+
+    /// AppArmor's file access letters, in bit order.
+    static let accessLetters: [Character] = ["r", "w", "a", "c", "d", "x", "m", "k", "l"]
+
+    /// The letters of a mask value (`"rw"`, `"::r"`) as bits of ``accessLetters``.
+    static func accessBits(_ line: AuditLine, _ range: Range<Int>?) -> UInt16 {
+        guard let range else { return 0 }
+        var bits: UInt16 = 0
+        for index in range {
+            switch line[index] {
+            case UInt8(ascii: "r"): bits |= 1 << 0
+            case UInt8(ascii: "w"): bits |= 1 << 1
+            case UInt8(ascii: "a"): bits |= 1 << 2
+            case UInt8(ascii: "c"): bits |= 1 << 3
+            case UInt8(ascii: "d"): bits |= 1 << 4
+            case UInt8(ascii: "x"): bits |= 1 << 5
+            case UInt8(ascii: "m"): bits |= 1 << 6
+            case UInt8(ascii: "k"): bits |= 1 << 7
+            case UInt8(ascii: "l"): bits |= 1 << 8
+            default: break
+            }
+        }
+        return bits
+    }
+
+    /// The access an AppArmor file operation implies when its record has no mask.
+    static let impliedAccess: [String: Character] = [
+        "exec": "x", "open": "r", "mkdir": "c", "mknod": "c", "unlink": "d", "rmdir": "d", "file_mmap": "m",
+        "file_lock": "k", "link": "l", "truncate": "w",
+    ]
+
+    /// Capability names by number (`capability(7)`), for records without `capname=`.
+    static let capabilityNames = [
+        "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid", "setpcap",
+        "linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw", "ipc_lock", "ipc_owner",
+        "sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
+        "sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write", "audit_control", "setfcap",
+        "mac_override", "mac_admin", "syslog", "wake_alarm", "block_suspend", "audit_read", "perfmon", "bpf",
+        "checkpoint_restore",
+    ]
+
+    // MARK: - Kernel status messages
+
+    /// Counts kernel messages about dropped records; returns false when the line is none of them.
+    mutating func parseKernelStatus(_ line: AuditLine, from audit: Int) -> Bool {
+        if let suppressed = line.find(" callbacks suppressed") {
+            // "kauditd_printk_skb: 155 callbacks suppressed": only audit's own rate limiters.
+            var digitsStart = suppressed
+            while digitsStart > 0, line[digitsStart - 1] >= UInt8(ascii: "0"),
+                line[digitsStart - 1] <= UInt8(ascii: "9")
+            {
+                digitsStart -= 1
+            }
+            guard audit < digitsStart, let count = line.decimal(digitsStart..<suppressed) else { return false }
+            pendingLoss.suppressed += Int(clamping: count)
+        } else if let lost = line.find("audit_lost=") {
+            var index = lost + 11
+            guard let count = line.decimal(&index, end: line.count) else { return false }
+            pendingLoss.lost = max(pendingLoss.lost ?? 0, count)
+        } else if line.find("audit: ") != nil,
+            line.find("rate limit exceeded") != nil || line.find("backlog limit exceeded") != nil
+                || line.find("printk limit exceeded") != nil || line.find("hold queue overflow") != nil
+        {
+            pendingLoss.messages += 1
+        } else {
+            return false
+        }
+        if lastRecordInWindow { settlePendingLoss(nextRecordInWindow: true) }
+        return true
+    }
+
+    /// Counts held loss messages when a record next to them is inside the window; drops them otherwise.
+    mutating func settlePendingLoss(nextRecordInWindow: Bool) {
+        if nextRecordInWindow || lastRecordInWindow {
+            statistics.kernelLossMessages += pendingLoss.messages
+            statistics.suppressedMessages += pendingLoss.suppressed
+            if let lost = pendingLoss.lost {
+                statistics.kernelLostCounter = max(statistics.kernelLostCounter ?? 0, lost)
+            }
+        }
+        pendingLoss = PendingLoss()
+    }
+
+    // MARK: - Result
+
+    /// The trace of everything taken so far.
+    ///
+    /// Syscall numbers are named per ABI with libseccomp; numbers it cannot name go to
+    /// `unknownNumbers`. Loss of any kind marks the trace incomplete with one reason per kind.
+    /// - Parameter logs: the inputs as the user named them, for `source.logs`.
+    public func makeTrace(logs: [String]) -> Trace {
+        var trace = Trace(source: Trace.Source(kind: "audit", logs: logs))
+        var statistics = self.statistics
+        for (key, seen) in counts {
+            let arch = UInt32(truncatingIfNeeded: key >> 32)
+            let number = key & 0xFFFF_FFFF
+            guard let abi = Architecture.abi(auditArch: arch, number: number) else {
+                statistics.unknownArchitectures[arch, default: 0] += Int(clamping: seen.count)
+                continue
+            }
+            var record = trace.abis[abi] ?? Trace.ABIRecord()
+            let executable = executables.names[Int(seen.executable)]
+            if let name = SyscallResolver.name(of: number, on: abi) {
+                var existing = record.syscalls[name] ?? Trace.SyscallRecord(count: 0)
+                existing.count += seen.count
+                if existing.firstExecutable == nil, !executable.isEmpty { existing.firstExecutable = executable }
+                record.syscalls[name] = existing
+            } else {
+                record.unknownNumbers[number, default: 0] += seen.count
+            }
+            trace.abis[abi] = record
+        }
+        var used = execNames
+        for (id, isUsed) in executableUsed.enumerated() where isUsed && !executables.names[id].isEmpty {
+            used.insert(executables.names[id])
+        }
+        trace.executables = used
+        trace.processCount = pidsSeen.count
+        for (id, bits) in fileAccess.enumerated() where bits != 0 {
+            var letters = Set<Character>()
+            for (bit, letter) in Self.accessLetters.enumerated() where bits & (1 << UInt16(bit)) != 0 {
+                letters.insert(letter)
+            }
+            trace.files[fileNames.names[id]] = letters
+        }
+        trace.network = network
+        trace.capabilities = capabilities
+        for reason in statistics.lossReasons { trace.markIncomplete(reason) }
+        return trace
+    }
+
+    /// The statistics ``makeTrace(logs:)`` reports, including unknown architectures.
+    public var finalStatistics: AuditLogStatistics {
+        var result = statistics
+        for (key, seen) in counts {
+            let arch = UInt32(truncatingIfNeeded: key >> 32)
+            if Architecture.abi(auditArch: arch, number: key & 0xFFFF_FFFF) == nil {
+                result.unknownArchitectures[arch, default: 0] += Int(clamping: seen.count)
+            }
+        }
+        return result
+    }
+}
+
+/// Finds gaps in one stream's audit serial numbers.
+///
+/// Records of one event share a serial, and events can reach the log slightly out of order, so
+/// a serial missing now may still arrive: missing serials within ``window`` of the highest are
+/// held and counted only when they fall out of it or the stream ends. A serial far below the
+/// highest (a reboot) starts the count afresh.
+struct SerialTracker {
+    /// How far behind the highest serial a late record may still arrive.
+    static let window: UInt64 = 256
+
+    var highest: UInt64?
+    /// Missing serials that may still arrive, ascending.
+    var pending: [UInt64] = []
+
+    /// Takes one serial; returns how many serials are now known to be missing.
+    @inline(__always) mutating func observe(_ serial: UInt64) -> Int {
+        guard let highest else {
+            self.highest = serial
+            return 0
+        }
+        if serial == highest { return 0 }
+        if serial == highest &+ 1, pending.isEmpty {
+            self.highest = serial
+            return 0
+        }
+        return observeSlowly(serial, highest: highest)
+    }
+
+    mutating func observeSlowly(_ serial: UInt64, highest: UInt64) -> Int {
+        var missing = 0
+        if serial > highest {
+            let gap = serial - highest - 1
+            if gap > Self.window {
+                missing += Int(clamping: gap)
+            } else if gap > 0 {
+                pending.append(contentsOf: (highest + 1)..<serial)
+            }
+            self.highest = serial
+            let floor = serial > Self.window ? serial - Self.window : 0
+            let expired = pending.prefix { $0 < floor }.count
+            missing += expired
+            pending.removeFirst(expired)
+        } else if let index = pending.firstIndex(of: serial) {
+            pending.remove(at: index)
+        } else if highest - serial > Self.window * 64 {
+            // Far below: the kernel's counter restarted (a reboot); a new stream begins.
+            missing += pending.count
+            pending = []
+            self.highest = serial
+        }
+        return missing
+    }
+
+    /// Ends the stream: whatever is still pending is missing.
+    mutating func finish() -> Int {
+        defer { pending = [] }
+        return pending.count
+    }
+}

@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: Apache-2.0
+// What an audit-log ingest read, took, skipped and found missing.
+
+/// Counters of one ingest, for the summary on stderr and for tests.
+public struct AuditLogStatistics: Sendable, Equatable {
+    /// Lines read.
+    public var lines = 0
+    /// Bytes read (after decompression).
+    public var bytes = 0
+    /// Audit records recognised (any type, any time).
+    public var records = 0
+    /// `SECCOMP` records taken by the selection.
+    public var seccompRecords = 0
+    /// AppArmor `AVC` records taken by the selection that became files, network or capabilities.
+    public var appArmorRecords = 0
+    /// Malformed lines skipped because of `--lenient`.
+    public var malformedLines = 0
+    /// Lines that are not audit records (other syslog or dmesg lines), ignored.
+    public var foreignLines = 0
+    /// Records missing according to gaps in audit serial numbers.
+    public var missingSerials = 0
+    /// Kernel messages saying a record was dropped (`rate limit exceeded`, `backlog limit
+    /// exceeded`, `printk limit exceeded`, `kauditd hold queue overflow`).
+    public var kernelLossMessages = 0
+    /// Audit messages the kernel's printk rate limit suppressed (`kauditd_printk_skb: N callbacks
+    /// suppressed`).
+    public var suppressedMessages = 0
+    /// The highest `audit_lost=N` the kernel printed, if any.
+    public var kernelLostCounter: UInt64?
+    /// `SECCOMP` records whose `arch=` cinch does not know, by that value.
+    public var unknownArchitectures: [UInt32: Int] = [:]
+
+    /// Creates zeroed counters.
+    public init() {}
+
+    /// Whether anything says records were lost or skipped.
+    public var hasLoss: Bool {
+        missingSerials > 0 || kernelLossMessages > 0 || suppressedMessages > 0 || (kernelLostCounter ?? 0) > 0
+            || malformedLines > 0 || !unknownArchitectures.isEmpty
+    }
+
+    /// One sentence per kind of loss, for a trace's `incompleteReasons`.
+    public var lossReasons: [String] {
+        var reasons: [String] = []
+        if missingSerials > 0 {
+            reasons.append("\(missingSerials) audit records are missing (gaps in the audit serial numbers).")
+        }
+        if kernelLossMessages > 0 {
+            reasons.append(
+                "The log has \(kernelLossMessages) kernel messages about dropped audit records (rate limit, backlog limit, printk limit or hold queue)."
+            )
+        }
+        if suppressedMessages > 0 {
+            reasons.append("The kernel's printk rate limit suppressed \(suppressedMessages) audit messages.")
+        }
+        if let lost = kernelLostCounter, lost > 0 {
+            reasons.append("The kernel reported audit_lost=\(lost).")
+        }
+        if malformedLines > 0 {
+            reasons.append("\(malformedLines) malformed lines were skipped (--lenient).")
+        }
+        for (arch, count) in unknownArchitectures.sorted(by: { $0.key < $1.key }) {
+            reasons.append(
+                "\(count) SECCOMP records have arch=\(String(arch, radix: 16)), an ABI cinch does not know.")
+        }
+        return reasons
+    }
+}
