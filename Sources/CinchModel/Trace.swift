@@ -62,7 +62,9 @@ public struct Trace: Sendable, Equatable {
 
         /// Orders by family, type, protocol.
         public static func < (lhs: NetworkAccess, rhs: NetworkAccess) -> Bool {
-            (lhs.family, lhs.socketType, lhs.protocolNumber ?? -1) < (rhs.family, rhs.socketType, rhs.protocolNumber ?? -1)
+            (lhs.family, lhs.socketType, lhs.protocolNumber ?? -1) < (
+                rhs.family, rhs.socketType, rhs.protocolNumber ?? -1
+            )
         }
     }
 

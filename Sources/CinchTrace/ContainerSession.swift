@@ -1,16 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
 // Runs an OCI bundle once under runc or crun, traced or not, with an optional host-side driver.
 
-public import CinchModel
 internal import CinchLinux
+public import CinchModel
 internal import Synchronization
 
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #elseif canImport(Musl)
-internal import Musl
+    internal import Musl
 #else
-#error("Unsupported platform")
+    #error("Unsupported platform")
 #endif
 
 /// A container runtime cinch can drive.
@@ -225,7 +225,9 @@ public struct ContainerSession: Sendable {
 
     /// Runs the driver in its own process group; at the deadline the whole group is killed.
     private static func runDriver(_ driver: String, expired: () -> Bool, state: SharedState) -> Int32 {
-        guard let started = try? ProcessRunner.start(["/bin/sh", "-c", driver], captureOutput: false, newProcessGroup: true)
+        guard
+            let started = try? ProcessRunner.start(
+                ["/bin/sh", "-c", driver], captureOutput: false, newProcessGroup: true)
         else { return 127 }
         while true {
             if let status = ProcessRunner.reapIfExited(started.pid) {

@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // An OCI runtime bundle read from disk, and the temporary copies cinch runs instead of it.
 
-public import CinchModel
 internal import CinchLinux
+public import CinchModel
 
 #if canImport(Glibc)
-internal import Glibc
+    internal import Glibc
 #elseif canImport(Musl)
-internal import Musl
+    internal import Musl
 #else
-#error("Unsupported platform")
+    #error("Unsupported platform")
 #endif
 
 /// An OCI bundle: a directory with `config.json` and a root filesystem.

@@ -136,7 +136,8 @@ struct RecordCommand: ParsableCommand {
         }
         if !trace.isComplete {
             Console.error(
-                "cinch: warning: the trace in \(output) is incomplete: \(trace.incompleteReasons.joined(separator: " "))")
+                "cinch: warning: the trace in \(output) is incomplete: \(trace.incompleteReasons.joined(separator: " "))"
+            )
         }
         if !quiet {
             let perABI = trace.abis.keys.sorted().map { "\($0.name): \(trace.abis[$0]?.allNames.count ?? 0)" }

@@ -50,8 +50,9 @@ struct VerifyCommand: ParsableCommand {
         let target = SeccompTarget(
             native: SyscallResolver.native, capabilities: (capabilities ?? bundle.boundingCapabilities).map(Set.init),
             kernel: KernelVersion.running)
-        let compilation = SeccompProfileCompiler.compile(profile, file: seccomp, native: target.native,
-                                                         capabilities: target.capabilities)
+        let compilation = SeccompProfileCompiler.compile(
+            profile, file: seccomp, native: target.native,
+            capabilities: target.capabilities)
         if Console.report(compilation.diagnostics.filter { $0.severity == .error }) { throw ExitStatus.unusableInput }
         let resolved = profile.resolved(for: target)
 
@@ -68,7 +69,8 @@ struct VerifyCommand: ParsableCommand {
         diagnostic.defaultErrnoRet = nil
         let traced = try runSession(bundle: bundle, seccomp: diagnostic, capabilities: capabilities, traced: true)
         var denied: [String] = []
-        for (abi, record) in (traced.trace?.abis ?? [:]).sorted(by: { $0.key < $1.key }) where !record.syscalls.isEmpty {
+        for (abi, record) in (traced.trace?.abis ?? [:]).sorted(by: { $0.key < $1.key }) where !record.syscalls.isEmpty
+        {
             denied.append("\(abi.name): " + record.syscalls.keys.sorted().joined(separator: ", "))
         }
         if denied.isEmpty {
