@@ -60,7 +60,7 @@ let package = Package(
         // MARK: - Tests
         .target(
             name: "CinchTestSupport",
-            dependencies: ["CinchModel"],
+            dependencies: ["CinchModel", "CinchSeccomp"],
             path: "Tests/CinchTestSupport",
             swiftSettings: swiftSettings
         ),
