@@ -167,6 +167,8 @@ int cinch_caught_signal(void) { return caught_signal; }
 
 int cinch_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
 
+int cinch_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
 int cinch_pin_current_thread(int cpu) {
     cpu_set_t set;
     CPU_ZERO(&set);

@@ -194,6 +194,15 @@ public enum Signals {
     }
 }
 
+/// Process-wide settings for supervising containers.
+public enum Supervision {
+    /// Makes this process a child subreaper, so a container's init is reparented to it when the
+    /// runtime's `create` exits; cinch can then wait for it and read its exit status.
+    /// The corresponding C function is `prctl(PR_SET_CHILD_SUBREAPER)`.
+    @discardableResult
+    public static func becomeChildSubreaper() -> Bool { cinch_set_child_subreaper() == 0 }
+}
+
 /// CPU affinity for the tracer thread.
 public enum Affinity {
     /// Pins the calling thread to `cpu`; returns false on failure.

@@ -32,7 +32,7 @@ public enum ContainerRuntime: String, Sendable, CaseIterable {
 /// One run of a container: the bundle's process, under a seccomp profile, maybe traced.
 ///
 /// The user's bundle is copied into a temporary bundle whose `config.json` carries the given
-/// `linux.seccomp`. When traced, cinch is the tracer of `RUNTIME run` itself and installs no
+/// `linux.seccomp`. When traced, cinch is the tracer of `RUNTIME create` itself and installs no
 /// filter of its own: the runtime installs the container's filter, whose trace actions make the
 /// container side (the runtime's last steps and everything after `execve`) stop, and nothing of
 /// the host side. That holds wherever the runtime installs the filter, which differs between runc
@@ -89,7 +89,7 @@ public struct ContainerSession: Sendable {
     public struct Outcome: Sendable {
         /// The trace, when traced.
         public var trace: Trace?
-        /// The container's exit status in shell form (`RUNTIME run` passes it through).
+        /// The container's exit status in shell form (its init's status).
         public var containerStatus: Int32
         /// The driver's exit status, when there was a driver that ran.
         public var driverStatus: Int32?
@@ -116,9 +116,17 @@ public struct ContainerSession: Sendable {
     public init(options: Options) { self.options = options }
 
     /// Runs the container once.
-    /// - Throws: ``TraceError`` when the bundle cannot be prepared or the runtime cannot start.
+    ///
+    /// The runtime is driven the way container engines drive it: `RUNTIME create`, then
+    /// `RUNTIME start`. Between the two the container's init waits for the start signal, which
+    /// with some runtimes and settings happens after the filter is in place, so the profile must
+    /// allow it. cinch becomes a child subreaper, so the init is reparented to it when `create`
+    /// exits and its exit status is known.
+    /// - Throws: ``TraceError`` when the bundle cannot be prepared or the runtime cannot create
+    ///   or start the container.
     public func run() throws(TraceError) -> Outcome {
         let options = self.options
+        Supervision.becomeChildSubreaper()
         let id = "cinch-\(getpid())-\(Self.nextSuffix())"
         let config = options.bundle.config(seccomp: options.seccomp, capabilities: options.capabilities)
         let directory = try OCIBundle.writeTemporaryBundle(config: config)
@@ -126,42 +134,59 @@ public struct ContainerSession: Sendable {
             _ = try? ProcessRunner.run([options.runtime.rawValue, "delete", "--force", id])
             OCIBundle.removeTemporaryBundle(directory)
         }
-        let command = [options.runtime.rawValue, "run", "--bundle", directory, id]
+        let runtime = options.runtime.rawValue
+        let create = [runtime, "create", "--bundle", directory, id]
         let state = SharedState()
-        let controller = BackgroundThread { Self.control(id: id, options: options, state: state) }
         var outcome = Outcome(containerStatus: 0, stoppedByCinch: false, timedOut: false)
-        do throws(TraceError) {
-            if options.traced {
-                let recorder = PtraceRecorder(
-                    options: .init(
-                        command: command, pinToOneCPU: false, progress: options.progress,
-                        installsRecordingFilter: false))
-                var trace = try recorder.record()
-                outcome.containerStatus = trace.exitStatus?.shellStatus ?? 0
-                trace.source = Trace.Source(
-                    kind: "ptrace", command: options.bundle.processArguments, bundle: options.bundle.directory,
-                    runtime: options.runtime.rawValue, runtimeVersion: options.runtime.version,
-                    noNewPrivileges: options.bundle.noNewPrivileges)
-                outcome.trace = trace
-            } else {
-                let started: ProcessRunner.Started
-                do {
-                    started = try ProcessRunner.start(command, captureOutput: false)
-                } catch {
-                    throw TraceError(.runtimeFailed, "Could not start \(options.runtime.rawValue): \(error).")
-                }
-                Signals.forward(to: started.pid)
-                let status = (try? Spawn.wait(for: started.pid)) ?? WaitStatus(rawValue: 0xFF00)
-                Signals.setTarget(0)
+        if options.traced {
+            let controller = BackgroundThread { Self.control(id: id, options: options, state: state) }
+            let recorder = PtraceRecorder(
+                options: .init(
+                    command: create, pinToOneCPU: false, progress: options.progress, installsRecordingFilter: false,
+                    onCommandExit: { status in
+                        state.createStatus.store(status.shellStatus, ordering: .relaxed)
+                        state.created.store(true, ordering: .releasing)
+                    }))
+            let recording: (trace: Trace, exits: [CInt: Trace.ExitStatus])
+            do {
+                recording = try recorder.recordWithExits()
+            } catch {
+                state.created.store(true, ordering: .releasing)
+                state.containerExited.store(true, ordering: .releasing)
+                controller.join()
+                throw error
+            }
+            state.containerExited.store(true, ordering: .releasing)
+            controller.join()
+            try state.throwIfTheRuntimeFailed(runtime)
+            var trace = recording.trace
+            let exit = recording.exits[state.containerPID.load(ordering: .acquiring)]
+            outcome.containerStatus = exit?.shellStatus ?? 0
+            trace.exitStatus = exit
+            trace.source = Trace.Source(
+                kind: "ptrace", command: options.bundle.processArguments, bundle: options.bundle.directory,
+                runtime: runtime, runtimeVersion: options.runtime.version,
+                noNewPrivileges: options.bundle.noNewPrivileges)
+            outcome.trace = trace
+        } else {
+            let created = (try? ProcessRunner.run(create, captureOutput: false))?.shellStatus ?? 127
+            state.createStatus.store(created, ordering: .relaxed)
+            state.created.store(true, ordering: .releasing)
+            try state.throwIfTheRuntimeFailed(runtime)
+            let controller = BackgroundThread { Self.control(id: id, options: options, state: state) }
+            // The controller starts the container and publishes its init's pid (or -1).
+            var pid: CInt = 0
+            while pid == 0 {
+                pid = state.containerPID.load(ordering: .acquiring)
+                if pid == 0 { Self.sleepSeconds(0.01) }
+            }
+            if pid > 0, let status = try? Spawn.wait(for: pid) {
                 outcome.containerStatus = status.isExited ? status.exitCode : 128 + status.terminationSignal
             }
-        } catch {
-            state.runtimeExited.store(true, ordering: .releasing)
+            state.containerExited.store(true, ordering: .releasing)
             controller.join()
-            throw error
+            try state.throwIfTheRuntimeFailed(runtime)
         }
-        state.runtimeExited.store(true, ordering: .releasing)
-        controller.join()
         outcome.driverStatus = state.driverStatus
         outcome.stoppedByCinch = state.stopped.load(ordering: .acquiring)
         outcome.timedOut = state.timedOut.load(ordering: .acquiring)
@@ -176,28 +201,62 @@ public struct ContainerSession: Sendable {
 
     /// What the controller thread and the runtime thread share.
     final class SharedState: @unchecked Sendable {
-        let runtimeExited = Atomic<Bool>(false)
+        /// `RUNTIME create` has ended (successfully or not).
+        let created = Atomic<Bool>(false)
+        /// Its exit status in shell form.
+        let createStatus = Atomic<Int32>(0)
+        /// The container's init: 0 until known, -1 when it never started.
+        let containerPID = Atomic<CInt>(0)
+        /// The container (and, traced, every tracee) has ended.
+        let containerExited = Atomic<Bool>(false)
         let stopped = Atomic<Bool>(false)
         let timedOut = Atomic<Bool>(false)
         // Written by the controller thread only, read after it is joined.
         var driverStatus: Int32?
         var driverSkippedReason: String?
+        var startFailure: String?
+
+        func throwIfTheRuntimeFailed(_ runtime: String) throws(TraceError) {
+            let status = createStatus.load(ordering: .relaxed)
+            if status != 0 {
+                throw TraceError(
+                    .runtimeFailed,
+                    "\(runtime) create failed with status \(status); the container was not created (its message is above)."
+                )
+            }
+            if let startFailure { throw TraceError(.runtimeFailed, startFailure) }
+        }
     }
 
     private static let suffixCounter = Atomic<Int>(0)
 
     private static func nextSuffix() -> Int { suffixCounter.add(1, ordering: .relaxed).newValue }
 
-    /// Waits for the container, runs the driver, stops the container, enforces the timeout.
+    /// Starts the container, waits until it is up, runs the driver, stops the container, and
+    /// enforces the timeout.
     private static func control(id: String, options: Options, state: SharedState) {
         let start = monotonicSeconds()
         let deadline = options.timeout.map { start + $0 }
         func expired() -> Bool { deadline.map { monotonicSeconds() >= $0 } ?? false }
-        func exited() -> Bool { state.runtimeExited.load(ordering: .acquiring) }
+        func exited() -> Bool { state.containerExited.load(ordering: .acquiring) }
+        let runtime = options.runtime.rawValue
+
+        while !state.created.load(ordering: .acquiring) { sleepSeconds(0.01) }
+        guard state.createStatus.load(ordering: .relaxed) == 0, !exited() else {
+            state.containerPID.store(-1, ordering: .releasing)
+            return
+        }
+        let pid = containerPID(id: id, runtime: options.runtime)
+        state.containerPID.store(pid ?? -1, ordering: .releasing)
+        let started = try? ProcessRunner.run([runtime, "start", id])
+        guard let started, started.shellStatus == 0, pid != nil else {
+            let message = started.map { $0.errorText } ?? "it could not be run"
+            state.startFailure = "\(runtime) start failed: \(message)"
+            _ = try? ProcessRunner.run([runtime, "kill", id, "KILL"])
+            return
+        }
 
         if options.driver != nil || options.waitPort != nil {
-            // Wait until the runtime reports the container running.
-            while !exited(), !expired(), !isRunning(id: id, runtime: options.runtime) { sleepSeconds(0.05) }
             if let port = options.waitPort {
                 while !exited(), !expired(), !acceptsConnection(port: port) { sleepSeconds(0.1) }
             }
@@ -221,6 +280,15 @@ public struct ContainerSession: Sendable {
             }
             sleepSeconds(0.05)
         }
+    }
+
+    /// The pid of the container's init, from `RUNTIME state`.
+    private static func containerPID(id: String, runtime: ContainerRuntime) -> CInt? {
+        guard let outcome = try? ProcessRunner.run([runtime.rawValue, "state", id]), outcome.shellStatus == 0,
+            let state = try? JSONParser.parse(outcome.standardOutput),
+            case .number(let text)? = state.value[member: "pid"], let pid = CInt(text), pid > 0
+        else { return nil }
+        return pid
     }
 
     /// Runs the driver in its own process group; at the deadline the whole group is killed.
@@ -248,17 +316,10 @@ public struct ContainerSession: Sendable {
         let runtime = options.runtime.rawValue
         _ = try? ProcessRunner.run([runtime, "kill", id, "TERM"])
         let graceEnd = monotonicSeconds() + options.gracePeriod
-        while !state.runtimeExited.load(ordering: .acquiring), monotonicSeconds() < graceEnd { sleepSeconds(0.05) }
-        if !state.runtimeExited.load(ordering: .acquiring) {
+        while !state.containerExited.load(ordering: .acquiring), monotonicSeconds() < graceEnd { sleepSeconds(0.05) }
+        if !state.containerExited.load(ordering: .acquiring) {
             _ = try? ProcessRunner.run([runtime, "kill", id, "KILL"])
         }
-    }
-
-    private static func isRunning(id: String, runtime: ContainerRuntime) -> Bool {
-        guard let outcome = try? ProcessRunner.run([runtime.rawValue, "state", id]), outcome.shellStatus == 0,
-            let state = try? JSONParser.parse(outcome.standardOutput)
-        else { return false }
-        return state.value[member: "status"]?.stringValue == "running"
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port`.
@@ -284,7 +345,7 @@ public struct ContainerSession: Sendable {
         return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
-    private static func sleepSeconds(_ seconds: Double) {
+    static func sleepSeconds(_ seconds: Double) {
         var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
         var remaining = timespec()
         while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }

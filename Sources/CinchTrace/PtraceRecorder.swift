@@ -60,13 +60,17 @@ public struct PtraceRecorder: Sendable {
         /// trace), so exactly the container side after that point stops, and the runtime's host
         /// side costs nothing.
         public var installsRecordingFilter: Bool
+        /// Called on the tracer thread when the command's own process ends, with its status, while
+        /// tracing goes on for what it left behind (a container's init after `RUNTIME create`).
+        public var onCommandExit: (@Sendable (Trace.ExitStatus) -> Void)?
 
         /// Creates options.
         public init(
             command: [String], known: [Architecture: Set<String>] = [:], knownTraces: [String] = [],
             noNewPrivileges: Bool? = nil, pinToOneCPU: Bool = false, progress: RecordingProgress? = nil,
-            installsRecordingFilter: Bool = true
+            installsRecordingFilter: Bool = true, onCommandExit: (@Sendable (Trace.ExitStatus) -> Void)? = nil
         ) {
+            self.onCommandExit = onCommandExit
             self.installsRecordingFilter = installsRecordingFilter
             self.command = command
             self.known = known
@@ -92,17 +96,22 @@ public struct PtraceRecorder: Sendable {
     /// marked incomplete. A workload that fails or is killed is not an error: its status is in
     /// the trace.
     /// - Throws: ``TraceError`` when the command cannot be started or traced at all.
-    public func record() throws(TraceError) -> Trace {
+    public func record() throws(TraceError) -> Trace { try recordWithExits().trace }
+
+    /// Like ``record()``, and also returns how every traced task that ended did so, by pid.
+    public func recordWithExits() throws(TraceError) -> (trace: Trace, exits: [CInt: Trace.ExitStatus]) {
         let options = self.options
-        let outcome: Result<Trace, TraceError> = TracerThread.run {
+        let outcome: Result<(Trace, [CInt: Trace.ExitStatus]), TraceError> = TracerThread.run {
             do throws(TraceError) {
                 var session = try TraceSession(options: options)
-                return .success(try session.run())
+                let trace = try session.run()
+                return .success((trace, session.exits))
             } catch {
                 return .failure(error)
             }
         }
-        return try outcome.get()
+        let (trace, exits) = try outcome.get()
+        return (trace, exits)
     }
 }
 
@@ -129,6 +138,8 @@ private struct TraceSession {
     var everInScope: Set<CInt> = []
     var executables: Set<String> = []
     var rootStatus: Trace.ExitStatus?
+    /// How each task that ended did so.
+    var exits: [CInt: Trace.ExitStatus] = [:]
     var problems: [String] = []
     let root: SpawnedChild
 
@@ -200,8 +211,12 @@ private struct TraceSession {
                 live.remove(pid)
                 inScope.remove(pid)
                 executableOfTask[pid] = nil
+                let ended: Trace.ExitStatus =
+                    status.isExited ? .exited(status.exitCode) : .signaled(status.terminationSignal)
+                exits[pid] = ended
                 if pid == root.pid {
-                    rootStatus = status.isExited ? .exited(status.exitCode) : .signaled(status.terminationSignal)
+                    rootStatus = ended
+                    options.onCommandExit?(ended)
                 }
                 if Signals.caught != nil, rootStatus != nil {
                     // Interrupted and the workload's main process is gone: stop what it left behind

@@ -42,7 +42,8 @@ struct ContainerTests {
             "wget -q -O - http://127.0.0.1:\(port)/ | grep -q cinch", "--wait-port", "\(port)", "--grace", "1",
             "--timeout", "40",
         ]
-        let record = try Command.run([cinch, "record", "-o", "\(dir)/t.json"] + container)
+        // Two runs: runc's Go init can make timing-dependent syscalls after its filter is in.
+        let record = try Command.run([cinch, "record", "--runs", "2", "-o", "\(dir)/t.json"] + container)
         #expect(record.status == 0, "\(record.stderr)")
         #expect(record.stderr.contains("driver exited with 0"), "\(record.stderr)")
         let trace = try Trace.load(path: "\(dir)/t.json")
@@ -94,10 +95,20 @@ struct ContainerTests {
                 "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
                 "syscalls": [["names": ["reboot"], "action": "SCMP_ACT_ERRNO"]],
             ], in: "\(dir)/config.json")
-        let reference = try StraceReference.recordContainerSide(
-            [runtime, "run", "--bundle", dir, "cinch-strace-ref-\(runtime)"], directory: dir)
-        #expect(reference.subtracting(recorded).map(\.description).sorted() == [], "strace saw, cinch missed")
-        #expect(recorded.subtracting(reference).map(\.description).sorted() == [], "cinch recorded, strace did not see")
+        var reference = try StraceReference.recordContainerSide(
+            runtime: runtime, bundle: dir, id: "cinch-strace-ref-\(runtime)")
+        var cinchSide = recorded
+        if runtime == "runc" {
+            // runc's init is Go: whether a runtime signal (SIGURG preemption) lands after the filter
+            // is installed, and so whether rt_sigreturn runs there, depends on timing. cinch always
+            // allows rt_sigreturn, so leaving it out of this comparison hides nothing.
+            let rtSigreturn = StraceReference.Call(abi: .x86_64, number: 15)
+            reference.remove(rtSigreturn)
+            cinchSide.remove(rtSigreturn)
+        }
+        #expect(reference.subtracting(cinchSide).map(\.description).sorted() == [], "strace saw, cinch missed")
+        #expect(
+            cinchSide.subtracting(reference).map(\.description).sorted() == [], "cinch recorded, strace did not see")
         #expect(recorded.contains(StraceReference.Call(abi: .x86, number: 20)), "int 0x80 getpid under x86")
         expectNoLeftovers()
     }

@@ -62,6 +62,31 @@ public enum StraceReference {
         return try parseContainerSide(String(contentsOfFile: output, encoding: .utf8))
     }
 
+    /// The container side of `RUNTIME create` + `RUNTIME start` under strace, the lifecycle
+    /// container engines (and cinch) use: strace follows `create` and keeps tracing the
+    /// container's init after `create` exits, until the container ends.
+    public static func recordContainerSide(runtime: String, bundle: String, id: String) throws -> Set<Call> {
+        let output = bundle + "/strace-container.txt"
+        let strace = Process()
+        strace.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        strace.arguments = [
+            "strace", "-f", "-n", "-qq", "--pidns-translation", "-o", output, runtime, "create", "--bundle", bundle, id,
+        ]
+        strace.standardOutput = FileHandle.nullDevice
+        try strace.run()
+        defer { _ = try? Command.run([runtime, "delete", "--force", id]) }
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            let state = try Command.run([runtime, "state", id])
+            if state.status == 0, state.stdout.contains("\"created\"") { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        let start = try Command.run([runtime, "start", id])
+        guard start.status == 0 else { throw ReferenceError(message: "\(runtime) start failed: \(start.stderr)") }
+        strace.waitUntilExit()
+        return try parseContainerSide(String(contentsOfFile: output, encoding: .utf8))
+    }
+
     /// The container-side calls of `strace -f -n --pidns-translation` output; see
     /// ``recordContainerSide(_:directory:)``.
     public static func parseContainerSide(_ text: String) throws -> Set<Call> {

@@ -104,6 +104,11 @@ int cinch_caught_signal(void);
 /// `prctl(PR_SET_PDEATHSIG, sig)`: `prctl` is variadic.
 int cinch_set_pdeathsig(int sig);
 
+/// `prctl(PR_SET_CHILD_SUBREAPER, 1)`: `prctl` is variadic. Orphaned descendants (a container's
+/// init after `RUNTIME create` exits) are then reparented to this process, which can wait for
+/// them. Returns 0 or -1 with `errno` set.
+int cinch_set_child_subreaper(void);
+
 /// Pins the calling thread to one CPU (`sched_setaffinity` with a one-bit `cpu_set_t`, whose
 /// `CPU_SET` macro Swift cannot import). Returns 0 or -1 with `errno` set.
 int cinch_pin_current_thread(int cpu);

@@ -16,7 +16,9 @@ struct RecordCommand: ParsableCommand {
         discussion: """
             Only syscalls outside the known set stop the workload: the child installs a seccomp filter \
             that returns SECCOMP_RET_TRACE for them right before execve. Pass earlier traces with --known \
-            to make their syscalls free; their names are carried into the new trace as "inherited".
+            to make their syscalls free; their names are carried into the new trace as "inherited". \
+            --runs N records N runs and writes their union, for workloads (and runtimes written in Go) \
+            whose syscalls depend on timing.
 
             With --bundle, cinch runs the OCI bundle's container once with runc or crun and traces the \
             runtime itself: a temporary copy of config.json gets a filter that traces every syscall \
@@ -39,6 +41,9 @@ struct RecordCommand: ParsableCommand {
     @Option(name: .long, help: "A trace whose syscalls need no stop (repeatable).")
     var known: [String] = []
 
+    @Option(help: "Record this many runs and write their union (catches timing-dependent syscalls).")
+    var runs = 1
+
     @Flag(name: .shortAndLong, help: "No live status line and no summary.")
     var quiet = false
 
@@ -59,6 +64,7 @@ struct RecordCommand: ParsableCommand {
 
     mutating func validate() throws {
         if command.first == "--" { command.removeFirst() }
+        guard (1...100).contains(runs) else { throw ValidationError("--runs must be between 1 and 100.") }
         if container.bundle != nil {
             guard command.isEmpty else { throw ValidationError("Give either --bundle or a command, not both.") }
             return
@@ -84,14 +90,19 @@ struct RecordCommand: ParsableCommand {
             installsRecordingFilter: !withoutRecordingFilter)
         let status = quiet || !Console.isTerminal ? nil : StatusLine(progress: progress)
         status?.start()
-        let trace: Trace
-        do {
-            trace = try PtraceRecorder(options: options).record()
-        } catch {
-            status?.stop()
-            Console.error("cinch: \(error)")
-            throw ExitCode(error.code == .commandNotFound ? 127 : 70)
+        var trace: Trace?
+        for _ in 0..<runs {
+            do {
+                let run = try PtraceRecorder(options: options).record()
+                trace = trace.map { $0.merged(with: run) } ?? run
+            } catch {
+                status?.stop()
+                Console.error("cinch: \(error)")
+                throw ExitCode(error.code == .commandNotFound ? 127 : 70)
+            }
+            if trace?.isComplete == false || trace?.exitStatus?.shellStatus ?? 0 != 0 { break }
         }
+        guard let trace else { throw ExitCode(70) }
         status?.stop()
         try write(trace)
         if let exit = trace.exitStatus, exit.shellStatus != 0 { throw ExitCode(exit.shellStatus) }
@@ -106,19 +117,25 @@ struct RecordCommand: ParsableCommand {
         let progress = RecordingProgress()
         let status = quiet || !Console.isTerminal ? nil : StatusLine(progress: progress)
         status?.start()
-        let outcome: ContainerSession.Outcome
-        do {
-            outcome = try ContainerSession(
-                options: container.sessionOptions(
-                    bundle: bundle, seccomp: filter.jsonValue(), traced: true, progress: progress)
-            ).run()
-        } catch {
-            status?.stop()
-            Console.error("cinch: \(error)")
-            throw error.code == .badBundle ? ExitStatus.unusableInput : ExitCode(70)
+        var outcome: ContainerSession.Outcome?
+        var merged: Trace?
+        for _ in 0..<runs {
+            do {
+                let run = try ContainerSession(
+                    options: container.sessionOptions(
+                        bundle: bundle, seccomp: filter.jsonValue(), traced: true, progress: progress)
+                ).run()
+                outcome = run
+                if let recorded = run.trace { merged = merged.map { $0.merged(with: recorded) } ?? recorded }
+                if !run.containerSucceeded || run.driverStatus ?? 0 != 0 { break }
+            } catch {
+                status?.stop()
+                Console.error("cinch: \(error)")
+                throw error.code == .badBundle ? ExitStatus.unusableInput : ExitCode(70)
+            }
         }
         status?.stop()
-        guard var trace = outcome.trace else { throw ExitCode(70) }
+        guard let outcome, var trace = merged else { throw ExitCode(70) }
         trace.source.knownTraces = known
         try write(trace)
         if !quiet || !outcome.containerSucceeded { Console.error("cinch: \(container.describe(outcome))") }

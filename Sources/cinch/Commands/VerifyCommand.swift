@@ -56,18 +56,22 @@ struct VerifyCommand: ParsableCommand {
         if Console.report(compilation.diagnostics.filter { $0.severity == .error }) { throw ExitStatus.unusableInput }
         let resolved = profile.resolved(for: target)
 
-        let outcome = try runSession(bundle: bundle, seccomp: resolved, capabilities: capabilities, traced: false)
-        Console.error("cinch: \(container.describe(outcome))")
-        let driverOK = outcome.driverStatus.map { $0 == 0 } ?? (container.driver == nil)
-        if outcome.containerSucceeded, driverOK {
-            print("verify: ok: \(seccomp) runs \(container.bundle ?? "") with \(container.runtime.rawValue)")
-            return
+        // A profile that keeps the runtime from creating or starting the container fails here too:
+        // the runtime's last steps run under the filter.
+        if let outcome = try runSession(bundle: bundle, seccomp: resolved, capabilities: capabilities, traced: false) {
+            Console.error("cinch: \(container.describe(outcome))")
+            let driverOK = outcome.driverStatus.map { $0 == 0 } ?? (container.driver == nil)
+            if outcome.containerSucceeded, driverOK {
+                print("verify: ok: \(seccomp) runs \(container.bundle ?? "") with \(container.runtime.rawValue)")
+                return
+            }
         }
         // Diagnose: run again with the default action as a trace stop and record what reaches it.
         var diagnostic: SeccompProfile = resolved
         diagnostic.defaultAction = SeccompProfile.Action.trace
         diagnostic.defaultErrnoRet = nil
-        let traced = try runSession(bundle: bundle, seccomp: diagnostic, capabilities: capabilities, traced: true)
+        guard let traced = try runSession(bundle: bundle, seccomp: diagnostic, capabilities: capabilities, traced: true)
+        else { throw ExitCode(70) }
         var denied: [String] = []
         for (abi, record) in (traced.trace?.abis ?? [:]).sorted(by: { $0.key < $1.key }) where !record.syscalls.isEmpty
         {
@@ -84,8 +88,9 @@ struct VerifyCommand: ParsableCommand {
         throw ExitCode(1)
     }
 
+    /// One run; nil when the runtime could not create or start the container under the profile.
     private func runSession(bundle: OCIBundle, seccomp: SeccompProfile, capabilities: [String]?, traced: Bool) throws
-        -> ContainerSession.Outcome
+        -> ContainerSession.Outcome?
     {
         do {
             return try ContainerSession(
@@ -94,6 +99,7 @@ struct VerifyCommand: ParsableCommand {
             ).run()
         } catch {
             Console.error("cinch: \(error)")
+            if error.code == .runtimeFailed { return nil }
             throw error.code == .badBundle ? ExitStatus.unusableInput : ExitCode(70)
         }
     }
