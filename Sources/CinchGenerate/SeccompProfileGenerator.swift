@@ -64,6 +64,13 @@ public enum SeccompProfileGenerator {
                     .warning, id: "generate.incomplete-trace",
                     "The trace is incomplete, so the profile may miss syscalls. \(reasons)"))
         }
+        if trace.source.noNewPrivileges == true {
+            diagnostics.append(
+                Diagnostic(
+                    .note, id: "generate.recorded-with-no-new-privileges",
+                    "The container was recorded with noNewPrivileges: true. Docker and podman run containers with no_new_privs off unless --security-opt no-new-privileges is given, and runtimes then need more syscalls (capset, setgroups, setuid…); record with noNewPrivileges: false for them."
+                ))
+        }
         var observedABIs = trace.abis.filter { !$0.value.allNames.isEmpty }.keys.sorted()
         for (abi, record) in trace.abis.sorted(by: { $0.key < $1.key }) {
             for (number, count) in record.unknownNumbers.sorted(by: { $0.key < $1.key }) {

@@ -66,7 +66,7 @@ struct ContainerTests {
         #expect(verify.stdout.contains("verify: ok"))
         expectNoLeftovers()
 
-        try removeSyscall("bind", from: "\(dir)/p.json", writingTo: "\(dir)/no-bind.json")
+        #expect(try ProfileEditing.removeSyscall("bind", from: "\(dir)/p.json", writingTo: "\(dir)/no-bind.json"))
         let denied = try Command.run([cinch, "verify", "--seccomp", "\(dir)/no-bind.json"] + container)
         #expect(denied.status == 1, "\(denied.stdout)\(denied.stderr)")
         #expect(denied.stdout.contains("x86_64: bind"), "\(denied.stdout)")
@@ -167,18 +167,6 @@ struct ContainerTests {
     }
 
     // MARK: - Helpers
-
-    func removeSyscall(_ name: String, from path: String, writingTo output: String) throws {
-        var profile = try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
-        var rules = try #require(profile["syscalls"] as? [[String: Any]])
-        var names = try #require(rules[0]["names"] as? [String])
-        #expect(names.contains(name))
-        names.removeAll { $0 == name }
-        rules[0]["names"] = names
-        profile["syscalls"] = rules
-        try JSONSerialization.data(withJSONObject: profile).write(to: URL(fileURLWithPath: output))
-    }
 
     func setSeccomp(_ seccomp: [String: Any], in configPath: String) throws {
         var config = try #require(
