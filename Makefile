@@ -3,21 +3,24 @@ SWIFT ?= swift
 DEBUG_BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all build test demo bench lint format clean
+.PHONY: all setup build test demo bench lint format clean
 
 all: build
+
+setup:
+	bash scripts/setup.sh
 
 build:
 	$(SWIFT) build
 
 # Products are built first: the tests run the real cinch and cinch-probe binaries.
-test: build
+test: setup build
 	$(SWIFT) test --no-parallel
 
-demo: build
+demo: setup build
 	CINCH=$(DEBUG_BIN)/cinch PROBE=$(DEBUG_BIN)/cinch-probe bash scripts/demo.sh
 
-bench:
+bench: setup
 	$(SWIFT) build -c release
 	CINCH=$(RELEASE_BIN)/cinch PROBE=$(RELEASE_BIN)/cinch-probe bash scripts/bench.sh
 

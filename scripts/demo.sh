@@ -1,51 +1,86 @@
 #!/usr/bin/env bash
-# cinch's main job on the built-in examples: record -> generate -> validate -> run under the profile.
-# Regenerates Traces/ and Profiles/. Needs root (ptrace + seccomp) and the built products.
+# cinch's main job on the built-in examples: record -> generate -> validate -> prove by running.
+# Regenerates Traces/ and Profiles/ (Profiles/cinch-profiles.json says which traces make which
+# profile). Needs root (ptrace, seccomp, runc/crun) and the built products (make demo does both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CINCH=${CINCH:-.build/debug/cinch}
 PROBE=${PROBE:-.build/debug/cinch-probe}
+DEMO=.build/demo
+PORT=18080
 
 step() { printf '\n== %s\n' "$*"; }
 
-# name | command (run from the repository root so paths in traces are repository-relative)
-examples=(
-  "shell|sh -c 'ls / >/dev/null; cat /etc/os-release'"
-  "probe|$PROBE threads:2 fork vfork-exec:/bin/true int80:getpid socket:tcp"
-)
+# A busybox httpd bundle, like a service container: noNewPrivileges false as Docker and podman
+# run containers, host network so the driver reaches it on 127.0.0.1.
+make_httpd_bundle() {
+    local bundle=$DEMO/httpd
+    rm -rf "$bundle"
+    mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/www" "$bundle/rootfs"/{proc,sys,dev,tmp,etc}
+    cp /bin/busybox "$bundle/rootfs/bin/busybox"
+    for applet in sh httpd; do ln -s busybox "$bundle/rootfs/bin/$applet"; done
+    echo '<h1>served under a cinch profile</h1>' >"$bundle/rootfs/www/index.html"
+    (cd "$bundle" && runc spec)
+    python3 - "$bundle/config.json" "$PORT" <<'PY'
+import json, sys
+path, port = sys.argv[1], sys.argv[2]
+config = json.load(open(path))
+config["process"].update(terminal=False, noNewPrivileges=False,
+                         args=["httpd", "-f", "-p", "127.0.0.1:" + port, "-h", "/www"])
+config["root"]["readonly"] = False
+config["linux"]["namespaces"] = [n for n in config["linux"]["namespaces"] if n["type"] != "network"]
+json.dump(config, open(path, "w"), indent=2)
+PY
+}
 
-summary=()
-for entry in "${examples[@]}"; do
-  name=${entry%%|*}
-  command=${entry#*|}
-  trace=Traces/$name.trace.json
-  docker=Profiles/$name.seccomp.json
-  oci=Profiles/$name.oci.json
+mkdir -p Traces Profiles "$DEMO"
+driver="wget -q -O - http://127.0.0.1:$PORT/ | grep -q cinch"
 
-  step "$name: record  ($command)"
-  eval "$CINCH record -o $trace -- $command" >/dev/null
+step "record: a shell pipeline"
+"$CINCH" record -o Traces/shell.trace.json -- sh -c 'ls / >/dev/null; cat /etc/os-release' >/dev/null
 
-  step "$name: generate"
-  "$CINCH" generate seccomp "$trace" -o "$docker"
-  "$CINCH" generate seccomp --format oci "$trace" -o "$oci"
+step "record: the probe (threads, fork, vfork+exec, an i386 int 0x80 call, a socket)"
+"$CINCH" record -o Traces/probe.trace.json -- "$PROBE" threads:2 fork vfork-exec:/bin/true int80:getpid socket:tcp
 
-  step "$name: validate"
-  "$CINCH" validate "$docker" "$oci"
-
-  step "$name: run under the generated profile"
-  eval "$CINCH run --seccomp $docker -- $command" >/dev/null
-  echo "ok: the workload succeeds under $docker"
-
-  allowed=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['syscalls'][0]['names']))" "$docker")
-  summary+=("$name: $allowed syscalls allowed -> $docker (trace: $trace)")
+step "record: busybox httpd as a container, driven by wget, with runc and with crun"
+make_httpd_bundle
+for runtime in runc crun; do
+    "$CINCH" record --runs 2 --bundle "$DEMO/httpd" --runtime "$runtime" --driver "$driver" --wait-port "$PORT" \
+        --grace 1 --timeout 60 -o "Traces/httpd-$runtime.trace.json"
 done
 
-step "denied syscalls fail: mkdir is not in the shell profile"
+step "generate every profile listed in Profiles/cinch-profiles.json"
+[[ -f Profiles/cinch-profiles.json ]] || "$CINCH" check --init
+"$CINCH" check --write
+
+step "validate with libseccomp (compiled per architecture, never loaded into cinch)"
+"$CINCH" validate Profiles/*.seccomp.json Profiles/*.oci.json
+
+step "prove: run the workloads under their profiles"
+"$CINCH" run --seccomp Profiles/shell.seccomp.json -- sh -c 'ls / >/dev/null; cat /etc/os-release' >/dev/null
+echo "ok: the shell pipeline succeeds under Profiles/shell.seccomp.json"
+"$CINCH" run --seccomp Profiles/probe.seccomp.json -- "$PROBE" threads:2 fork vfork-exec:/bin/true int80:getpid socket:tcp
+echo "ok: the probe succeeds under Profiles/probe.seccomp.json"
+for runtime in runc crun; do
+    "$CINCH" verify --bundle "$DEMO/httpd" --runtime "$runtime" --seccomp Profiles/httpd.seccomp.json \
+        --driver "$driver" --wait-port "$PORT" --grace 1 --timeout 60
+done
+
+step "prove: a syscall outside the profile is denied (mkdir under the shell profile)"
 if "$CINCH" run --seccomp Profiles/shell.seccomp.json -- sh -c 'mkdir /tmp/cinch-demo-denied' 2>&1; then
-  echo "unexpected: mkdir succeeded under the profile" >&2
-  exit 1
+    echo "unexpected: mkdir succeeded under the profile" >&2
+    exit 1
 fi
-echo "ok: mkdir was denied (EPERM)"
+echo "ok: mkdir was denied"
+
+step "drift: every profile matches its traces"
+"$CINCH" check
+
+step "attack surface: Docker's default profile -> the httpd profile"
+"$CINCH" diff docker-default Profiles/httpd.seccomp.json | grep -E 'syscalls allowed \(|risk' || true
 
 step "summary"
-printf '%s\n' "${summary[@]}"
+for profile in Profiles/*.seccomp.json; do
+    count=$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); print(sum(len(r["names"]) for r in p["syscalls"] if r["action"]=="SCMP_ACT_ALLOW"))' "$profile")
+    echo "$profile: $count syscalls allowed"
+done

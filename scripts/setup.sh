@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Prepares this machine for cinch's demo and tests (idempotent): system packages, crun's cgroup
+# needs, auditd. Needs root; without it, it only reports what is missing.
+set -euo pipefail
+
+packages=(libseccomp-dev seccomp strace runc crun podman busybox-static apparmor auditd gzip python3 gcc libc6-dev tar)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    if [[ $(id -u) -ne 0 ]]; then
+        echo "setup: missing packages (install them as root): ${missing[*]}" >&2
+        exit 0
+    fi
+    echo "setup: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+[[ $(id -u) -eq 0 ]] || exit 0
+
+# crun refuses this VM's hybrid cgroup layout unless the hugetlb controller is on cgroup v1.
+if [[ -d /sys/fs/cgroup ]] && ! mountpoint -q /sys/fs/cgroup/hugetlb 2>/dev/null; then
+    mkdir -p /sys/fs/cgroup/hugetlb 2>/dev/null || true
+    mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb 2>/dev/null || true
+fi
+
+# auditd collects the kernel's seccomp log records for the audit tests.
+if ! pgrep -x auditd >/dev/null; then
+    service auditd start >/dev/null 2>&1 || true
+fi
