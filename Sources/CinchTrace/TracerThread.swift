@@ -29,25 +29,17 @@ enum TracerThread {
     /// Runs `job` on a new thread and returns its result; blocks the caller until it finishes.
     static func run<T>(_ job: @escaping () -> T) -> T {
         let slot = ResultSlot<T>()
-        let work = ThreadJob { slot.value = job() }
-        let context = Unmanaged.passRetained(work).toOpaque()
-        var thread = pthread_t()
-        let rc = pthread_create(
-            &thread, nil,
-            { raw in
-                guard let raw else { return nil }
-                Unmanaged<ThreadJob>.fromOpaque(raw).takeRetainedValue().body()
-                return nil
-            }, context)
-        if rc != 0 {
-            // No new thread could be made: the caller's thread becomes the tracer thread.
-            Unmanaged<ThreadJob>.fromOpaque(context).release()
-            return job()
-        }
-        pthread_join(thread, nil)
+        let box = UncheckedJob(job)
+        BackgroundThread { slot.value = box.job() }.join()
         guard let value = slot.value else { preconditionFailure("tracer thread finished without a result") }
         return value
     }
+}
+
+/// Carries a non-Sendable job to the tracer thread; it runs there once, and the caller waits.
+private final class UncheckedJob<T>: @unchecked Sendable {
+    let job: () -> T
+    init(_ job: @escaping () -> T) { self.job = job }
 }
 
 /// A thread running alongside the tracer (the container controller), joined when done.
