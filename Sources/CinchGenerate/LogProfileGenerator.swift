@@ -46,16 +46,8 @@ public enum LogProfileGenerator {
                 ))
             break
         }
-        let rules = names.isEmpty ? [] : [SeccompProfile.Rule(names: names.sorted(), action: .allow)]
-        var profile = SeccompProfile(format: format, defaultAction: .log, syscalls: rules)
-        switch format {
-        case .docker:
-            profile.archMap = [
-                SeccompProfile.ArchMapEntry(architecture: native, subArchitectures: native.subArchitectures)
-            ]
-        case .oci:
-            profile.architectures = abis
-        }
+        let profile = SeccompProfileGenerator.recordingProfile(
+            defaultAction: .log, known: byABI, abis: abis, format: format)
         return SeccompProfileGenerator.Result(profile: profile, diagnostics: diagnostics)
     }
 }
