@@ -1,14 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The host a Docker-format profile is resolved for: native ABI, capabilities, kernel version.
 
-#if canImport(Glibc)
-    internal import Glibc
-#elseif canImport(Musl)
-    internal import Musl
-#else
-    #error("Unsupported platform")
-#endif
-
 /// The facts dockerd resolves a Docker-format profile against.
 ///
 /// Docker profiles carry `archMap` and per-rule `includes`/`excludes` (capabilities, host
@@ -69,18 +61,6 @@ public struct SeccompTarget: Sendable, Hashable {
     }
 
     private func matchesNative(_ arch: String) -> Bool { arch == native.goName || arch == native.name }
-}
-
-extension KernelVersion {
-    /// The running kernel's version from `uname(2)`, or nil.
-    public static var running: KernelVersion? {
-        var info = utsname()
-        guard uname(&info) == 0 else { return nil }
-        let release = withUnsafeBytes(of: &info.release) { raw in
-            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
-        return KernelVersion(release)
-    }
 }
 
 extension SeccompProfile {
