@@ -55,7 +55,8 @@ public enum DiffRenderer {
             }
         }
         lines.append("")
-        lines.append("summary (changes counted per ABI): " + effectSummary(diff))
+        let label = diff.subject == .apparmor ? "summary: " : "summary (changes counted per ABI): "
+        lines.append(label + effectSummary(diff))
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -3,7 +3,7 @@
 
 public import CinchModel
 
-/// The semantic difference between two seccomp profiles, or two capability lists.
+/// The semantic difference between two seccomp profiles, two capability lists, or two AppArmor profiles.
 ///
 /// Seccomp profiles are compared after normalisation for a target (``NormalizedSeccompProfile``),
 /// so layout, rule order, the Docker or OCI dialect and names split across rules never show up.
@@ -18,6 +18,8 @@ public struct ProfileDiff: Sendable, Hashable {
         case seccomp
         /// Capability lists.
         case capabilities
+        /// AppArmor profiles.
+        case apparmor
     }
 
     /// What a change does to the workload's privileges.
@@ -68,6 +70,30 @@ public struct ProfileDiff: Sendable, Hashable {
         case flagAdded = "flag-added"
         /// A `SECCOMP_FILTER_FLAG_*` was removed.
         case flagRemoved = "flag-removed"
+        /// AppArmor: a path that was allowed before is allowed more modes (`r` → `rw`).
+        case modesWidened = "modes-widened"
+        /// AppArmor: a path is allowed fewer modes.
+        case modesNarrowed = "modes-narrowed"
+        /// AppArmor: a path gained some modes and lost others.
+        case modesChanged = "modes-changed"
+        /// AppArmor: a new glob covers paths that were allowed one by one or by a narrower glob.
+        case globWidened = "glob-widened"
+        /// AppArmor: a glob was replaced by narrower paths.
+        case globNarrowed = "glob-narrowed"
+        /// AppArmor: a new rule covers an old one of the same kind (`network inet` → `network`).
+        case ruleWidened = "rule-widened"
+        /// AppArmor: a broad rule was replaced by narrower ones.
+        case ruleNarrowed = "rule-narrowed"
+        /// AppArmor: the exec mode of a path changed (`ix` → `ux`).
+        case execChanged = "exec-changed"
+        /// AppArmor: a `deny` rule was added.
+        case denyAdded = "deny-added"
+        /// AppArmor: a `deny` rule was removed.
+        case denyRemoved = "deny-removed"
+        /// AppArmor: an `include` was added; cinch does not expand includes.
+        case includeAdded = "include-added"
+        /// AppArmor: an `include` was removed.
+        case includeRemoved = "include-removed"
     }
 
     /// One difference.

@@ -73,7 +73,7 @@ let libseccompPresence: SyscallPresence = { name, abi in SyscallResolver.resolve
 struct DiffCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
-        abstract: "Show what NEW allows that OLD did not, and the reverse (seccomp profiles or capability lists).",
+        abstract: "Show what NEW allows that OLD did not, and the reverse (seccomp, AppArmor, capabilities).",
         discussion: """
             Seccomp profiles (Docker or OCI JSON) are compared by meaning, not text: both are resolved \
             for the target (--arch, --caps, --kernel: Docker's archMap and includes/excludes), names \
@@ -86,8 +86,12 @@ struct DiffCommand: ParsableCommand {
             seccomp/default.json at cd3bed8, 2026-06-30, built into cinch). The report then shows \
             how many syscalls NEW removes.
 
-            A file that does not start with `{` is a capability list: a JSON array of names or one \
-            name per line (`#` comments). AppArmor profiles are not compared yet.
+            A file whose first token is `profile`, `#include`, `include`, `abi` or `/path ... {` is an \
+            AppArmor profile: rules are compared by meaning (file modes per path, widened globs, exec \
+            modes, capabilities, network, signal, ptrace, mount, deny rules); see docs/apparmor-diff.md.
+
+            Any other file that does not start with `{` is a capability list: a JSON array of names or one \
+            name per line (`#` comments).
 
             Exit status:
               0   same meaning (or, with --fail-on widen, nothing widened)
@@ -123,8 +127,10 @@ struct DiffCommand: ParsableCommand {
                 isPresent: libseccompPresence)
         case let (.capabilities(a), .capabilities(b)):
             diff = ProfileDiff.capabilities(old: a, new: b, oldName: old, newName: new)
+        case let (.apparmor(a), .apparmor(b)):
+            diff = ProfileDiff.apparmor(old: a, new: b, oldName: old, newName: new)
         default:
-            Console.error("cinch: \(old) and \(new) are of different kinds (a seccomp profile and a capability list).")
+            Console.error("cinch: \(old) and \(new) are of different kinds (\(before.kindName) and \(after.kindName)).")
             throw ExitStatus.unusableInput
         }
         print(DiffRenderer.render(diff, as: format.model), terminator: "")
@@ -141,6 +147,17 @@ struct DiffCommand: ParsableCommand {
         } catch {
             Console.error("cinch: \(error)")
             throw ExitStatus.unusableInput
+        }
+    }
+}
+
+extension DiffInput {
+    /// `a seccomp profile`, for error messages.
+    fileprivate var kindName: String {
+        switch self {
+        case .seccomp: "a seccomp profile"
+        case .capabilities: "a capability list"
+        case .apparmor: "an AppArmor profile"
         }
     }
 }
