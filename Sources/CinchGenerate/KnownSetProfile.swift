@@ -14,11 +14,13 @@ extension SeccompProfileGenerator {
     /// - Parameters:
     ///   - known: names to allow, per ABI (the union of `--known` traces); may be empty.
     ///   - abis: the ABIs to cover, native first.
+    ///   - alwaysRecorded: names never allowed even when known (syscalls whose arguments a trace
+    ///     records must always reach the recorder).
     public static func recordingProfile(
         defaultAction: SeccompProfile.Action, known: [Architecture: Set<String>], abis: [Architecture],
-        format: SeccompProfile.Format
+        format: SeccompProfile.Format, alwaysRecorded: Set<String> = []
     ) -> SeccompProfile {
-        let names = known.values.reduce(into: Set<String>()) { $0.formUnion($1) }
+        let names = known.values.reduce(into: Set<String>()) { $0.formUnion($1) }.subtracting(alwaysRecorded)
         var profile = SeccompProfile(format: format, defaultAction: defaultAction)
         if !names.isEmpty { profile.syscalls = [SeccompProfile.Rule(names: names.sorted(), action: .allow)] }
         switch format {

@@ -6,8 +6,10 @@ public import CinchModel
 /// Generates least-privilege seccomp profiles from traces.
 ///
 /// The profile denies by default (`SCMP_ACT_ERRNO`) and allows exactly the syscalls the traces
-/// observed or inherited, plus ``essentialSyscalls``. Output is deterministic: names are sorted
-/// and the same traces give byte-identical JSON.
+/// observed or inherited, plus ``essentialSyscalls``. Where the traces recorded argument values
+/// (`socket`, `clone`, `personality`), ``ArgumentRules`` narrows the allow rule with argument
+/// conditions. Output is deterministic: the name-only rule comes first with its names sorted, then
+/// the conditional rules by name and value, and the same traces give byte-identical JSON.
 public enum SeccompProfileGenerator {
     /// Syscalls every profile allows even when a trace did not see them.
     ///
@@ -26,14 +28,19 @@ public enum SeccompProfileGenerator {
         public var defaultErrno: UInt32
         /// ABIs to cover instead of those observed.
         public var architectures: [Architecture]?
+        /// Whether recorded argument values become argument conditions (see ``ArgumentRules``);
+        /// false allows every syscall by name only.
+        public var argumentRules: Bool
 
         /// Creates options.
         public init(
-            format: SeccompProfile.Format = .docker, defaultErrno: UInt32 = 1, architectures: [Architecture]? = nil
+            format: SeccompProfile.Format = .docker, defaultErrno: UInt32 = 1, architectures: [Architecture]? = nil,
+            argumentRules: Bool = true
         ) {
             self.format = format
             self.defaultErrno = defaultErrno
             self.architectures = architectures
+            self.argumentRules = argumentRules
         }
     }
 
@@ -97,9 +104,16 @@ public enum SeccompProfileGenerator {
                     "Added \(added.joined(separator: ", ")) so processes can exit and return from signal handlers."))
         }
         names.formUnion(essentialSyscalls)
-        let rule = SeccompProfile.Rule(names: names.sorted(), action: .allow)
+        var conditional = ArgumentRules.Outcome()
+        if options.argumentRules {
+            conditional = ArgumentRules.derive(names: names, from: trace, abis: abis)
+            diagnostics += conditional.diagnostics
+        }
+        // The name-only rule first, then the conditional rules by name and value.
+        let rule = SeccompProfile.Rule(names: names.subtracting(conditional.restrictedNames).sorted(), action: .allow)
         var profile = SeccompProfile(
-            format: options.format, defaultAction: .errno, defaultErrnoRet: options.defaultErrno, syscalls: [rule])
+            format: options.format, defaultAction: .errno, defaultErrnoRet: options.defaultErrno,
+            syscalls: [rule] + conditional.rules)
         switch options.format {
         case .oci:
             profile.architectures = abis.sorted()

@@ -10,6 +10,9 @@ extension Trace {
             for (name, seen) in record.syscalls {
                 var fields: [(String, JSONValue)] = [("count", .integer(seen.count))]
                 if let exe = seen.firstExecutable { fields.append(("firstExecutable", .string(exe))) }
+                if !seen.arguments.isEmpty {
+                    fields.append(("arguments", Self.argumentsJSON(seen.arguments)))
+                }
                 syscallMembers.append((name, .makeObject(fields)))
             }
             var fields: [(String, JSONValue)] = [("syscalls", .makeObject(syscallMembers))]
@@ -124,6 +127,36 @@ extension Trace {
         )
     }
 
+    /// `{"0": [1, 2, 10]}`, or `{"0": "unbounded"}` past ``ArgumentValues/limit`` values.
+    private static func argumentsJSON(_ arguments: [Int: ArgumentValues]) -> JSONValue {
+        .makeObject(
+            arguments.map { index, values in
+                let value: JSONValue =
+                    values.isUnbounded ? .string("unbounded") : .makeArray(values.sorted.map { .integer($0) })
+                return (String(index), value)
+            })
+    }
+
+    private static func readArguments(_ cursor: JSONCursor) throws(InputError) -> [Int: ArgumentValues] {
+        var arguments: [Int: ArgumentValues] = [:]
+        for (key, member) in try cursor.objectMembers() {
+            guard let index = Int(key), (0...5).contains(index) else {
+                throw member.error("\"\(key)\" is not a syscall argument index (0 through 5)")
+            }
+            if case .string = member.node.value {
+                guard try member.string() == "unbounded" else {
+                    throw member.error("argument values must be an array of integers or \"unbounded\"")
+                }
+                arguments[index] = .unbounded
+                continue
+            }
+            var values = Set<UInt64>()
+            for element in try member.arrayElements() { values.insert(try element.unsigned(UInt64.self)) }
+            arguments[index] = ArgumentValues(values)
+        }
+        return arguments
+    }
+
     private static func readNetwork(_ cursor: JSONCursor) throws(InputError) -> NetworkAccess {
         var access = NetworkAccess(family: "")
         for (key, member) in try cursor.objectMembers() {
@@ -178,6 +211,7 @@ extension Trace {
                         switch field {
                         case "count": seen.count = try value.unsigned(UInt64.self)
                         case "firstExecutable": seen.firstExecutable = try value.string()
+                        case "arguments": seen.arguments = try readArguments(value)
                         default: continue
                         }
                     }

@@ -90,12 +90,124 @@ public struct Trace: Sendable, Equatable {
         public var count: UInt64
         /// The executable of the process that made it first (`/proc/PID/exe`), if known.
         public var firstExecutable: String?
+        /// The distinct values of recorded arguments, by argument index.
+        ///
+        /// Only syscalls in ``Trace/argumentCaptures`` have them, and only in traces made by a
+        /// recorder that captures arguments; empty means "not recorded", never "no values".
+        public var arguments: [Int: ArgumentValues]
 
         /// Creates a record.
-        public init(count: UInt64, firstExecutable: String? = nil) {
+        public init(count: UInt64, firstExecutable: String? = nil, arguments: [Int: ArgumentValues] = [:]) {
             self.count = count
             self.firstExecutable = firstExecutable
+            self.arguments = arguments
         }
+
+        /// This record's argument values joined with those of another record of the same syscall.
+        ///
+        /// An index only one side recorded is dropped: the other side saw the syscall with values
+        /// nobody kept, so no value set would be safe.
+        public func mergedArguments(with other: SyscallRecord) -> [Int: ArgumentValues] {
+            var result: [Int: ArgumentValues] = [:]
+            for (index, mine) in arguments {
+                guard let theirs = other.arguments[index] else { continue }
+                result[index] = mine.union(theirs)
+            }
+            return result
+        }
+    }
+
+    /// The distinct values one syscall argument had, up to ``limit`` of them.
+    ///
+    /// Past the limit only the fact that there were more is kept (``isUnbounded``), and a profile
+    /// cannot restrict the argument.
+    public struct ArgumentValues: Sendable, Equatable {
+        /// The most distinct values kept per argument.
+        public static let limit = 64
+
+        /// The distinct values, when bounded; empty when ``isUnbounded``.
+        public private(set) var values: Set<UInt64>
+        /// Whether more than ``limit`` distinct values were seen.
+        public private(set) var isUnbounded: Bool
+
+        /// Creates a bounded set of values; more than ``limit`` of them make it unbounded.
+        public init(_ values: Set<UInt64> = []) {
+            if values.count > Self.limit {
+                self.values = []
+                self.isUnbounded = true
+            } else {
+                self.values = values
+                self.isUnbounded = false
+            }
+        }
+
+        /// The value set that stands for "too many distinct values".
+        public static let unbounded: ArgumentValues = {
+            var values = ArgumentValues()
+            values.isUnbounded = true
+            return values
+        }()
+
+        /// The values in ascending order (empty when unbounded).
+        public var sorted: [UInt64] { values.sorted() }
+
+        /// Adds a value; the set becomes unbounded when it would exceed ``limit``.
+        ///
+        /// Allocates only when the value is new.
+        public mutating func insert(_ value: UInt64) {
+            guard !isUnbounded, !values.contains(value) else { return }
+            if values.count >= Self.limit {
+                values = []
+                isUnbounded = true
+            } else {
+                values.insert(value)
+            }
+        }
+
+        /// The union of two value sets: unbounded when either is, or when the union is too large.
+        public func union(_ other: ArgumentValues) -> ArgumentValues {
+            if isUnbounded || other.isUnbounded { return .unbounded }
+            return ArgumentValues(values.union(other.values))
+        }
+    }
+
+    /// Which argument of a syscall a recorder keeps, and which bits of it.
+    public struct ArgumentCapture: Sendable, Hashable {
+        /// The argument index, 0 through 5.
+        public var index: Int
+        /// The bits kept: a recorded value is `argument & mask`.
+        public var mask: UInt64
+
+        /// Creates a capture.
+        public init(index: Int, mask: UInt64 = .max) {
+            self.index = index
+            self.mask = mask
+        }
+    }
+
+    /// The namespace bits of `clone` flags that Docker's default profile forbids
+    /// (`CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET`).
+    public static let cloneNamespaceMask: UInt64 = 0x7E02_0000
+
+    /// The syscalls whose arguments recorders keep, with the argument and bits kept.
+    ///
+    /// - `clone`: the flags (argument 0), masked to ``cloneNamespaceMask``.
+    /// - `personality`: the persona (argument 0).
+    /// - `socket`: the address family (argument 0).
+    ///
+    /// A recording filter never allows these without a stop, so their arguments are always seen.
+    public static let argumentCaptures: [String: ArgumentCapture] = [
+        "clone": ArgumentCapture(index: 0, mask: cloneNamespaceMask),
+        "personality": ArgumentCapture(index: 0),
+        "socket": ArgumentCapture(index: 0),
+    ]
+
+    /// The capture for `name` on `abi`, or nil when its arguments are not kept there.
+    ///
+    /// s390 and s390x pass `clone` flags in argument 1, so `clone` is not captured on them.
+    public static func argumentCapture(for name: String, on abi: Architecture) -> ArgumentCapture? {
+        if name == "clone", abi == .s390 || abi == .s390x { return nil }
+        return argumentCaptures[name]
     }
 
     /// Everything seen under one ABI.
@@ -216,6 +328,7 @@ public struct Trace: Sendable, Equatable {
                 if var existing = mine.syscalls[name] {
                     existing.count += seen.count
                     existing.firstExecutable = existing.firstExecutable ?? seen.firstExecutable
+                    existing.arguments = existing.mergedArguments(with: seen)
                     mine.syscalls[name] = existing
                 } else {
                     mine.syscalls[name] = seen

@@ -8,6 +8,9 @@ public import CinchModel
 /// Every syscall not in the known set returns `SECCOMP_RET_TRACE`, so the tracer sees it once per
 /// call; known syscalls are allowed in the kernel and cost nothing. Rules are per ABI: a name known
 /// for x86_64 does not make the i386 compat call of the same name silent.
+///
+/// Syscalls whose arguments are recorded (``Trace/argumentCaptures``) always stop, even when
+/// known: a call the tracer does not see leaves no value behind.
 public enum RecordingFilter {
     /// The ABIs the recording filter covers on an x86_64 host (others take the bad-arch action,
     /// which is also a trace stop, so nothing escapes).
@@ -18,7 +21,7 @@ public enum RecordingFilter {
     /// The compiled BPF program.
     ///
     /// - Parameters:
-    ///   - known: names to allow without a stop, per ABI.
+    ///   - known: names to allow without a stop, per ABI; names with recorded arguments are left out.
     ///   - native: the host ABI.
     /// - Returns: the program and the names that libseccomp could not resolve (ignored).
     public static func build(
@@ -32,7 +35,7 @@ public enum RecordingFilter {
             try filter.setArchitectures([abi])
             try filter.setBadArchitectureAction(trace)
             try filter.setNoNewPrivilegesOnLoad(false)
-            for name in (known[abi] ?? []).sorted() {
+            for name in (known[abi] ?? []).sorted() where Trace.argumentCapture(for: name, on: abi) == nil {
                 switch SyscallResolver.resolve(name, on: abi) {
                 case .number(let number): try filter.addExactRule(.allow, number: number)
                 case .multiplexed: try filter.addRule(.allow, syscall: name)

@@ -124,6 +124,10 @@ private struct TraceSession {
     var counts: [UInt64: UInt64] = [:]
     /// The executable of the first caller of each key.
     var firstExecutable: [UInt64: String] = [:]
+    /// The argument each key with a capture keeps (``Trace/argumentCaptures``), resolved per ABI.
+    let captures: [UInt64: Trace.ArgumentCapture]
+    /// The distinct values of the captured argument, per key.
+    var capturedValues: [UInt64: Trace.ArgumentValues] = [:]
     /// Executable per traced tid, filled lazily.
     var executableOfTask: [CInt: String] = [:]
     /// Tracees that have not had their first (attach) stop yet.
@@ -145,6 +149,7 @@ private struct TraceSession {
 
     init(options: Options) throws(TraceError) {
         self.options = options
+        captures = Self.resolveCaptures()
         if options.pinToOneCPU, let cpu = Affinity.currentCPU { Affinity.pinCurrentThread(to: cpu) }
         var filter: [UInt8]?
         if options.installsRecordingFilter {
@@ -295,11 +300,27 @@ private struct TraceSession {
         _ = try? Ptrace.cont(pid, signal: signal)
     }
 
+    /// The keys (`auditArch << 32 | number`) of the syscalls whose arguments are captured, on
+    /// every ABI a recording can stop for.
+    static func resolveCaptures() -> [UInt64: Trace.ArgumentCapture] {
+        var result: [UInt64: Trace.ArgumentCapture] = [:]
+        for abi in RecordingFilter.coveredABIs(native: SyscallResolver.native) {
+            for name in Trace.argumentCaptures.keys {
+                guard let capture = Trace.argumentCapture(for: name, on: abi),
+                    case .number(let number) = SyscallResolver.resolve(name, on: abi)
+                else { continue }
+                result[UInt64(abi.auditArch) << 32 | UInt64(UInt32(bitPattern: number))] = capture
+            }
+        }
+        return result
+    }
+
     mutating func recordSyscall(pid: CInt) {
         guard let (arch, number) = try? Ptrace.syscallNumber(pid) else { return }
         if !inScope.contains(pid) { bringIntoScope(pid) }
         let key = UInt64(arch) << 32 | (number & 0xFFFF_FFFF)
         options.progress?.stopsCounter.add(1, ordering: .relaxed)
+        if let capture = captures[key] { captureArgument(pid: pid, key: key, capture: capture) }
         if let count = counts[key] {
             counts[key] = count + 1
             return
@@ -311,6 +332,14 @@ private struct TraceSession {
             executableOfTask[pid] = exe
             firstExecutable[key] = exe
         }
+    }
+
+    /// Keeps the captured argument of the current syscall. Only the few captured syscalls get
+    /// here, so the full syscall info (which allocates) stays off the hot path.
+    mutating func captureArgument(pid: CInt, key: UInt64, capture: Trace.ArgumentCapture) {
+        // ESRCH: the tracee was killed meanwhile, and the call never runs.
+        guard let info = try? Ptrace.syscallInfo(pid), capture.index < info.arguments.count else { return }
+        capturedValues[key, default: Trace.ArgumentValues()].insert(info.arguments[capture.index] & capture.mask)
     }
 
     func makeTrace() -> Trace {
@@ -331,7 +360,10 @@ private struct TraceSession {
             }
             var record = trace.abis[abi] ?? Trace.ABIRecord()
             if let name = SyscallResolver.name(of: number, on: abi) {
-                record.syscalls[name] = Trace.SyscallRecord(count: count, firstExecutable: firstExecutable[key])
+                var arguments: [Int: Trace.ArgumentValues] = [:]
+                if let capture = captures[key], let values = capturedValues[key] { arguments[capture.index] = values }
+                record.syscalls[name] = Trace.SyscallRecord(
+                    count: count, firstExecutable: firstExecutable[key], arguments: arguments)
             } else {
                 record.unknownNumbers[number & ~abi.syscallNumberBase, default: 0] += count
             }

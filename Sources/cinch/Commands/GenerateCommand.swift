@@ -39,6 +39,11 @@ struct GenerateSeccompCommand: ParsableCommand {
             the observed ABIs in archMap; OCI format in architectures. Output is byte-identical for \
             the same input.
 
+            Where the traces recorded argument values, the profile restricts arguments too: socket \
+            to the observed address families, personality to the observed personas, and clone to \
+            calls without namespace flags (Docker's rule) when no call created a namespace. \
+            --no-argument-rules allows every syscall by name only, as traces without argument data do.
+
             Exit status: 0 on success (warnings are printed to stderr), 64 when a trace is unusable.
             """
     )
@@ -58,6 +63,9 @@ struct GenerateSeccompCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output file (default: standard output).")
     var output = "-"
 
+    @Flag(help: "Allow syscalls by name only, without argument conditions from recorded values.")
+    var noArgumentRules = false
+
     @Flag(name: .shortAndLong, help: "Print no notes.")
     var quiet = false
 
@@ -72,7 +80,8 @@ struct GenerateSeccompCommand: ParsableCommand {
         let loaded = try loadTraces(traces)
         let options = SeccompProfileGenerator.Options(
             format: format.model, defaultErrno: defaultErrno.value,
-            architectures: architectures.isEmpty ? nil : architectures.compactMap { Architecture(named: $0) })
+            architectures: architectures.isEmpty ? nil : architectures.compactMap { Architecture(named: $0) },
+            argumentRules: !noArgumentRules)
         let result = SeccompProfileGenerator.generate(from: loaded, options: options)
         Console.report(quiet ? result.diagnostics.filter { $0.severity != .note } : result.diagnostics)
         do {

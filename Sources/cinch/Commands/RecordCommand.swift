@@ -113,7 +113,7 @@ struct RecordCommand: ParsableCommand {
         let bundle = try container.loadBundle()
         let filter = SeccompProfileGenerator.recordingProfile(
             defaultAction: .trace, known: knownNames, abis: RecordingFilter.coveredABIs(native: SyscallResolver.native),
-            format: .oci)
+            format: .oci, alwaysRecorded: Set(Trace.argumentCaptures.keys))
         let progress = RecordingProgress()
         let status = quiet || !Console.isTerminal ? nil : StatusLine(progress: progress)
         status?.start()
