@@ -20,6 +20,9 @@ public enum SeccompProfileGenerator {
     /// response to signals the workload may not have received during recording).
     public static let essentialSyscalls: [String] = ["exit", "exit_group", "restart_syscall", "rt_sigreturn"]
 
+    /// ENOSYS: what an unobserved `clone3` returns, so libc falls back to `clone`.
+    static let enosys: UInt32 = 38
+
     /// Generation settings.
     public struct Options: Sendable {
         /// Docker (`archMap`) or OCI (`architectures`) JSON.
@@ -114,6 +117,16 @@ public enum SeccompProfileGenerator {
         var profile = SeccompProfile(
             format: options.format, defaultAction: .errno, defaultErrnoRet: options.defaultErrno,
             syscalls: [rule] + conditional.rules)
+        if !names.contains("clone3"), options.defaultErrno != enosys {
+            // glibc (2.34+) falls back from clone3 to clone only on ENOSYS: a library that starts
+            // using clone3 after the recording must not get EPERM (Docker answers it the same way).
+            profile.syscalls.append(SeccompProfile.Rule(names: ["clone3"], action: .errno, errnoRet: enosys))
+            diagnostics.append(
+                Diagnostic(
+                    .note, id: "generate.clone3-enosys",
+                    "clone3 was not seen; it fails with ENOSYS rather than EPERM, so threads and processes fall back to clone as they do under Docker's default profile."
+                ))
+        }
         switch options.format {
         case .oci:
             profile.architectures = abis.sorted()
