@@ -99,6 +99,14 @@ public enum SeccompProfileGenerator {
             // Explicit ABIs: take every recorded name; the validator reports names absent on one.
             for record in trace.abis.values { names.formUnion(record.allNames) }
         }
+        // Names come from trace files, which may be hostile: only syscall-shaped names go in.
+        for name in names.sorted() where !isSyscallName(name) {
+            diagnostics.append(
+                Diagnostic(
+                    .error, id: "generate.invalid-syscall-name",
+                    "The trace names a syscall \(escaped(name)), which is not a syscall name; it was left out."))
+            names.remove(name)
+        }
         let added = essentialSyscalls.filter { !names.contains($0) }
         if !added.isEmpty {
             diagnostics.append(
@@ -134,6 +142,25 @@ public enum SeccompProfileGenerator {
             profile.archMap = archMap(for: abis)
         }
         return Result(profile: profile, diagnostics: diagnostics)
+    }
+
+    /// Whether `name` looks like a syscall name: 1 to 64 characters of `a-z`, `0-9` and `_`.
+    public static func isSyscallName(_ name: String) -> Bool {
+        (1...64).contains(name.utf8.count)
+            && name.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }
+    }
+
+    /// `name` quoted, with anything outside printable ASCII shown as `\u{…}`, for messages.
+    static func escaped(_ name: String) -> String {
+        var text = "\""
+        for scalar in name.prefix(80).unicodeScalars {
+            if scalar.value >= 0x20 && scalar.value < 0x7F && scalar != "\"" && scalar != "\\" {
+                text.unicodeScalars.append(scalar)
+            } else {
+                text += "\\u{" + String(scalar.value, radix: 16) + "}"
+            }
+        }
+        return text + (name.count > 80 ? "…\"" : "\"")
     }
 
     /// Groups ABIs by the native architecture whose kernel runs them, native first.

@@ -142,6 +142,22 @@ struct CLITests {
         }
     }
 
+    /// A trace naming a syscall libseccomp does not know, or something that is not a syscall name,
+    /// must not produce a profile: nothing is written and the name is reported.
+    @Test(arguments: [("cinch_not_a_syscall", "cinch_not_a_syscall"), (#"read\", \"x"#, "not a syscall name")])
+    func generateRefusesTracesWithBogusNames(name: String, message: String) throws {
+        try withDirectory { dir in
+            let trace = """
+                {"cinchTrace": 1, "abis": {"x86_64": {"syscalls": {"read": {"count": 1}, "\(name)": {"count": 1}}}}}
+                """
+            try trace.write(toFile: "\(dir)/t.json", atomically: true, encoding: .utf8)
+            let result = try Command.run([cinch, "generate", "seccomp", "\(dir)/t.json", "-o", "\(dir)/p.json"])
+            #expect(result.status == 64)
+            #expect(result.stderr.contains(message), "\(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: "\(dir)/p.json"))
+        }
+    }
+
     @Test func generationIsByteIdenticalAcrossRuns() throws {
         try withDirectory { dir in
             _ = try Command.run([

@@ -4,6 +4,7 @@
 import ArgumentParser
 import CinchGenerate
 import CinchModel
+import CinchSeccomp
 
 /// Groups the generators.
 struct GenerateCommand: ParsableCommand {
@@ -44,7 +45,9 @@ struct GenerateSeccompCommand: ParsableCommand {
             calls without namespace flags (Docker's rule) when no call created a namespace. \
             --no-argument-rules allows every syscall by name only, as traces without argument data do.
 
-            Exit status: 0 on success (warnings are printed to stderr), 64 when a trace is unusable.
+            Exit status: 0 on success (warnings are printed to stderr); 64 when a trace is unusable or \
+            names a syscall that is malformed or unknown to libseccomp (nothing is written then); 73 \
+            when the profile cannot be written.
             """
     )
 
@@ -83,7 +86,15 @@ struct GenerateSeccompCommand: ParsableCommand {
             architectures: architectures.isEmpty ? nil : architectures.compactMap { Architecture(named: $0) },
             argumentRules: !noArgumentRules)
         let result = SeccompProfileGenerator.generate(from: loaded, options: options)
-        Console.report(quiet ? result.diagnostics.filter { $0.severity != .note } : result.diagnostics)
+        // Prove the profile compiles for every ABI it names before writing it: a trace file can
+        // name syscalls that do not exist, and a silently wrong profile is worse than none.
+        let compilation = SeccompProfileCompiler.compile(result.profile, file: output)
+        let findings = result.diagnostics + compilation.diagnostics.filter { $0.severity == .error }
+        let hasErrors = Console.report(quiet ? findings.filter { $0.severity != .note } : findings)
+        if hasErrors {
+            Console.error("cinch: no profile was written: fix the traces above.")
+            throw ExitStatus.unusableInput
+        }
         do {
             try FileIO.writeAtomically(result.profile.jsonValue().rendered(), to: output)
         } catch {
