@@ -273,18 +273,19 @@ SCANEOF
         bytes=$(stat -c %s "$file")
         mb=$(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1048576 }')
         echo "  log: $mb MiB"
-        # Warm the page cache so every tool reads from memory.
+        # Warm the page cache so every tool reads from memory. The first row is the disk itself
+        # (O_DIRECT bypasses the page cache), to tell in-memory rates from disk rates.
         cat "$file" >/dev/null
         local -A speed=()
-        audit_measure() { # name command...
+        audit_measure() { # name command...   (stdout goes to $AUDIT_STDOUT, default /dev/null)
             local name=$1
             shift
             t0=$(now_ns)
             if [[ -x /usr/bin/time ]]; then
-                /usr/bin/time -o "$TMP/rss" -f %M "$@" >/dev/null 2>&1 || true
+                /usr/bin/time -o "$TMP/rss" -f %M "$@" >"${AUDIT_STDOUT:-/dev/null}" 2>/dev/null || true
                 rss=$(tail -1 "$TMP/rss")
             else
-                "$@" >/dev/null 2>&1
+                "$@" >"${AUDIT_STDOUT:-/dev/null}" 2>/dev/null
                 rss="?"
             fi
             t1=$(now_ns)
@@ -293,6 +294,7 @@ SCANEOF
             speed[$name]=$mbps
             printf "  %-28s %8s MB/s  peak RSS %8s KB\n" "$name" "$mbps" "$rss"
         }
+        audit_measure "disk read (dd iflag=direct)" dd if="$file" of=/dev/null bs=4M iflag=direct
         audit_measure "cinch audit ingest" "$CINCH" audit ingest -q "$file" -o "$TMP/audit-$size.json"
         if command -v ausearch >/dev/null; then
             audit_measure "ausearch --raw -if" ausearch --raw -if "$file"
@@ -300,17 +302,26 @@ SCANEOF
             skip "ausearch --raw -if" "auditd not installed"
         fi
         audit_measure "python regex scan" "$python" "$TMP/scan.py" "$file"
-        audit_measure "grep -c type=SECCOMP" grep -c type=SECCOMP "$file"
-        local ingest=${speed["cinch audit ingest"]}
+        # GNU grep treats standard output on /dev/null like -q and stops at the first match
+        # (10-30 GB/s of nothing), so its count goes to a file, and is checked.
+        AUDIT_STDOUT="$TMP/grep-count" audit_measure "grep -c type=SECCOMP" grep -c type=SECCOMP "$file"
+        printf "  (grep counted %s SECCOMP lines)\n" "$(cat "$TMP/grep-count")"
+        local ingest=${speed["cinch audit ingest"]} ratio
         if [[ -n ${speed["ausearch --raw -if"]:-} ]]; then
-            printf "  ingest / ausearch: %sx (target >= 40)\n" \
-                "$(awk -v a="$ingest" -v b="${speed["ausearch --raw -if"]}" 'BEGIN { printf "%.1f", a / b }')"
+            ratio=$(awk -v a="$ingest" -v b="${speed["ausearch --raw -if"]}" 'BEGIN { printf "%.1f", a / b }')
+            printf "  ingest / ausearch: %sx (target >= 40)\n" "$ratio"
+            if [[ $size == "$big" ]]; then
+                printf "  %s audit ingest >= 40x ausearch (%sx)\n" \
+                    "$(awk -v r="$ratio" 'BEGIN { print (r >= 40 ? "PASS" : "MISS") }')" "$ratio"
+            fi
         fi
-        printf "  ingest / python:   %sx (target >= 2)\n" \
-            "$(awk -v a="$ingest" -v b="${speed["python regex scan"]}" 'BEGIN { printf "%.1f", a / b }')"
+        ratio=$(awk -v a="$ingest" -v b="${speed["python regex scan"]}" 'BEGIN { printf "%.1f", a / b }')
+        printf "  ingest / python:   %sx (target >= 2)\n" "$ratio"
         printf "  ingest / grep -c:  %sx\n" \
             "$(awk -v a="$ingest" -v b="${speed["grep -c type=SECCOMP"]}" 'BEGIN { printf "%.2f", a / b }')"
         if [[ $size == "$big" ]]; then
+            printf "  %s audit ingest >= 2x the python scan (%sx)\n" \
+                "$(awk -v r="$ratio" 'BEGIN { print (r >= 2 ? "PASS" : "MISS") }')" "$ratio"
             printf "  %s\n" "$(awk -v a="$ingest" 'BEGIN { print (a >= 500 ? "PASS" : "MISS") }') audit ingest >= 500 MB/s ($ingest MB/s)"
         fi
         rm -f "$file"

@@ -62,6 +62,11 @@ public struct AuditLogParser {
     public var isLenient: Bool
     /// What has been read so far.
     public internal(set) var statistics = AuditLogStatistics()
+    /// Regular files at least this large are shared by two threads (see ``ingest(path:)``).
+    public var parallelMinimumBytes = 32 << 20
+    /// How many segments a shared file is cut into: enough that a thread that falls behind (a
+    /// busy core) costs little at the end, few enough that merging costs nothing.
+    public var parallelSegmentCount = 32
 
     // MARK: - Aggregates (bounded by what the workload did, not by log size)
 
@@ -71,7 +76,7 @@ public struct AuditLogParser {
     }
 
     /// Counts keyed by `auditArch << 32 | number`.
-    var counts: [UInt64: SyscallCount] = [:]
+    var counts = AuditCountTable()
     var executables = AuditInterner()
     /// Per executable id: whether `--exe` selects it, and whether a taken record used it.
     var executableSelected: [Bool] = []
@@ -80,6 +85,8 @@ public struct AuditLogParser {
     var fileNames = AuditInterner()
     /// Per file id: AppArmor access letters as bits of ``accessLetters``.
     var fileAccess: [UInt16] = []
+    /// Per file id: whether the name is a path (starts with `/`), decided once when it is first seen.
+    var fileIsPath: [Bool] = []
     var trackedPids: Set<Int32>
     var executablePids: Set<Int32> = []
     var execNames: Set<String> = []
@@ -103,7 +110,34 @@ public struct AuditLogParser {
         var suppressed = 0
         var lost: UInt64?
         var isPending: Bool { messages > 0 || suppressed > 0 || lost != nil }
+
+        /// Both sets of held messages.
+        func adding(_ other: PendingLoss) -> PendingLoss {
+            let lost = lost.map { max($0, other.lost ?? 0) } ?? other.lost
+            return PendingLoss(
+                messages: messages + other.messages, suppressed: suppressed + other.suppressed, lost: lost)
+        }
     }
+
+    // MARK: - Segment state (a parser that starts in the middle of a file)
+
+    /// Set on the parser of a later segment of a file: what depends on the lines before it is
+    /// kept aside for ``absorb(_:)`` instead of being decided.
+    var isContinuation = false
+    /// Loss messages held before this segment's first record (nil until that record).
+    var leadingLoss: PendingLoss?
+    /// Whether this segment's first record was inside the time window.
+    var firstRecordInWindow = false
+    /// The first serials of this segment's stream without `node=`, in order, to replay on the
+    /// tracker of what precedes it; and of each `node=` stream.
+    var head: [UInt64] = []
+    var nodeHeads: [[UInt8]: [UInt64]] = [:]
+    /// Whether more serials came than ``headLimit`` (the head is then not the whole stream).
+    var headOverflowed = false
+    var nodeHeadsOverflowed: Set<[UInt8]> = []
+    /// How many serials a head keeps: far more than the tracker needs to line up with the
+    /// preceding parser's (within ``SerialTracker/window`` records in all but contrived logs).
+    static let headLimit = 4096
 
     /// Creates a parser.
     public init(selection: AuditSelection = AuditSelection(), isLenient: Bool = false) {
@@ -160,14 +194,30 @@ public struct AuditLogParser {
         while start < count {
             guard let found = memchr(base + start, CInt(UInt8(ascii: "\n")), count - start) else { break }
             let newline = UnsafeRawPointer(found) - UnsafeRawPointer(base)
-            try parseLine(AuditLine(base: base + start, count: newline - start), isTerminated: true)
+            if newline - start >= Self.bufferSize {
+                try longLine()
+            } else {
+                try parseLine(AuditLine(base: base + start, count: newline - start), isTerminated: true)
+            }
             start = newline + 1
         }
         if isEnd, start < count {
-            try parseLine(AuditLine(base: base + start, count: count - start), isTerminated: false)
+            if count - start >= Self.bufferSize {
+                try longLine()
+            } else {
+                try parseLine(AuditLine(base: base + start, count: count - start), isTerminated: false)
+            }
             start = count
         }
         return start
+    }
+
+    /// A line of ``bufferSize`` bytes or more, which no audit record is, whether the input is
+    /// read through the buffer or mapped.
+    mutating func longLine() throws(InputError) {
+        lineNumber += 1
+        statistics.lines += 1
+        try malformed("a line longer than \(Self.bufferSize) bytes", isTerminated: true)
     }
 
     // MARK: - Lines
@@ -186,6 +236,19 @@ public struct AuditLogParser {
             line = AuditLine(base: line.base, count: line.count - 1)
         }
         if line.count == 0 { return }
+        // The most common auditd lines, recognised by a few word compares; the general path below
+        // gives the same result for them.
+        if isAuditdStream {
+            if line.has("type=SECCOMP msg=audit(", at: 0) {
+                return try parseRecord(line, type: .seccomp, headerAt: 23, node: nil, isTerminated: isTerminated)
+            }
+            if line.has("type=AVC msg=audit(", at: 0) {
+                return try parseRecord(line, type: .avc, headerAt: 19, node: nil, isTerminated: isTerminated)
+            }
+            if line.has("type=SYSCALL msg=audit(", at: 0) {
+                return try parseRecord(line, type: .syscall, headerAt: 23, node: nil, isTerminated: isTerminated)
+            }
+        }
         // auditd form, with an optional node= prefix.
         var start = 0
         var node: Range<Int>?
@@ -200,8 +263,9 @@ public struct AuditLogParser {
                 sawRecord = true
             }
             let typeStart = start + 5
-            guard let typeEnd = line.find(byte: UInt8(ascii: " "), from: typeStart, to: line.count),
-                line.has("msg=audit(", at: typeEnd + 1)
+            var typeEnd = typeStart
+            while typeEnd < line.count, line[typeEnd] != UInt8(ascii: " ") { typeEnd += 1 }
+            guard typeEnd < line.count, line.has("msg=audit(", at: typeEnd + 1)
             else {
                 return try malformed("an auditd record without msg=audit(…)", isTerminated: isTerminated)
             }
@@ -279,23 +343,38 @@ public struct AuditLogParser {
         statistics.records += 1
         let time = Int64(truncatingIfNeeded: seconds &* 1000 &+ fraction)
         let inWindow = selection.contains(milliseconds: time)
+        if isContinuation, leadingLoss == nil {
+            leadingLoss = pendingLoss
+            pendingLoss = PendingLoss()
+            firstRecordInWindow = inWindow
+        }
         if pendingLoss.isPending { settlePendingLoss(nextRecordInWindow: inWindow) }
         lastRecordInWindow = inWindow
         guard inWindow else { return }
         if type != .daemon {
             if let node {
                 let key = Array(UnsafeBufferPointer(start: line.base + node.lowerBound, count: node.count))
+                if isContinuation {
+                    if nodeHeads[key, default: []].count < Self.headLimit {
+                        nodeHeads[key, default: []].append(serial)
+                    } else {
+                        nodeHeadsOverflowed.insert(key)
+                    }
+                }
                 statistics.missingSerials += nodeTrackers[key, default: SerialTracker()].observe(serial)
             } else {
+                if isContinuation {
+                    if head.count < Self.headLimit { head.append(serial) } else { headOverflowed = true }
+                }
                 statistics.missingSerials += tracker.observe(serial)
             }
         }
         let bodyStart = index + 2
-        let bodyEnd = line.find(byte: 0x1D, from: bodyStart, to: line.count) ?? line.count
+        // The field cursor stops at auditd's 0x1D enrichment separator itself.
         switch type {
-        case .seccomp: try parseSeccomp(line, from: bodyStart, to: bodyEnd, isTerminated: isTerminated)
-        case .avc: parseAVC(line, from: bodyStart, to: bodyEnd)
-        case .syscall: if !selection.pids.isEmpty { parseSyscall(line, from: bodyStart, to: bodyEnd) }
+        case .seccomp: try parseSeccomp(line, from: bodyStart, to: line.count, isTerminated: isTerminated)
+        case .avc: parseAVC(line, from: bodyStart, to: line.count)
+        case .syscall: if !selection.pids.isEmpty { parseSyscall(line, from: bodyStart, to: line.count) }
         case .daemon, .other: break
         }
     }
@@ -353,11 +432,7 @@ public struct AuditLogParser {
         pidsSeen.insert(process)
         guard number >= 0, number <= Int64(UInt32.max) else { return }
         let key = arch << 32 | UInt64(number)
-        if let index = counts.index(forKey: key) {
-            counts.values[index].count += 1
-        } else {
-            counts[key] = SyscallCount(count: 1, executable: executable)
-        }
+        counts.count(key, executable: executable)
     }
 
     /// The id of an executable path, creating it the first time.
@@ -374,7 +449,7 @@ public struct AuditLogParser {
         return id
     }
 
-    private mutating func addedExecutable() {
+    mutating func addedExecutable() {
         let name = executables.names[executableSelected.count]
         executableSelected.append(!name.isEmpty && selection.executables.contains(name))
         executableUsed.append(false)
@@ -500,8 +575,11 @@ public struct AuditLogParser {
                 letters = 1 << UInt16(Self.accessLetters.distance(from: Self.accessLetters.startIndex, to: index))
             }
             let id = Int(fileNames.id(of: name, in: line))
-            if id == fileAccess.count { fileAccess.append(0) }
-            guard fileNames.names[id].hasPrefix("/") else { return }
+            if id == fileAccess.count {
+                fileAccess.append(0)
+                fileIsPath.append(fileNames.names[id].hasPrefix("/"))
+            }
+            guard fileIsPath[id] else { return }
             fileAccess[id] |= letters
             if line.equals(operation, "\"exec\"") { execNames.insert(fileNames.names[id]) }
         } else {
@@ -602,7 +680,7 @@ public struct AuditLogParser {
     public func makeTrace(logs: [String]) -> Trace {
         var trace = Trace(source: Trace.Source(kind: "audit", logs: logs))
         var statistics = self.statistics
-        for (key, seen) in counts {
+        for (key, seen) in zip(counts.keys, counts.values) {
             let arch = UInt32(truncatingIfNeeded: key >> 32)
             let number = key & 0xFFFF_FFFF
             guard let abi = Architecture.abi(auditArch: arch, number: number) else {
@@ -643,7 +721,7 @@ public struct AuditLogParser {
     /// The statistics ``makeTrace(logs:)`` reports, including unknown architectures.
     public var finalStatistics: AuditLogStatistics {
         var result = statistics
-        for (key, seen) in counts {
+        for (key, seen) in zip(counts.keys, counts.values) {
             let arch = UInt32(truncatingIfNeeded: key >> 32)
             if Architecture.abi(auditArch: arch, number: key & 0xFFFF_FFFF) == nil {
                 result.unknownArchitectures[arch, default: 0] += Int(clamping: seen.count)
@@ -659,7 +737,7 @@ public struct AuditLogParser {
 /// a serial missing now may still arrive: missing serials within ``window`` of the highest are
 /// held and counted only when they fall out of it or the stream ends. A serial far below the
 /// highest (a reboot) starts the count afresh.
-struct SerialTracker {
+struct SerialTracker: Equatable {
     /// How far behind the highest serial a late record may still arrive.
     static let window: UInt64 = 256
 

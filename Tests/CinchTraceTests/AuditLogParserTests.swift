@@ -277,4 +277,187 @@ private func names(_ trace: Trace) -> [String: [String]] {
             AuditDaemonStatus(auditctlOutput: output) == AuditDaemonStatus(lost: 17, backlogLimit: 8192, rateLimit: 0))
         #expect(AuditDaemonStatus(auditctlOutput: "enabled 1\n") == nil)
     }
+
+    /// Numbers of eight digits and more (parsed eight at a time) and their limits.
+    @Test(arguments: [
+        ("1732410000.123:123456789012", "12345678", true), ("99999999.5:1", "99999999", true),
+        ("1732410000.123:12345678901234567890", "1", false), ("17324100x0.123:1", "1", false),
+    ])
+    func parsesLongNumbers(header: String, pid: String, isValid: Bool) throws {
+        let line =
+            "type=SECCOMP msg=audit(\(header)): pid=\(pid) exe=\"/bin/a\" arch=c000003e syscall=39 compat=0\n"
+        var parser = AuditLogParser(isLenient: true)
+        try parser.parse(Array(line.utf8), file: "numbers.log")
+        #expect(parser.statistics.seccompRecords == (isValid ? 1 : 0))
+        #expect(parser.statistics.malformedLines == (isValid ? 0 : 1))
+        #expect(parser.makeTrace(logs: []).processCount == (isValid ? 1 : 0))
+    }
+
+    // MARK: - Two threads
+
+    /// A log of about 2.5 MiB in one shape, with something crossing every possible split point:
+    /// late serials and gaps everywhere, records of one event sharing a serial, a reboot-sized jump,
+    /// kernel loss messages (kernel shapes), two `node=` streams (node shape), and, when asked,
+    /// a malformed line at `malformedAt`.
+    private static func splitLog(shape: String, malformedAt: Int? = nil) -> String {
+        var lines: [String] = []
+        var random: UInt64 = 0x1234_5678
+        func next(_ bound: Int) -> Int {
+            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int((random >> 33) % UInt64(bound))
+        }
+        let exes = ["\"/usr/bin/app\"", "\"/usr/sbin/nginx\"", "2F6F70742F6D79206170702F62696E2F736572766572"]
+        var serial = 1000
+        var pendingLate: Int?
+        for index in 0..<9000 {
+            let time = "\(1_732_410_000 + index / 1000).\(String(format: "%03d", index % 1000))"
+            serial += next(50) == 0 ? 2 + next(3) : 1  // gaps
+            if index == 6000 { serial += 5000 }  // a jump past the tracker's window
+            var serials = [serial]
+            if let late = pendingLate {
+                serials.append(late)
+                pendingLate = nil
+            } else if next(20) == 0 {
+                pendingLate = serial  // arrives after the next one
+                serial += 1
+                serials = [serial]
+            }
+            for current in serials {
+                let stamp = "audit(\(time):\(current))"
+                let body: String
+                let type: (name: String, number: Int)
+                switch next(6) {
+                case 0:
+                    type = ("AVC", 1400)
+                    body =
+                        "apparmor=\"ALLOWED\" operation=\"open\" class=\"file\" profile=\"app\" name=\"/etc/app/\(next(30)).conf\" pid=\(100 + next(9)) comm=\"app\" requested_mask=\"r\" denied_mask=\"r\" fsuid=0 ouid=0"
+                case 1:
+                    type = ("SYSCALL", 1300)
+                    body =
+                        "arch=c000003e syscall=56 success=yes exit=\(200 + next(50)) a0=0 items=0 ppid=1 pid=\(100 + next(9)) auid=4294967295 uid=0 comm=\"app\" exe=\"/usr/bin/app\" key=(null)"
+                default:
+                    let arch = next(10) == 0 ? "40000003" : "c000003e"
+                    type = ("SECCOMP", 1326)
+                    body =
+                        "auid=4294967295 uid=0 gid=0 ses=4294967295 subj=unconfined pid=\(100 + next(9)) comm=\"app\" exe=\(exes[next(3)]) sig=0 arch=\(arch) syscall=\(next(40)) compat=\(arch == "40000003" ? 1 : 0) ip=0x7f3ab1d1f829 code=0x7ffc0000"
+                }
+                switch shape {
+                case "kernel":
+                    lines.append("Nov 24 01:02:03 staging-1 kernel: audit: type=\(type.number) \(stamp): \(body)")
+                    switch next(40) {
+                    case 0: lines.append("Nov 24 01:02:03 staging-1 kernel: audit: rate limit exceeded")
+                    case 1:
+                        lines.append(
+                            "Nov 24 01:02:03 staging-1 kernel: kauditd_printk_skb: \(next(9) + 1) callbacks suppressed")
+                    case 2: lines.append("Nov 24 01:02:03 staging-1 kernel: audit: audit_lost=\(index)")
+                    default: break
+                    }
+                case "node": lines.append("node=host\(current % 2) type=\(type.name) msg=\(stamp): \(body)")
+                default: lines.append("type=\(type.name) msg=\(stamp): \(body)")
+                }
+            }
+            if index == malformedAt { lines.append("type=SECCOMP msg=audit(1732410000.5:") }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Parses `path` in one pass and with two threads; both must agree on everything.
+    private static func ingestBothWays(
+        _ path: String, selection: AuditSelection = AuditSelection(), lenient: Bool = false, segments: Int = 32
+    ) -> (one: Result<String, InputError>, two: Result<String, InputError>) {
+        func run(_ minimum: Int) -> Result<String, InputError> {
+            var parser = AuditLogParser(selection: selection, isLenient: lenient)
+            parser.parallelMinimumBytes = minimum
+            parser.parallelSegmentCount = segments
+            do throws(InputError) {
+                try parser.ingest(path: path)
+            } catch {
+                return .failure(error)
+            }
+            return .success("\(parser.finalStatistics)\n\(parser.makeTrace(logs: []).jsonValue().rendered())")
+        }
+        return (run(Int.max), run(0))
+    }
+
+    /// Splitting a file between two threads changes nothing: serial gaps and late records across
+    /// the split, loss messages next to the window, nodes, time windows, every aggregate.
+    @Test(arguments: ["auditd", "node", "kernel"], [nil, "1732410004.500", "1732410004.501"] as [String?])
+    func twoThreadsGiveTheSameResultAsOne(shape: String, edge: String?) throws {
+        let directory = try Command.temporaryDirectory("audit-split")
+        defer { Command.removeDirectory(directory) }
+        let path = "\(directory)/split.log"
+        try Self.splitLog(shape: shape).write(toFile: path, atomically: true, encoding: .utf8)
+        let since = AuditSelection(since: edge.flatMap(AuditTime.init(parsing:)))
+        let until = AuditSelection(until: edge.flatMap(AuditTime.init(parsing:)))
+        for selection in [since, until] {
+            for segments in [2, 32] {
+                let (one, two) = Self.ingestBothWays(path, selection: selection, segments: segments)
+                let sequential = try one.get()
+                #expect(try two.get() == sequential)
+                #expect(sequential.contains("missingSerials: 0") == false)
+            }
+        }
+    }
+
+    /// A malformed line in a later segment is reported with its line in the whole file.
+    @Test(arguments: [2000, 7000])
+    func twoThreadsReportTheSameMalformedLine(at index: Int) throws {
+        let directory = try Command.temporaryDirectory("audit-split-bad")
+        defer { Command.removeDirectory(directory) }
+        let path = "\(directory)/bad.log"
+        try Self.splitLog(shape: "auditd", malformedAt: index).write(toFile: path, atomically: true, encoding: .utf8)
+        let (one, two) = Self.ingestBothWays(path)
+        guard case .failure(let error) = one else {
+            Issue.record("the malformed line was not reported")
+            return
+        }
+        #expect(error.location.line > index)
+        #expect(two.map { _ in "" } == one.map { _ in "" })
+        let lenient = Self.ingestBothWays(path, lenient: true)
+        #expect(try lenient.two.get() == lenient.one.get())
+    }
+
+    /// A line too long for the read buffer is malformed in the mapped segments too.
+    @Test func twoThreadsRejectTheSameOverlongLine() throws {
+        let directory = try Command.temporaryDirectory("audit-split-long")
+        defer { Command.removeDirectory(directory) }
+        let path = "\(directory)/long.log"
+        var text = Self.splitLog(shape: "auditd")
+        text +=
+            "type=SECCOMP msg=audit(1732410009.000:99999): comm=\"" + String(repeating: "x", count: 1_200_000) + "\"\n"
+        text += Self.splitLog(shape: "auditd").split(separator: "\n").prefix(10).joined(separator: "\n") + "\n"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let (one, two) = Self.ingestBothWays(path)
+        guard case .failure(let error) = one else {
+            Issue.record("the long line was not reported")
+            return
+        }
+        #expect(error.message.contains("longer than"))
+        #expect(two.map { _ in "" } == one.map { _ in "" })
+        let lenient = Self.ingestBothWays(path, lenient: true)
+        #expect(try lenient.two.get() == lenient.one.get())
+        // The lines after it are read (one pass used to drop the rest of the input here).
+        #expect(try lenient.one.get().contains("malformedLines: 1,"))
+        #expect(try lenient.one.get().contains("lines: \(text.split(separator: "\n").count),"))
+    }
+
+    /// When a segment's serials never line up with the tracker before it within what it
+    /// keeps (one event's serial repeated thousands of times after a gap), the segment is read
+    /// again in order: still the same result.
+    @Test func twoThreadsFallBackWhenSerialsDoNotLineUp() throws {
+        let directory = try Command.temporaryDirectory("audit-split-fallback")
+        defer { Command.removeDirectory(directory) }
+        let path = "\(directory)/repeat.log"
+        var text = ""
+        for index in 0..<20_000 {
+            // Serials 1...5000 without 4999, then 5000 over and over.
+            let serial = index < 4998 ? index + 1 : index == 4998 ? 5000 : 5000
+            text +=
+                "type=SECCOMP msg=audit(1732410000.\(String(format: "%03d", index % 1000)):\(serial)): auid=4294967295 uid=0 gid=0 ses=4294967295 subj=unconfined pid=1000 comm=\"app\" exe=\"/usr/bin/app\" sig=0 arch=c000003e syscall=\(index % 7) compat=0 ip=0x7f3ab1d1f829 code=0x7ffc0000\n"
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let (one, two) = Self.ingestBothWays(path, segments: 2)
+        #expect(try two.get() == one.get())
+        #expect(try one.get().contains("missingSerials: 1,"))
+    }
 }
