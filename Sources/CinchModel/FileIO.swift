@@ -36,11 +36,26 @@ public enum FileIO {
 
     /// Writes `text` to `path` atomically; `-` writes to standard output.
     ///
+    /// Regular files are replaced by rename; an existing device or pipe is written in place.
+    ///
     /// - Throws: ``InputError`` naming the file and the reason; the target is then unchanged.
     public static func writeAtomically(_ text: String, to path: String) throws(InputError) {
         let bytes = Array(text.utf8)
         if path == "-" {
             try writeAll(bytes, to: 1, path: "standard output")
+            return
+        }
+        var existing = stat()
+        if stat(path, &existing) == 0, (existing.st_mode & S_IFMT) != S_IFREG {
+            // A device or pipe (`-o /dev/null`, `-o /dev/stdout`) is written in place: renaming a
+            // temporary file over it would replace the device node itself.
+            guard (existing.st_mode & S_IFMT) != S_IFDIR else {
+                throw InputError("is a directory", at: ProfileLocation(file: path))
+            }
+            let fd = open(path, O_WRONLY | O_CLOEXEC)
+            if fd < 0 { throw InputError("cannot open: \(reason(errno))", at: ProfileLocation(file: path)) }
+            defer { close(fd) }
+            try writeAll(bytes, to: fd, path: path)
             return
         }
         let slash = path.lastIndex(of: "/")

@@ -28,13 +28,27 @@ import Testing
         try withDirectory { dir in
             let path = dir + "/profile.json"
             try FileIO.writeAtomically("good\n", to: path)
-            // Renaming a file over a non-empty directory fails after the data was written.
+            // A target that cannot be replaced (a directory) fails without touching anything else.
             let blocked = dir + "/blocked"
             try FileManager.default.createDirectory(atPath: blocked + "/inside", withIntermediateDirectories: true)
             #expect(throws: InputError.self) { try FileIO.writeAtomically("new\n", to: blocked) }
             #expect(try FileIO.read(path) == Array("good\n".utf8))
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains("cinch-") }
             #expect(leftovers == [])
+        }
+    }
+
+    /// `-o /dev/null` must write to the device, not rename a regular file over the device node.
+    @Test func writesDevicesInPlace() throws {
+        try FileIO.writeAtomically("discarded\n", to: "/dev/null")
+        var info = stat()
+        #expect(stat("/dev/null", &info) == 0)
+        #expect((info.st_mode & S_IFMT) == S_IFCHR)
+    }
+
+    @Test func refusesToReplaceADirectory() throws {
+        try withDirectory { dir in
+            #expect(throws: InputError.self) { try FileIO.writeAtomically("x", to: dir) }
         }
     }
 
