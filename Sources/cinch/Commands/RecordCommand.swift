@@ -17,6 +17,8 @@ struct RecordCommand: ParsableCommand {
             Only syscalls outside the known set stop the workload: the child installs a seccomp filter \
             that returns SECCOMP_RET_TRACE for them right before execve. Pass earlier traces with --known \
             to make their syscalls free; their names are carried into the new trace as "inherited". \
+            A cold recording runs tracer and workload on one CPU, where a stop is several times \
+            cheaper; with --known stops are rare and the workload keeps every CPU. \
             --runs N records N runs and writes their union, for workloads (and runtimes written in Go) \
             whose syscalls depend on timing.
 
@@ -50,8 +52,10 @@ struct RecordCommand: ParsableCommand {
     @Flag(name: .long, help: "Set no_new_privs in the workload even when cinch has CAP_SYS_ADMIN.")
     var noNewPrivileges = false
 
-    @Flag(name: .long, inversion: .prefixedNo, help: "Run tracer and workload on one CPU (cheaper stops).")
-    var pinCpu = true
+    @Flag(
+        name: .long, inversion: .prefixedNo,
+        help: "Run tracer and workload on one CPU (cheaper stops). Default: on without --known, off with it.")
+    var pinCpu: Bool?
 
     @Flag(name: .long, help: .hidden)
     var withoutRecordingFilter = false
@@ -59,7 +63,7 @@ struct RecordCommand: ParsableCommand {
     @OptionGroup(title: "Container recording")
     var container: ContainerOptions
 
-    @Argument(parsing: .captureForPassthrough, help: "The command to run, after -- (not with --bundle).")
+    @Argument(parsing: .remaining, help: "The command to run, after -- (not with --bundle).")
     var command: [String] = []
 
     mutating func validate() throws {
@@ -86,7 +90,7 @@ struct RecordCommand: ParsableCommand {
         let progress = RecordingProgress()
         let options = PtraceRecorder.Options(
             command: command, known: knownNames, knownTraces: known,
-            noNewPrivileges: noNewPrivileges ? true : nil, pinToOneCPU: pinCpu, progress: progress,
+            noNewPrivileges: noNewPrivileges ? true : nil, pinToOneCPU: pinCpu ?? known.isEmpty, progress: progress,
             installsRecordingFilter: !withoutRecordingFilter)
         let status = quiet || !Console.isTerminal ? nil : StatusLine(progress: progress)
         status?.start()

@@ -26,7 +26,7 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .long, help: "Set no_new_privs even when cinch has CAP_SYS_ADMIN.")
     var noNewPrivileges = false
 
-    @Argument(parsing: .captureForPassthrough, help: "The command to run, after --.")
+    @Argument(parsing: .remaining, help: "The command to run, after --.")
     var command: [String] = []
 
     mutating func validate() throws {
