@@ -70,7 +70,7 @@ public enum FileIO {
             throw InputError(
                 "cannot create a temporary file next to it: \(reason(errno))", at: ProfileLocation(file: path))
         }
-        let temporary = String(cString: template)
+        let temporary = FileIO.string(fromCString: template)
         do throws(InputError) {
             try writeAll(bytes, to: fd, path: path)
             fchmod(fd, 0o644)
@@ -100,6 +100,11 @@ public enum FileIO {
 
     /// `strerror` text for an errno value.
     public static func reason(_ code: CInt) -> String { String(cString: strerror(code)) }
+
+    /// The text of a NUL-terminated C character array (up to its first NUL).
+    public static func string(fromCString characters: [CChar]) -> String {
+        String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 
     /// Whether a path exists.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }

@@ -3,7 +3,7 @@
 
 internal import CSeccomp
 public import CinchModel
-public import SystemPackage
+internal import SystemPackage
 
 #if canImport(Glibc)
     internal import Glibc

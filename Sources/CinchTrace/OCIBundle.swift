@@ -107,7 +107,7 @@ public struct OCIBundle: Sendable {
         guard made else {
             throw TraceError(.badBundle, "Could not create a temporary bundle: \(FileIO.reason(errno)).")
         }
-        let directory = String(cString: template)
+        let directory = FileIO.string(fromCString: template)
         do {
             try FileIO.writeAtomically(config.rendered(), to: directory + "/config.json")
         } catch {
@@ -127,6 +127,6 @@ public struct OCIBundle: Sendable {
         if path.hasPrefix("/") { return path }
         var buffer = [CChar](repeating: 0, count: 4096)
         guard getcwd(&buffer, buffer.count) != nil else { return path }
-        return String(cString: buffer) + "/" + path
+        return FileIO.string(fromCString: buffer) + "/" + path
     }
 }

@@ -47,7 +47,7 @@ public enum TestEnvironment {
     /// Whether ptrace-based tracing can work here: the probe is built and ptrace is not blocked.
     public static let canPtrace: Bool = {
         guard hasProduct("cinch-probe") else { return false }
-        if let scope = try? String(contentsOfFile: "/proc/sys/kernel/yama/ptrace_scope"),
+        if let scope = try? String(contentsOfFile: "/proc/sys/kernel/yama/ptrace_scope", encoding: .utf8),
             scope.trimmingCharacters(in: .whitespacesAndNewlines) == "3"
         {
             return false
