@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Child processes for audit ingest: `gzip -dc` for compressed logs, `auditctl -s` for the lost counter.
 
+internal import CinchLinux
 public import CinchModel
 
 #if canImport(Glibc)
@@ -100,23 +101,6 @@ struct AuditSubprocess {
         return AuditSubprocess(pid: child.pid, output: child.output, feeder: thread)
     }
 
-    /// Runs `arguments` to completion and returns its exit status and standard output.
-    ///
-    /// - Throws: ``InputError`` (naming the program) when it cannot be started.
-    static func capture(_ arguments: [String]) throws(InputError) -> (status: CInt, output: [UInt8]) {
-        let child = try spawn(arguments, standardInput: nil, path: arguments[0])
-        var output: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(child.output, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            if count <= 0 { break }
-            output.append(contentsOf: chunk[0..<count])
-        }
-        close(child.output)
-        return (waitStatus(child.pid), output)
-    }
-
     /// Waits for the child and returns its exit status (128 + signal when killed).
     func finish() -> CInt {
         close(output)
@@ -211,8 +195,14 @@ public struct AuditDaemonStatus: Sendable, Equatable {
     ///
     /// - Throws: ``InputError`` when auditctl cannot run, fails, or prints no `lost` line.
     public static func current() throws(InputError) -> AuditDaemonStatus {
-        let (status, output) = try AuditSubprocess.capture(["auditctl", "-s"])
-        let text = String(decoding: output, as: UTF8.self)
+        let outcome: ProcessOutcome
+        do {
+            outcome = try ProcessRunner.run(["auditctl", "-s"])
+        } catch {
+            throw InputError("cannot run auditctl: \(error)", at: ProfileLocation(file: "auditctl"))
+        }
+        let status = outcome.shellStatus
+        let text = String(decoding: outcome.standardOutput, as: UTF8.self)
         guard status == 0, let parsed = AuditDaemonStatus(auditctlOutput: text) else {
             throw InputError(
                 "auditctl -s failed (status \(status)) or printed no 'lost' line.",
