@@ -391,38 +391,21 @@ public struct AuditLogParser {
     // MARK: - SECCOMP
 
     mutating func parseSeccomp(_ line: AuditLine, from start: Int, to end: Int, isTerminated: Bool) throws(InputError) {
-        var cursor = AuditFieldCursor(line: line, start: start, end: end)
-        var pid: UInt64?
-        var arch: UInt64?
-        var number: Int64?
-        var hasCompat = false
-        var exe: Range<Int>?
-        while let (key, value) = cursor.next() {
-            switch key.count {
-            case 3:
-                if line.equals(key, "pid") {
-                    pid = line.decimal(value)
-                } else if line.equals(key, "exe") {
-                    exe = value
-                }
-            case 4:
-                if line.equals(key, "arch") { arch = line.hexadecimal(value) }
-            case 6:
-                if line.equals(key, "compat") { hasCompat = true }
-            case 7:
-                if line.equals(key, "syscall") { number = line.signedDecimal(value) }
-            default: break
-            }
+        if let fields = SeccompFields.readKernelLayout(line, from: start, to: end) {
+            return take(fields, in: line)
         }
-        guard let pid, let arch, let number, hasCompat, !cursor.sawUnterminatedQuote, pid <= UInt64(Int32.max),
-            arch <= UInt64(UInt32.max)
-        else {
-            let missing = pid == nil ? "pid=" : arch == nil ? "arch=" : number == nil ? "syscall=" : "compat="
-            return try malformed("a SECCOMP record without a valid \(missing) field", isTerminated: isTerminated)
+        switch SeccompFields.walk(line, from: start, to: end) {
+        case .success(let fields): take(fields, in: line)
+        case .failure(let missing):
+            try malformed("a SECCOMP record without a valid \(missing.field) field", isTerminated: isTerminated)
         }
-        let process = Int32(pid)
+    }
+
+    /// Counts one SECCOMP record whose fields were read and checked.
+    @inline(__always) mutating func take(_ fields: SeccompFields, in line: AuditLine) {
+        let process = Int32(fields.pid)
         if !selection.pids.isEmpty, !trackedPids.contains(process) { return }
-        let executable = exe.map { intern(line, $0) } ?? internMissing()
+        let executable = fields.exe.map { intern(line, $0) } ?? internMissing()
         if !selection.executables.isEmpty {
             guard executableSelected[Int(executable)] else { return }
             executablePids.insert(process)
@@ -430,8 +413,8 @@ public struct AuditLogParser {
         statistics.seccompRecords += 1
         executableUsed[Int(executable)] = true
         pidsSeen.insert(process)
-        guard number >= 0, number <= Int64(UInt32.max) else { return }
-        let key = arch << 32 | UInt64(number)
+        guard fields.number >= 0, fields.number <= Int64(UInt32.max) else { return }
+        let key = fields.arch << 32 | UInt64(fields.number)
         counts.count(key, executable: executable)
     }
 
