@@ -10,6 +10,11 @@
 #   BENCH_LOOP_N      getppid calls in workload a (default 2000000)
 #   BENCH_WORKLOAD_B  shell command for workload b (default: tar of /usr/share
 #                     through a pipe)
+#   BENCH_ONLY        "trace" or "audit": run only that part (default: both)
+#   BENCH_AUDIT_REPS  repetitions per audit-ingest measurement, best kept, the same
+#                     for every tool (default 5: a 200 MB ingest takes ~0.1 s, short
+#                     enough that one stalled vCPU skews a single run)
+#   BENCH_AUDIT_MB    size of the large generated audit log in MiB (default 200)
 #
 # Workloads:
 #   a  $PROBE loop:N          one process, N raw getppid syscalls (tracer stop cost)
@@ -44,6 +49,10 @@ die() {
 [[ -x $PROBE ]] || die "PROBE=$PROBE is not executable"
 [[ -z $CINCH || -x $CINCH ]] || die "CINCH=$CINCH is not executable"
 [[ $REPS =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPS must be a positive integer"
+AUDIT_REPS=${BENCH_AUDIT_REPS:-5}
+[[ $AUDIT_REPS =~ ^[1-9][0-9]*$ ]] || die "BENCH_AUDIT_REPS must be a positive integer"
+ONLY=${BENCH_ONLY:-}
+[[ -z $ONLY || $ONLY == trace || $ONLY == audit ]] || die "BENCH_ONLY must be trace or audit"
 [[ $LOOP_N =~ ^[0-9]+$ ]] || die "BENCH_LOOP_N must be a non-negative integer"
 
 STRACE=$(command -v strace || true)
@@ -210,15 +219,17 @@ echo "  PROBE=$PROBE"
 echo "  strace=${STRACE:-<not installed>}"
 [[ -n $CINCH ]] || echo "  note: CINCH is not set; skipping the cinch modes"
 
-bench_workload a "$PROBE loop:$LOOP_N" "$PROBE" "loop:$LOOP_N"
-bench_workload b "sh -c: $WORKLOAD_B" sh -c "$WORKLOAD_B"
-if [[ -n $WORKLOAD_C ]]; then
-    INFORMATIONAL=1 bench_workload c "sh -c: $WORKLOAD_C (informational)" sh -c "$WORKLOAD_C"
-fi
+if [[ $ONLY != audit ]]; then
+    bench_workload a "$PROBE loop:$LOOP_N" "$PROBE" "loop:$LOOP_N"
+    bench_workload b "sh -c: $WORKLOAD_B" sh -c "$WORKLOAD_B"
+    if [[ -n $WORKLOAD_C ]]; then
+        INFORMATIONAL=1 bench_workload c "sh -c: $WORKLOAD_C (informational)" sh -c "$WORKLOAD_C"
+    fi
 
-echo
-echo "targets:"
-printf "%s\n" "${TARGETS[@]}"
+    echo
+    echo "targets:"
+    printf "%s\n" "${TARGETS[@]}"
+fi
 
 # --- audit ingest throughput (issue 4) ---
 # `cinch audit ingest` on generated, realistic audit logs (200 MB and 50 MB, made here, never
@@ -232,7 +243,7 @@ bench_audit_ingest() {
     local python
     python=$(command -v python3 || true)
     echo
-    echo "audit ingest throughput"
+    echo "audit ingest throughput (best of $AUDIT_REPS for every tool)"
     if [[ -z $CINCH || -z $python ]]; then
         skip "audit ingest" "needs CINCH and python3"
         return 0
@@ -304,11 +315,11 @@ SCANEOF
         cat "$file" >/dev/null
         local -A speed=()
         audit_measure() { # name command...   (stdout goes to $AUDIT_STDOUT, default /dev/null)
-            # Best of $REPS for every tool, as everywhere in this script; peak RSS is the largest.
+            # Best of $AUDIT_REPS for every tool alike; peak RSS is the largest.
             local name=$1 rep best=
             shift
             rss=0
-            for ((rep = 0; rep < REPS; rep++)); do
+            for ((rep = 0; rep < AUDIT_REPS; rep++)); do
                 t0=$(now_ns)
                 if [[ -x /usr/bin/time ]]; then
                     /usr/bin/time -o "$TMP/rss" -f %M "$@" >"${AUDIT_STDOUT:-/dev/null}" 2>/dev/null || true
@@ -360,6 +371,8 @@ SCANEOF
         rm -f "$file"
     done
 }
-bench_audit_ingest
+if [[ $ONLY != trace ]]; then
+    bench_audit_ingest
+fi
 
 exit 0
