@@ -64,6 +64,9 @@ extension Trace {
         if !capabilities.isEmpty {
             members.append(("capabilities", .makeArray(capabilities.sorted().map { .string($0) })))
         }
+        if !observed.isEmpty {
+            members.append(("observed", .makeArray(observed.sorted().map { .string($0.rawValue) })))
+        }
         switch exitStatus {
         case .exited(let code)?: members.append(("exit", .makeObject([("code", .integer(code))])))
         case .signaled(let signal)?: members.append(("exit", .makeObject([("signal", .integer(signal))])))
@@ -90,6 +93,7 @@ extension Trace {
         var files: [String: Set<Character>] = [:]
         var network: Set<NetworkAccess> = []
         var capabilities: Set<String> = []
+        var observed: Set<Observation> = []
         for (key, cursor) in try root.objectMembers() {
             switch key {
             case "cinchTrace": version = try cursor.signed(Int.self)
@@ -111,6 +115,12 @@ extension Trace {
             case "network":
                 for element in try cursor.arrayElements() { network.insert(try Self.readNetwork(element)) }
             case "capabilities": capabilities = Set(try cursor.strings())
+            case "observed":
+                for element in try cursor.arrayElements() {
+                    let name = try element.string()
+                    // A kind from a later version is not one this reader can rely on: skip it.
+                    if let kind = Observation(rawValue: name) { observed.insert(kind) }
+                }
             default: continue
             }
         }
@@ -123,7 +133,7 @@ extension Trace {
         self.init(
             source: source, isComplete: complete, incompleteReasons: reasons, exitStatus: exit,
             processCount: processes, executables: executables, abis: abis, files: files, network: network,
-            capabilities: capabilities
+            capabilities: capabilities, observed: observed
         )
     }
 

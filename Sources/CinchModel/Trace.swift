@@ -264,13 +264,30 @@ public struct Trace: Sendable, Equatable {
     public var network: Set<NetworkAccess>
     /// Capabilities the workload used (`CAP_NET_BIND_SERVICE`), for the capability generator.
     public var capabilities: Set<String>
+    /// What the recording watched besides syscalls. An empty ``capabilities`` means "none used"
+    /// only when `.capabilities` is here; otherwise nobody looked, and generators refuse the trace.
+    public var observed: Set<Observation>
+
+    /// A kind of observation a recording may make besides syscalls.
+    public enum Observation: String, Sendable, Hashable, CaseIterable, Comparable {
+        /// Capability checks (`cap_capable` after the exec boundary, or AppArmor `capable` records).
+        case capabilities
+        /// File accesses (AppArmor file records).
+        case files
+        /// Socket families and types (AppArmor network records).
+        case network
+
+        public static func < (lhs: Observation, rhs: Observation) -> Bool { lhs.rawValue < rhs.rawValue }
+    }
 
     /// Creates a trace.
     public init(
         source: Source, isComplete: Bool = true, incompleteReasons: [String] = [], exitStatus: ExitStatus? = nil,
         processCount: Int = 0, executables: Set<String> = [], abis: [Architecture: ABIRecord] = [:],
-        files: [String: Set<Character>] = [:], network: Set<NetworkAccess> = [], capabilities: Set<String> = []
+        files: [String: Set<Character>] = [:], network: Set<NetworkAccess> = [], capabilities: Set<String> = [],
+        observed: Set<Observation> = []
     ) {
+        self.observed = observed
         self.files = files
         self.network = network
         self.capabilities = capabilities
@@ -322,6 +339,8 @@ public struct Trace: Sendable, Equatable {
         result.files.merge(other.files) { $0.union($1) }
         result.network.formUnion(other.network)
         result.capabilities.formUnion(other.capabilities)
+        // A kind is fully observed in the union only when every part observed it.
+        result.observed.formIntersection(other.observed)
         for (abi, record) in other.abis {
             var mine = result.abis[abi] ?? ABIRecord()
             for (name, seen) in record.syscalls {

@@ -697,6 +697,9 @@ public struct AuditLogParser {
         }
         trace.network = network
         trace.capabilities = capabilities
+        // AppArmor in complain mode reports files, network and capabilities alike; a log with
+        // none of its records for the selection did not watch them.
+        if statistics.appArmorRecords > 0 { trace.observed = [.capabilities, .files, .network] }
         for reason in statistics.lossReasons { trace.markIncomplete(reason) }
         return trace
     }
