@@ -34,6 +34,24 @@ public enum FileIO {
         }
     }
 
+    /// The names in a directory, without `.` and `..`, sorted.
+    ///
+    /// - Throws: ``InputError`` naming the directory and the system's reason.
+    public static func directoryEntries(_ path: String) throws(InputError) -> [String] {
+        guard let directory = opendir(path) else {
+            throw InputError("cannot list: \(reason(errno))", at: ProfileLocation(file: path))
+        }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
     /// Writes `text` to `path` atomically; `-` writes to standard output.
     ///
     /// Regular files are replaced by rename; an existing device or pipe is written in place.

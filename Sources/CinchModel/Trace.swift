@@ -277,6 +277,7 @@ public struct Trace: Sendable, Equatable {
         /// Socket families and types (AppArmor network records).
         case network
 
+        /// Alphabetical, as the trace file lists them.
         public static func < (lhs: Observation, rhs: Observation) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 

@@ -65,13 +65,22 @@ public struct ContainerSession: Sendable {
         public var gracePeriod: Double
         /// Live counters for a status line.
         public var progress: RecordingProgress?
+        /// Observe the container's capability checks after its boundary (when `traced`). Only
+        /// right when every container task stops at least once: not with known syscalls in
+        /// ``seccomp``, which let a task run without ever crossing cinch's view.
+        public var observesCapabilities: Bool
+        /// Receives notes for the user (see ``PtraceRecorder/Options/onNote``).
+        public var onNote: (@Sendable (String) -> Void)?
 
         /// Creates options.
         public init(
             bundle: OCIBundle, runtime: ContainerRuntime, seccomp: JSONValue?, capabilities: [String]? = nil,
             traced: Bool, driver: String? = nil, waitPort: Int? = nil, timeout: Double? = nil,
-            gracePeriod: Double = 5, progress: RecordingProgress? = nil
+            gracePeriod: Double = 5, progress: RecordingProgress? = nil, observesCapabilities: Bool = true,
+            onNote: (@Sendable (String) -> Void)? = nil
         ) {
+            self.observesCapabilities = observesCapabilities
+            self.onNote = onNote
             self.bundle = bundle
             self.runtime = runtime
             self.seccomp = seccomp
@@ -146,7 +155,7 @@ public struct ContainerSession: Sendable {
                     onCommandExit: { status in
                         state.createStatus.store(status.shellStatus, ordering: .relaxed)
                         state.created.store(true, ordering: .releasing)
-                    }))
+                    }, observesCapabilities: options.observesCapabilities, onNote: options.onNote))
             let recording: (trace: Trace, exits: [CInt: Trace.ExitStatus])
             do {
                 recording = try recorder.recordWithExits()

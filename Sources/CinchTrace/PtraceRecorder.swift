@@ -63,13 +63,22 @@ public struct PtraceRecorder: Sendable {
         /// Called on the tracer thread when the command's own process ends, with its status, while
         /// tracing goes on for what it left behind (a container's init after `RUNTIME create`).
         public var onCommandExit: (@Sendable (Trace.ExitStatus) -> Void)?
+        /// Observe the capability checks of the workload after its exec boundary (see
+        /// ``CapabilityWatch``); the trace then says it `observed` capabilities.
+        public var observesCapabilities: Bool
+        /// Called with a sentence when something the user should know happened that does not make
+        /// the trace incomplete (capabilities could not be observed on this kernel).
+        public var onNote: (@Sendable (String) -> Void)?
 
         /// Creates options.
         public init(
             command: [String], known: [Architecture: Set<String>] = [:], knownTraces: [String] = [],
             noNewPrivileges: Bool? = nil, pinToOneCPU: Bool = false, progress: RecordingProgress? = nil,
-            installsRecordingFilter: Bool = true, onCommandExit: (@Sendable (Trace.ExitStatus) -> Void)? = nil
+            installsRecordingFilter: Bool = true, onCommandExit: (@Sendable (Trace.ExitStatus) -> Void)? = nil,
+            observesCapabilities: Bool = true, onNote: (@Sendable (String) -> Void)? = nil
         ) {
+            self.observesCapabilities = observesCapabilities
+            self.onNote = onNote
             self.onCommandExit = onCommandExit
             self.installsRecordingFilter = installsRecordingFilter
             self.command = command
@@ -146,6 +155,11 @@ private struct TraceSession {
     var exits: [CInt: Trace.ExitStatus] = [:]
     var problems: [String] = []
     let root: SpawnedChild
+    /// The capability checks of the workload, when they can be observed.
+    let capabilityWatch: CapabilityWatch?
+    var capabilityOutcome: CapabilityWatch.Outcome?
+    /// Tasks the kernel already watches: added ones and everything they forked.
+    var capabilityWatched: Set<CInt> = []
 
     init(options: Options) throws(TraceError) {
         self.options = options
@@ -160,6 +174,15 @@ private struct TraceSession {
             }
         }
         let noNewPrivileges = filter != nil && (options.noNewPrivileges ?? !Spawn.hasSysAdmin)
+        var watch: CapabilityWatch?
+        if options.observesCapabilities {
+            switch CapabilityWatch.start() {
+            case .success(let started): watch = started
+            case .failure(let reason):
+                options.onNote?("Capabilities are not observed: \(reason). The trace cannot make a capability list.")
+            }
+        }
+        capabilityWatch = watch
         do {
             root = try Spawn.spawn(options.command, filter: filter, traced: true, noNewPrivileges: noNewPrivileges)
         } catch {
@@ -199,6 +222,7 @@ private struct TraceSession {
         }
         loop()
         Signals.setTarget(0)
+        capabilityOutcome = capabilityWatch?.finish()
         return makeTrace()
     }
 
@@ -215,6 +239,7 @@ private struct TraceSession {
             if status.isExited || status.isSignaled {
                 live.remove(pid)
                 inScope.remove(pid)
+                capabilityWatched.remove(pid)
                 executableOfTask[pid] = nil
                 let ended: Trace.ExitStatus =
                     status.isExited ? .exited(status.exitCode) : .signaled(status.terminationSignal)
@@ -250,6 +275,7 @@ private struct TraceSession {
                         live.insert(child)
                     }
                     if inScope.contains(pid) { bringIntoScope(child) }
+                    if capabilityWatched.contains(pid) { capabilityWatched.insert(child) }
                     executableOfTask[child] = executableOfTask[pid]
                 }
             case .exec:
@@ -259,6 +285,15 @@ private struct TraceSession {
                     live.remove(formerTid)
                     if inScope.remove(formerTid) != nil { bringIntoScope(pid) }
                     executableOfTask[formerTid] = nil
+                }
+                if inScope.contains(pid), capabilityWatch != nil, !capabilityWatched.contains(pid) {
+                    // The exec boundary: the workload's capability checks count from here on.
+                    // Before it, cinch's launcher or the runtime's init make checks of their own
+                    // (the filter, capset, setgroups). The kernel follows what a watched task
+                    // forks, so only the first task across the boundary is added (each change
+                    // of the kernel's pid list waits for an RCU grace period).
+                    capabilityWatch?.add(pid)
+                    capabilityWatched.insert(pid)
                 }
                 if let exe = Spawn.executable(of: pid) {
                     if inScope.contains(pid) { executables.insert(exe) }
@@ -379,6 +414,15 @@ private struct TraceSession {
                 "Recording was interrupted by \(Signals.name(signal)); the workload did not run to its end.")
         }
         for problem in problems { trace.markIncomplete(problem) }
+        if let outcome = capabilityOutcome {
+            trace.capabilities = Set(outcome.capabilities.map { CapabilityName.all[$0] })
+            if outcome.watchedAny { trace.observed.insert(.capabilities) }
+            if let lost = outcome.lost {
+                trace.markIncomplete(
+                    "\(lost) capability check events were lost by the kernel's trace buffer; the capability list may be short."
+                )
+            }
+        }
         return trace
     }
 }

@@ -53,11 +53,12 @@ struct ContainerOptions: ParsableArguments {
     /// Session options for this bundle.
     func sessionOptions(
         bundle: OCIBundle, seccomp: JSONValue?, capabilities: [String]? = nil, traced: Bool,
-        progress: RecordingProgress? = nil
+        progress: RecordingProgress? = nil, observesCapabilities: Bool = false
     ) -> ContainerSession.Options {
         ContainerSession.Options(
             bundle: bundle, runtime: runtime.runtime, seccomp: seccomp, capabilities: capabilities, traced: traced,
-            driver: driver, waitPort: waitPort, timeout: timeout, gracePeriod: grace, progress: progress)
+            driver: driver, waitPort: waitPort, timeout: timeout, gracePeriod: grace, progress: progress,
+            observesCapabilities: observesCapabilities, onNote: { Console.error("cinch: note: \($0)") })
     }
 
     /// One line on how the container and its driver ended.
