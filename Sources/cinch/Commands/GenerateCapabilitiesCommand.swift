@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: Apache-2.0
+// `cinch generate capabilities`: traces in, a capability drop list out.
+
+import ArgumentParser
+import CinchGenerate
+import CinchModel
+
+/// `--format text|docker|oci|compose|kubernetes`.
+enum CapabilityOutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, docker, oci, compose, kubernetes
+
+    var model: CapabilityProfileGenerator.Format {
+        switch self {
+        case .text: .text
+        case .docker: .docker
+        case .oci: .oci
+        case .compose: .compose
+        case .kubernetes: .kubernetes
+        }
+    }
+}
+
+/// `cinch generate capabilities`.
+struct GenerateCapabilitiesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capabilities",
+        abstract: "Generate a capability drop list (drop ALL, add what was used) from one or more traces.",
+        discussion: """
+            The list is the union of the capabilities the traces observed; every other capability \
+            is dropped. A trace must say it observed capabilities ("observed": ["capabilities", …]), \
+            as traces from `cinch record` and from `cinch audit ingest` of a log with AppArmor \
+            complain-mode records do; otherwise an empty list would only mean that nobody looked, \
+            and the trace is refused.
+
+            Formats (output is byte-identical for the same input):
+              text        one CAP_ name per line, sorted; `cinch diff` reads it
+              docker      --cap-drop=ALL --cap-add=CAP_… (docker run, podman run)
+              oci         process.capabilities: bounding, effective, permitted
+              compose     cap_drop and cap_add keys, names without CAP_
+              kubernetes  a container securityContext, names without CAP_
+
+            The oci format sets the three sets Docker sets (and `cinch verify --caps` sets) and leaves \
+            inheritable and ambient out: a uid 0 workload does not need them. The \
+            kubernetes format sets allowPrivilegeEscalation: false only when every trace ran with \
+            no_new_privs and SYS_ADMIN is not needed. When no capability is needed, text is empty \
+            and the other formats drop ALL and add nothing.
+
+            Notes on stderr say, for each capability, whether Docker's default set has it, and \
+            which default capabilities the list drops; -q leaves them out (warnings and errors \
+            are still printed). Prove a list with `cinch verify --caps` (see docs/capabilities.md).
+
+            Exit status: 0 on success; 64 when a trace is unusable (cannot be read, did not observe \
+            capabilities, or names something that is not a Linux capability; nothing is written \
+            then); 73 when the list cannot be written.
+            """
+    )
+
+    @Argument(help: "Trace files.")
+    var traces: [String]
+
+    @Option(help: "Output format: text, docker, oci, compose or kubernetes.")
+    var format: CapabilityOutputFormat = .text
+
+    @Option(name: .shortAndLong, help: "Output file (default: standard output).")
+    var output = "-"
+
+    @Flag(name: .shortAndLong, help: "Print no notes.")
+    var quiet = false
+
+    func validate() throws {
+        guard !traces.isEmpty else { throw ValidationError("Give at least one trace.") }
+    }
+
+    func run() throws {
+        let loaded = try loadTraces(traces)
+        let inputs = zip(traces, loaded).map { CapabilityProfileGenerator.Input(file: $0, trace: $1) }
+        let result = CapabilityProfileGenerator.generate(from: inputs, format: format.model)
+        Console.report(quiet ? result.diagnostics.filter { $0.severity != .note } : result.diagnostics)
+        guard let profile = result.profile else {
+            Console.error("cinch: no capability list was written: fix the traces above.")
+            throw ExitStatus.unusableInput
+        }
+        do {
+            try FileIO.writeAtomically(profile.rendered(as: format.model), to: output)
+        } catch {
+            Console.error("cinch: \(error)")
+            throw ExitCode(73)
+        }
+    }
+}
