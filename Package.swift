@@ -42,7 +42,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "CinchGenerate", dependencies: ["CinchModel"], swiftSettings: swiftSettings),
-        .target(name: "CinchValidate", dependencies: ["CinchModel", "CinchSeccomp"], swiftSettings: swiftSettings),
+        .target(
+            name: "CinchValidate",
+            dependencies: ["CinchModel", "CinchSeccomp", "CinchLinux"],
+            swiftSettings: swiftSettings
+        ),
         // Pure Swift like the generators: diffs must be testable without C.
         .target(name: "CinchDiff", dependencies: ["CinchModel", "CinchGenerate"], swiftSettings: swiftSettings),
 
@@ -81,7 +85,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CinchGenerateTests",
-            dependencies: ["CinchGenerate", "CinchModel", "CinchTestSupport"],
+            dependencies: ["CinchGenerate", "CinchDiff", "CinchModel", "CinchTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

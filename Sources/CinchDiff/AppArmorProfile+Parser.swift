@@ -389,7 +389,7 @@ struct AppArmorProfileParser {
         "checkpoint_restore",
     ]
 
-    static let socketTypes: Set<String> = ["stream", "dgram", "seq", "rdm", "raw", "packet"]
+    static let socketTypes: Set<String> = ["stream", "dgram", "seqpacket", "rdm", "raw", "packet"]
 
     static let protocols: Set<String> = ["tcp", "udp", "icmp"]
 

@@ -50,6 +50,14 @@ func singleChange(_ old: String, _ new: String) throws -> ProfileDiff.Change {
         #expect(profile.rules.first { $0.category == "exec" }?.description == "/usr/bin/logger ix")
     }
 
+    /// AppArmor spells the sequenced-packet socket type `seqpacket` (apparmor_parser rejects `seq`).
+    @Test func readsEverySocketTypeAppArmorKnows() throws {
+        for type in ["stream", "dgram", "seqpacket", "rdm", "raw", "packet"] {
+            #expect(throws: Never.self) { try appArmorProfile("network unix \(type),") }
+        }
+        #expect(throws: InputError.self) { try appArmorProfile("network unix seq,") }
+    }
+
     @Test func parsesTheDockerStyleProfile() throws {
         let profile = try loadAppArmorFixture("container-default.apparmor")
         #expect(profile.flags == ["attach_disconnected", "mediate_deleted"])

@@ -11,7 +11,7 @@ struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generate profiles from traces.",
-        subcommands: [GenerateSeccompCommand.self, GenerateCapabilitiesCommand.self]
+        subcommands: [GenerateSeccompCommand.self, GenerateCapabilitiesCommand.self, GenerateAppArmorCommand.self]
     )
 }
 

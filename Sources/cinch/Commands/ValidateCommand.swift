@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// `cinch validate`: check seccomp profiles with libseccomp, per ABI, without loading them.
+// `cinch validate`: check seccomp profiles with libseccomp, per ABI, and AppArmor profiles with
+// apparmor_parser, without loading either.
 
 import ArgumentParser
+import CinchDiff
 import CinchModel
 import CinchSeccomp
 import CinchValidate
@@ -11,7 +13,7 @@ import SystemPackage
 struct ValidateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
-        abstract: "Check seccomp profiles (Docker or OCI JSON) the way a container runtime would.",
+        abstract: "Check seccomp profiles (Docker or OCI JSON) and AppArmor profiles without loading them.",
         discussion: """
             Each file is read strictly (unknown keys, wrong types and unknown actions, operators or \
             architectures are errors with file:line:column and JSON path), compiled with libseccomp for \
@@ -20,13 +22,21 @@ struct ValidateCommand: ParsableCommand {
             actions. Docker includes/excludes are evaluated for this host with Docker's default \
             capabilities. Nothing is ever loaded into cinch.
 
-            For a clean file, prints `FILE: ok (x86_64: N instructions, ...)` on standard output. \
-            Diagnostics go to standard error.
+            A file that looks like an AppArmor profile (it starts with `profile`, `abi`, `include` \
+            or a path followed by `{`) is compiled with `apparmor_parser -Q -K` instead: the parser \
+            checks syntax, permissions and globs, and nothing is loaded or cached. The parser is \
+            $CINCH_APPARMOR_PARSER, or apparmor_parser from PATH, /usr/sbin or /sbin. Compiling is \
+            all it proves; whether the profile lets a workload run needs an AppArmor kernel.
+
+            For a clean file, prints `FILE: ok (x86_64: N instructions, ...)` or `FILE: ok \
+            (AppArmor: compiles with apparmor_parser; not loaded)` on standard output. Diagnostics \
+            go to standard error.
 
             Exit status:
               0   every file is valid (warnings and notes do not fail)
               1   some file has an error diagnostic
               64  some file could not be read or parsed at all
+              69  some file is an AppArmor profile and apparmor_parser is not installed
             """
     )
 
@@ -43,8 +53,31 @@ struct ValidateCommand: ParsableCommand {
     func run() throws {
         var sawError = false
         var sawUnusable = false
+        var sawUnavailable = false
         for file in files {
-            let report = SeccompValidator.validate(path: file, includePFC: pfc)
+            let bytes: [UInt8]
+            do {
+                bytes = try FileIO.read(file)
+            } catch {
+                writeError(Diagnostic(.error, id: "input.unreadable", error.message, at: error.location).description)
+                sawUnusable = true
+                continue
+            }
+            if AppArmorProfile.looksLikeProfile(bytes) {
+                // The parser reads the file itself, so relative includes resolve as when it is loaded.
+                let report =
+                    file == "-"
+                    ? AppArmorValidator.validate(text: String(decoding: bytes, as: UTF8.self), file: file)
+                    : AppArmorValidator.validate(path: file)
+                for diagnostic in report.diagnostics { writeError(diagnostic.description) }
+                switch report.outcome {
+                case .compiles: print("\(file): ok (AppArmor: compiles with apparmor_parser; not loaded)")
+                case .fails: sawError = true
+                case .parserUnavailable: sawUnavailable = true
+                }
+                continue
+            }
+            let report = SeccompValidator.validate(bytes: bytes, file: file, includePFC: pfc)
             for diagnostic in report.diagnostics { writeError(diagnostic.description) }
             if !report.isUsable {
                 sawUnusable = true
@@ -59,6 +92,7 @@ struct ValidateCommand: ParsableCommand {
             if let text = report.pfc { print(text, terminator: text.hasSuffix("\n") ? "" : "\n") }
         }
         if sawUnusable { throw ExitCode(64) }
+        if sawUnavailable { throw ExitCode(69) }
         if sawError { throw ExitCode.failure }
     }
 

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+// `cinch generate apparmor`: traces in, least-privilege AppArmor profile out.
+
+import ArgumentParser
+import CinchGenerate
+import CinchModel
+import CinchValidate
+
+/// `cinch generate apparmor`.
+struct GenerateAppArmorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apparmor",
+        abstract: "Generate a least-privilege AppArmor profile from one or more traces.",
+        discussion: """
+            The profile allows exactly the files (with the permissions seen), socket families and \
+            types, and capabilities the traces observed, plus the signal rules a container needs, \
+            and denies a few kernel interfaces outright. Several traces are merged by union. Output \
+            is byte-identical for the same input. See docs/apparmor.md.
+
+            Input: traces whose "observed" list has "files", which today means `cinch audit ingest` \
+            of an audit log with AppArmor complain-mode records (docs/audit.md). ptrace recordings do \
+            not observe files and are refused.
+
+            Paths come from inside the container and are escaped so each rule matches exactly the \
+            path observed; paths that cannot be written that way (not absolute, control characters) \
+            are left out with a warning.
+
+            Before writing, the profile is compiled with `apparmor_parser -Q -K` (nothing is \
+            loaded) when the parser is installed ($CINCH_APPARMOR_PARSER, PATH, /usr/sbin, /sbin); \
+            otherwise a note says it was not checked.
+
+            Exit status: 0 on success (warnings and notes go to stderr); 64 when a trace is unusable \
+            or did not observe files, or the profile does not compile (nothing is written then); 73 \
+            when the profile cannot be written.
+            """
+    )
+
+    @Argument(help: "Trace files.")
+    var traces: [String]
+
+    @Option(help: "Profile name: letters, digits, '.', '_', '-' (default: cinch-<recorded command>).")
+    var name: String?
+
+    @Flag(help: "Put the profile in complain mode: AppArmor logs what it would deny instead of denying.")
+    var complain = false
+
+    @Option(name: .shortAndLong, help: "Output file (default: standard output).")
+    var output = "-"
+
+    @Flag(name: .shortAndLong, help: "Print no notes.")
+    var quiet = false
+
+    func validate() throws {
+        guard !traces.isEmpty else { throw ValidationError("Give at least one trace.") }
+        if let name, !AppArmorProfileGenerator.isProfileName(name) {
+            throw ValidationError(
+                "The profile name '\(name)' is not allowed: use 1 to \(AppArmorProfileGenerator.nameLimit) letters, digits, '.', '_' or '-', starting with a letter or digit."
+            )
+        }
+    }
+
+    func run() throws {
+        let loaded = try loadTraces(traces)
+        let result = AppArmorProfileGenerator.generate(
+            from: loaded, files: traces, options: .init(name: name, complain: complain))
+        var findings = result.diagnostics
+        var text = result.text
+        // Prove the profile compiles before writing it; a profile that does not is never written.
+        if let generated = text {
+            let validation = AppArmorValidator.validate(
+                text: generated, file: output == "-" ? "generated profile" : output)
+            switch validation.outcome {
+            case .compiles:
+                findings += validation.diagnostics
+            case .fails:
+                findings += validation.diagnostics
+                text = nil
+            case .parserUnavailable:
+                let why = validation.diagnostics.map(\.message).joined(separator: " ")
+                findings.append(
+                    Diagnostic(
+                        .note, id: "apparmor.not-validated",
+                        "The profile was not compiled, so it is unchecked. \(why) Check it with `cinch validate` where apparmor_parser is installed."
+                    ))
+            }
+        }
+        let hasErrors = Console.report(quiet ? findings.filter { $0.severity != .note } : findings)
+        guard let text, !hasErrors else {
+            Console.error("cinch: no profile was written: fix the problems above.")
+            throw ExitStatus.unusableInput
+        }
+        do {
+            try FileIO.writeAtomically(text, to: output)
+        } catch {
+            Console.error("cinch: \(error)")
+            throw ExitCode(73)
+        }
+    }
+}
