@@ -230,16 +230,7 @@ struct AuditFieldCursor {
             let valueStart = index
             if index < end, base[index] == quote {
                 index += 1
-                let raw = UnsafeRawPointer(base)
-                while end - index >= 8 {
-                    let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                    let found = Self.zeroBytes(word ^ Self.quotes) | Self.zeroBytes(word ^ Self.separators)
-                    if found != 0 {
-                        index += found.trailingZeroBitCount >> 3
-                        break
-                    }
-                    index += 8
-                }
+                Self.skipWords(base, &index, end: end, until: Self.quotes, or: Self.separators)
                 while index < end {
                     byte = base[index]
                     if byte == quote { break }
@@ -256,16 +247,7 @@ struct AuditFieldCursor {
                 }
             } else {
                 // Unquoted values (numbers, addresses) run to 16 bytes: eight at a time.
-                let raw = UnsafeRawPointer(base)
-                while end - index >= 8 {
-                    let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                    let found = Self.zeroBytes(word ^ Self.spaces) | Self.zeroBytes(word ^ Self.separators)
-                    if found != 0 {
-                        index += found.trailingZeroBitCount >> 3
-                        break
-                    }
-                    index += 8
-                }
+                Self.skipWords(base, &index, end: end, until: Self.spaces, or: Self.separators)
                 while index < end {
                     byte = base[index]
                     if byte == space || byte == separator { break }
@@ -278,9 +260,27 @@ struct AuditFieldCursor {
         return nil
     }
 
-    private static let quotes: UInt64 = 0x2222_2222_2222_2222
-    private static let spaces: UInt64 = 0x2020_2020_2020_2020
-    private static let separators: UInt64 = 0x1D1D_1D1D_1D1D_1D1D
+    static let quotes: UInt64 = 0x2222_2222_2222_2222
+    static let spaces: UInt64 = 0x2020_2020_2020_2020
+    static let separators: UInt64 = 0x1D1D_1D1D_1D1D_1D1D
+
+    /// Moves `index` eight bytes at a time while a whole word lies before `end` and holds neither
+    /// byte (each repeated in every lane of `first` and `second`); stops on the first such byte
+    /// when a word has one. The caller finishes byte by byte from there.
+    @inline(__always) static func skipWords(
+        _ base: UnsafePointer<UInt8>, _ index: inout Int, end: Int, until first: UInt64, or second: UInt64
+    ) {
+        let raw = UnsafeRawPointer(base)
+        while end - index >= 8 {
+            let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let found = zeroBytes(word ^ first) | zeroBytes(word ^ second)
+            if found != 0 {
+                index += found.trailingZeroBitCount >> 3
+                return
+            }
+            index += 8
+        }
+    }
 
     /// The high bit of each zero byte of `word`, exactly (no borrow between bytes, so the lowest
     /// set bit marks the first zero byte of the little-endian word).

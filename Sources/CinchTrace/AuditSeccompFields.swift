@@ -143,18 +143,8 @@ struct SeccompFields: Equatable {
                 return plainValue() ? start..<index : nil
             }
             index += 1
-            let raw = UnsafeRawPointer(line.base)
-            while line.count - index >= 8 {
-                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                let found =
-                    AuditFieldCursor.zeroBytes(word ^ 0x2222_2222_2222_2222)
-                    | AuditFieldCursor.zeroBytes(word ^ 0x1D1D_1D1D_1D1D_1D1D)
-                if found != 0 {
-                    index += found.trailingZeroBitCount >> 3
-                    break
-                }
-                index += 8
-            }
+            AuditFieldCursor.skipWords(
+                line.base, &index, end: line.count, until: AuditFieldCursor.quotes, or: AuditFieldCursor.separators)
             while index < line.count {
                 let byte = line[index]
                 if byte == UInt8(ascii: "\"") {
