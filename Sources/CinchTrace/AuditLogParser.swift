@@ -536,10 +536,13 @@ public struct AuditLogParser {
             return
         }
         if line.equals(operation, "\"capable\"") {
-            if let capname, capname.count > 2 {
-                capabilities.insert("CAP_" + line.string(capname).uppercased())
-            } else if let number = capability.flatMap({ line.decimal($0) }), number < Self.capabilityNames.count {
-                capabilities.insert("CAP_" + Self.capabilityNames[Int(number)].uppercased())
+            // Only real capability names reach the trace, whatever the record says.
+            if let capname, capname.count > 2, case let name = "CAP_" + line.string(capname).uppercased(),
+                CapabilityName.isKnown(name)
+            {
+                capabilities.insert(name)
+            } else if let number = capability.flatMap({ line.decimal($0) }), number < CapabilityName.all.count {
+                capabilities.insert(CapabilityName.all[Int(number)])
             } else {
                 return
             }
@@ -599,16 +602,6 @@ public struct AuditLogParser {
     static let impliedAccess: [String: Character] = [
         "exec": "x", "open": "r", "mkdir": "c", "mknod": "c", "unlink": "d", "rmdir": "d", "file_mmap": "m",
         "file_lock": "k", "link": "l", "truncate": "w",
-    ]
-
-    /// Capability names by number (`capability(7)`), for records without `capname=`.
-    static let capabilityNames = [
-        "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid", "setpcap",
-        "linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw", "ipc_lock", "ipc_owner",
-        "sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
-        "sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write", "audit_control", "setfcap",
-        "mac_override", "mac_admin", "syslog", "wake_alarm", "block_suspend", "audit_read", "perfmon", "bpf",
-        "checkpoint_restore",
     ]
 
     // MARK: - Kernel status messages

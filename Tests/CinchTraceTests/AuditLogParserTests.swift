@@ -87,6 +87,24 @@ private func names(_ trace: Trace) -> [String: [String]] {
 
     // MARK: - AppArmor
 
+    /// A `capable` record names a capability by `capname=` or number; anything that is not one of
+    /// the 41 real capabilities is left out, so a trace never carries a name the generators reject.
+    @Test func takesOnlyRealCapabilityNames() throws {
+        let log = """
+            type=AVC msg=audit(1732410100.001:1): apparmor="ALLOWED" operation="capable" class="cap" profile="p" pid=1 comm="x" capability=99 capname="made_up"
+            type=AVC msg=audit(1732410100.002:2): apparmor="ALLOWED" operation="capable" class="cap" profile="p" pid=1 comm="x" capability=41
+            type=AVC msg=audit(1732410100.003:3): apparmor="ALLOWED" operation="capable" class="cap" profile="p" pid=1 comm="x" capability=40 capname="bogus"
+            type=AVC msg=audit(1732410100.004:4): apparmor="ALLOWED" operation="capable" class="cap" profile="p" pid=1 comm="x" capability=0 capname="chown"
+
+            """
+        var parser = AuditLogParser()
+        try parser.parse(Array(log.utf8), file: "caps.log")
+        let trace = parser.makeTrace(logs: ["caps.log"])
+        // The third record falls back to its number (40) when its name is not a capability.
+        #expect(trace.capabilities == ["CAP_CHOWN", "CAP_CHECKPOINT_RESTORE"])
+        #expect(trace.observed.contains(.capabilities))
+    }
+
     @Test func turnsAppArmorRecordsIntoFilesNetworkAndCapabilities() throws {
         let (trace, statistics) = try ingest("apparmor-avc.log")
         #expect(
