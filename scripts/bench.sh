@@ -199,6 +199,11 @@ bench_workload() {
         cold=$BEST_NS
         report "cinch record (cold)" "$cold" "$native"
         report "cinch record --known" "$known" "$native"
+        # Informational: the same with the capability watch (off by default for a command), to
+        # show its cost: a fixed part (RCU grace periods when the tracefs instance goes away) and
+        # a part per context switch (the kernel's pid filter).
+        best_of "$CINCH" record -q --capabilities --known "$trace" -o "$TMP/$id.caps.json" -- "$@"
+        report "  --capabilities (info)" "$BEST_NS" "$native"
     else
         skip "cinch record (cold)" "CINCH not set"
         skip "cinch record --known" "CINCH not set"
