@@ -15,58 +15,98 @@ public import CinchModel
 ///   "cinchProfiles": 1,
 ///   "profiles": [
 ///     {
+///       "complain": false,
+///       "kind": "apparmor",
+///       "name": "cinch-web",
+///       "path": "Profiles/web.apparmor",
+///       "traces": ["Traces/web-audit.trace.json"]
+///     },
+///     {
+///       "format": "text",
+///       "kind": "capabilities",
+///       "path": "Profiles/web.caps",
+///       "traces": ["Traces/web.trace.json"]
+///     },
+///     {
 ///       "architectures": [],
 ///       "defaultErrno": 1,
 ///       "format": "docker",
 ///       "kind": "seccomp",
-///       "path": "Profiles/shell.seccomp.json",
-///       "traces": ["Traces/shell.trace.json"]
+///       "path": "Profiles/web.seccomp.json",
+///       "traces": ["Traces/web.trace.json"]
 ///     }
 ///   ]
 /// }
 /// ```
 /// Paths are relative to the repository root (the directory `cinch check` runs in, or `--root`).
-/// `kind` is `seccomp` (the only kind so far); `format` is `docker` or `oci`; `defaultErrno` is
-/// the errno of denied syscalls (1 = EPERM, 38 = ENOSYS); `architectures` lists libseccomp ABI
-/// names (`x86_64`, `x86`) to cover instead of those observed, or is empty.
+/// Every entry has `kind`, `path` and `traces` (one or more, merged by union); the other keys
+/// depend on the kind:
+/// - `seccomp` (``Entry/Kind/seccomp(format:defaultErrno:architectures:)``, the default when
+///   `kind` is absent): `format` is `docker` or `oci`; `defaultErrno` is the errno of denied
+///   syscalls (1 = EPERM, 38 = ENOSYS); `architectures` lists libseccomp ABI names (`x86_64`,
+///   `x86`) to cover instead of those observed, or is empty.
+/// - `capabilities` (``Entry/Kind/capabilities(format:)``): `format` is `text` (the default),
+///   `docker`, `oci`, `compose` or `kubernetes`, as `cinch generate capabilities --format`.
+/// - `apparmor` (``Entry/Kind/apparmor(name:complain:)``): `name` is the profile name (absent:
+///   `cinch-` and the recorded command, as `cinch generate apparmor` picks it); `complain` (default
+///   false) adds the `complain` flag.
 ///
 /// ## Parsing behavior
-/// Unknown keys, a missing `cinchProfiles` version, a version other than 1, an unknown `kind`
-/// or `format`, an unknown architecture, an empty `traces` list and duplicate `path`s are
-/// rejected with the JSON path of the problem. ``rendered()`` sorts entries by `path`.
+/// Unknown keys, a key that belongs to another kind (`defaultErrno` on a capability list), a
+/// missing `cinchProfiles` version, a version other than 1, an unknown `kind` or `format`, an
+/// unknown architecture, a name AppArmor profiles cannot have, an empty `traces` list and
+/// duplicate `path`s are rejected with the JSON path of the problem. ``rendered()`` sorts entries
+/// by `path` and writes every key of an entry except an absent AppArmor `name`, so a manifest
+/// read and rendered again is unchanged.
 public struct ProfileManifest: Sendable, Equatable {
     /// The manifest's conventional name inside the profiles directory.
     public static let fileName = "cinch-profiles.json"
 
     /// One generated profile.
     public struct Entry: Sendable, Equatable {
+        /// What an entry generates, with the generator options for it.
+        public enum Kind: Sendable, Equatable {
+            /// A seccomp profile (`cinch generate seccomp`): Docker or OCI JSON, the errno of
+            /// denied syscalls, and the ABIs to cover instead of those observed (empty: observed).
+            case seccomp(format: SeccompProfile.Format, defaultErrno: UInt32, architectures: [Architecture])
+            /// A capability list (`cinch generate capabilities`) in one of its formats.
+            case capabilities(format: CapabilityProfileGenerator.Format)
+            /// An AppArmor profile (`cinch generate apparmor`): its name (nil derives it from the
+            /// traces) and whether it is in complain mode.
+            case apparmor(name: String?, complain: Bool)
+
+            /// The `kind` value in the manifest: `seccomp`, `capabilities` or `apparmor`.
+            public var keyword: String {
+                switch self {
+                case .seccomp: "seccomp"
+                case .capabilities: "capabilities"
+                case .apparmor: "apparmor"
+                }
+            }
+        }
+
         /// The profile file, relative to the repository root.
         public var path: String
-        /// Docker or OCI JSON.
-        public var format: SeccompProfile.Format
-        /// The errno of denied syscalls.
-        public var defaultErrno: UInt32
-        /// ABIs to cover instead of those observed; empty means "observed".
-        public var architectures: [Architecture]
+        /// What is generated, and how.
+        public var kind: Kind
         /// Trace files, relative to the repository root, merged by union.
         public var traces: [String]
 
         /// Creates an entry.
+        public init(path: String, kind: Kind, traces: [String]) {
+            self.path = path
+            self.kind = kind
+            self.traces = traces
+        }
+
+        /// Creates a seccomp entry.
         public init(
             path: String, format: SeccompProfile.Format = .docker, defaultErrno: UInt32 = 1,
             architectures: [Architecture] = [], traces: [String]
         ) {
-            self.path = path
-            self.format = format
-            self.defaultErrno = defaultErrno
-            self.architectures = architectures
-            self.traces = traces
-        }
-
-        /// The generator options this entry records.
-        public var options: SeccompProfileGenerator.Options {
-            SeccompProfileGenerator.Options(
-                format: format, defaultErrno: defaultErrno, architectures: architectures.isEmpty ? nil : architectures)
+            self.init(
+                path: path, kind: .seccomp(format: format, defaultErrno: defaultErrno, architectures: architectures),
+                traces: traces)
         }
     }
 
@@ -79,6 +119,9 @@ public struct ProfileManifest: Sendable, Equatable {
     /// The conventional manifest for a set of trace files: for each `<traces>/<name>.trace.json`,
     /// a Docker profile `<profiles>/<name>.seccomp.json` and an OCI profile `<profiles>/<name>.oci.json`,
     /// with EPERM and the observed ABIs (what `make demo` generates).
+    ///
+    /// Capability lists and AppArmor profiles are not added: which of them a trace can make
+    /// depends on what it observed, and their format and name are choices to write down by hand.
     ///
     /// - Parameters:
     ///   - traceFiles: trace paths relative to the root; other names are ignored.
@@ -97,26 +140,35 @@ public struct ProfileManifest: Sendable, Equatable {
 
     // MARK: - JSON
 
-    /// The manifest as deterministic JSON (entries sorted by path).
+    /// The manifest as deterministic JSON (entries sorted by path, keys sorted).
     public func rendered() -> String {
         let sorted = entries.sorted { $0.path < $1.path }
         return JSONValue.makeObject([
             ("cinchProfiles", .integer(1)),
-            (
-                "profiles",
-                .makeArray(
-                    sorted.map { entry in
-                        .makeObject([
-                            ("architectures", .makeArray(entry.architectures.map { .string($0.name) })),
-                            ("defaultErrno", .integer(entry.defaultErrno)),
-                            ("format", .string(entry.format.rawValue)),
-                            ("kind", .string("seccomp")),
-                            ("path", .string(entry.path)),
-                            ("traces", .makeArray(entry.traces.map { .string($0) })),
-                        ])
-                    })
-            ),
+            ("profiles", .makeArray(sorted.map(Self.jsonValue))),
         ]).rendered()
+    }
+
+    private static func jsonValue(_ entry: Entry) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("kind", .string(entry.kind.keyword)),
+            ("path", .string(entry.path)),
+            ("traces", .makeArray(entry.traces.map { .string($0) })),
+        ]
+        switch entry.kind {
+        case .seccomp(let format, let defaultErrno, let architectures):
+            members += [
+                ("architectures", .makeArray(architectures.map { .string($0.name) })),
+                ("defaultErrno", .integer(defaultErrno)),
+                ("format", .string(format.rawValue)),
+            ]
+        case .capabilities(let format):
+            members.append(("format", .string(format.rawValue)))
+        case .apparmor(let name, let complain):
+            members.append(("complain", .bool(complain)))
+            if let name { members.append(("name", .string(name))) }
+        }
+        return .makeObject(members.sorted { $0.0 < $1.0 })
     }
 
     /// Parses a manifest strictly (see the type's documentation).
@@ -155,44 +207,92 @@ public struct ProfileManifest: Sendable, Equatable {
         try ProfileManifest(jsonBytes: try FileIO.read(path), file: path)
     }
 
+    /// The keys each kind takes besides `kind`, `path` and `traces`.
+    private static let kindKeys: [(kind: String, keys: Set<String>)] = [
+        ("seccomp", ["architectures", "defaultErrno", "format"]),
+        ("capabilities", ["format"]),
+        ("apparmor", ["complain", "name"]),
+    ]
+
     private static func entry(_ cursor: JSONCursor) throws(InputError) -> Entry {
+        let members = try cursor.objectMembers()
+        var kind = "seccomp"
+        if let member = members.first(where: { $0.key == "kind" }) {
+            kind = try member.cursor.string()
+            guard kindKeys.contains(where: { $0.kind == kind }) else {
+                throw member.cursor.error("unknown kind \"\(kind)\"; expected seccomp, capabilities or apparmor")
+            }
+        }
+        let ownKeys = kindKeys.first { $0.kind == kind }?.keys ?? []
         var path: String?
-        var format = SeccompProfile.Format.docker
+        var traces: [String] = []
+        var seccompFormat = SeccompProfile.Format.docker
+        var capabilityFormat = CapabilityProfileGenerator.Format.text
         var errno: UInt32 = 1
         var architectures: [Architecture] = []
-        var traces: [String] = []
-        var kind = "seccomp"
-        for (key, member) in try cursor.objectMembers() {
+        var name: String?
+        var complain = false
+        for (key, member) in members {
             switch key {
+            case "kind": continue
             case "path": path = try member.string()
-            case "kind": kind = try member.string()
-            case "format":
-                let text = try member.string()
-                guard let value = SeccompProfile.Format(rawValue: text) else {
-                    throw member.error("unknown format \"\(text)\"; expected docker or oci")
-                }
-                format = value
-            case "defaultErrno": errno = try member.unsigned(UInt32.self)
-            case "architectures":
-                for element in try member.arrayElements() {
-                    let name = try element.string()
-                    guard let abi = Architecture(named: name) else {
-                        throw element.error("unknown architecture \"\(name)\" (try x86_64, x86, x32, aarch64)")
-                    }
-                    architectures.append(abi)
-                }
             case "traces":
                 traces = try member.strings()
                 guard !traces.isEmpty else { throw member.error("a profile needs at least one trace") }
+            case _ where !ownKeys.contains(key):
+                if let owner = kindKeys.first(where: { $0.keys.contains(key) }) {
+                    throw member.error(
+                        "the key \"\(key)\" does not apply to a profile of kind \(kind) (it belongs to kind \(owner.kind))"
+                    )
+                }
+                throw member.error("unknown key \"\(key)\" in a profile entry")
+            case "format" where kind == "seccomp":
+                let text = try member.string()
+                guard let value = SeccompProfile.Format(rawValue: text) else {
+                    throw member.error("unknown format \"\(text)\" for a seccomp profile; expected docker or oci")
+                }
+                seccompFormat = value
+            case "format":
+                let text = try member.string()
+                guard let value = CapabilityProfileGenerator.Format(rawValue: text) else {
+                    throw member.error(
+                        "unknown format \"\(text)\" for a capability list; expected text, docker, oci, compose or kubernetes"
+                    )
+                }
+                capabilityFormat = value
+            case "defaultErrno": errno = try member.unsigned(UInt32.self)
+            case "architectures":
+                for element in try member.arrayElements() {
+                    let abi = try element.string()
+                    guard let value = Architecture(named: abi) else {
+                        throw element.error("unknown architecture \"\(abi)\" (try x86_64, x86, x32, aarch64)")
+                    }
+                    architectures.append(value)
+                }
+            case "name":
+                let text = try member.string()
+                guard AppArmorProfileGenerator.isProfileName(text) else {
+                    throw member.error(
+                        "the AppArmor profile name \"\(text)\" is not allowed: use 1 to \(AppArmorProfileGenerator.nameLimit) letters, digits, '.', '_' or '-', starting with a letter or digit"
+                    )
+                }
+                name = text
+            case "complain": complain = try member.bool()
             default: throw member.error("unknown key \"\(key)\" in a profile entry")
             }
         }
-        guard kind == "seccomp" else {
-            throw cursor.error("unknown kind \"\(kind)\"; this cinch generates only seccomp profiles")
-        }
         guard let path, !path.isEmpty else { throw cursor.error("the entry has no \"path\"") }
         guard !traces.isEmpty else { throw cursor.error("the entry for \"\(path)\" has no \"traces\"") }
-        return Entry(path: path, format: format, defaultErrno: errno, architectures: architectures, traces: traces)
+        switch kind {
+        case "capabilities":
+            return Entry(path: path, kind: .capabilities(format: capabilityFormat), traces: traces)
+        case "apparmor":
+            return Entry(path: path, kind: .apparmor(name: name, complain: complain), traces: traces)
+        default:
+            return Entry(
+                path: path, kind: .seccomp(format: seccompFormat, defaultErrno: errno, architectures: architectures),
+                traces: traces)
+        }
     }
 }
 
@@ -204,27 +304,42 @@ public struct ProfileCheck: Sendable {
     public struct Outcome: Sendable {
         /// The manifest entry.
         public var entry: ProfileManifest.Entry
-        /// The regenerated profile's JSON.
-        public var expected: String
+        /// The regenerated file's contents, or nil when the generator reported an error (then
+        /// ``ProfileCheck/diagnostics`` says why, and nothing may be written).
+        public var expected: String?
         /// The file's contents, or nil when it does not exist.
         public var actual: String?
-        /// The semantic difference from the file's profile to the regenerated one (nil when the
-        /// file is missing or not a readable profile).
+        /// The semantic difference from the file's profile to the regenerated one, for a drifted
+        /// seccomp profile, AppArmor profile or text capability list (nil when the file is
+        /// missing or not a readable profile, and for the other capability formats).
         public var diff: ProfileDiff?
+        /// A unified diff of the file's lines against the regenerated ones, for a drifted file
+        /// whose ``diff`` is nil or empty; at most ``ProfileCheck/lineDiffLimit`` lines.
+        public var lineDiff: String?
         /// Why the file could not be compared semantically, when it could not.
         public var problem: String?
 
+        /// Whether the profile could be regenerated.
+        public var isGenerated: Bool { expected != nil }
+
         /// Whether the file is byte-identical to the regenerated profile.
-        public var isUpToDate: Bool { actual == expected }
+        public var isUpToDate: Bool { expected != nil && actual == expected }
     }
 
     /// One outcome per entry, in manifest order.
     public var outcomes: [Outcome]
-    /// Generator warnings and errors, prefixed by the profile they concern.
+    /// Generator warnings and errors. Those without a location name the profile they concern;
+    /// those about a trace name the trace, as the manifest spells it.
     public var diagnostics: [Diagnostic]
 
     /// Whether every profile is up to date.
     public var isClean: Bool { outcomes.allSatisfy(\.isUpToDate) }
+
+    /// The outcomes whose profile could not be regenerated.
+    public var ungenerated: [Outcome] { outcomes.filter { !$0.isGenerated } }
+
+    /// The most lines ``Outcome/lineDiff`` shows before it says how many it left out.
+    public static let lineDiffLimit = 60
 
     /// Regenerates every profile of `manifest` from its traces and compares it with its file.
     ///
@@ -241,30 +356,13 @@ public struct ProfileCheck: Sendable {
         for entry in manifest.entries {
             var traces: [Trace] = []
             for trace in entry.traces { traces.append(try Trace.load(path: join(root, trace))) }
-            let result = SeccompProfileGenerator.generate(from: traces, options: entry.options)
-            for diagnostic in result.diagnostics where diagnostic.severity != .note {
+            let generated = regenerate(entry, from: traces)
+            for diagnostic in generated.diagnostics where diagnostic.severity != .note {
                 var located = diagnostic
                 located.location = located.location ?? ProfileLocation(file: entry.path)
                 diagnostics.append(located)
             }
-            let expected = result.profile.jsonValue().rendered()
-            let path = join(root, entry.path)
-            var outcome = Outcome(entry: entry, expected: expected)
-            if FileIO.exists(path) {
-                do {
-                    let bytes = try FileIO.read(path)
-                    outcome.actual = String(decoding: bytes, as: UTF8.self)
-                    let current = try SeccompProfile(jsonBytes: bytes, file: entry.path)
-                    outcome.diff = ProfileDiff.seccomp(
-                        old: current, new: result.profile, oldName: entry.path, newName: "regenerated",
-                        isPresent: isPresent)
-                } catch {
-                    outcome.problem = error.description
-                }
-            } else {
-                outcome.problem = "\(entry.path) does not exist"
-            }
-            outcomes.append(outcome)
+            outcomes.append(compare(entry, with: generated, root: root, isPresent: isPresent))
         }
         return ProfileCheck(outcomes: outcomes, diagnostics: diagnostics)
     }
@@ -273,5 +371,225 @@ public struct ProfileCheck: Sendable {
     public static func join(_ root: String, _ relative: String) -> String {
         if relative.hasPrefix("/") || root == "." || root.isEmpty { return relative }
         return root.hasSuffix("/") ? root + relative : root + "/" + relative
+    }
+
+    // MARK: - Generation
+
+    /// A regenerated profile, kept in the form its semantic diff needs.
+    private enum Regenerated {
+        case seccomp(SeccompProfile)
+        case capabilities(CapabilityProfileGenerator.Profile)
+        case apparmor
+    }
+
+    /// What one entry's generator produced: the text (nil on an error) and its findings.
+    private struct Generated {
+        var text: String?
+        var profile: Regenerated?
+        var diagnostics: [Diagnostic]
+    }
+
+    private static func regenerate(_ entry: ProfileManifest.Entry, from traces: [Trace]) -> Generated {
+        switch entry.kind {
+        case .seccomp(let format, let defaultErrno, let architectures):
+            let options = SeccompProfileGenerator.Options(
+                format: format, defaultErrno: defaultErrno, architectures: architectures.isEmpty ? nil : architectures)
+            let result = SeccompProfileGenerator.generate(from: traces, options: options)
+            // `cinch generate seccomp` writes nothing when the generator reports an error; neither does check.
+            guard !result.diagnostics.contains(where: { $0.severity == .error }) else {
+                return Generated(text: nil, profile: nil, diagnostics: result.diagnostics)
+            }
+            return Generated(
+                text: result.profile.jsonValue().rendered(), profile: .seccomp(result.profile),
+                diagnostics: result.diagnostics)
+        case .capabilities(let format):
+            let inputs = zip(entry.traces, traces).map { CapabilityProfileGenerator.Input(file: $0, trace: $1) }
+            let result = CapabilityProfileGenerator.generate(from: inputs, format: format)
+            guard let profile = result.profile else {
+                return Generated(text: nil, profile: nil, diagnostics: result.diagnostics)
+            }
+            return Generated(
+                text: profile.rendered(as: format), profile: .capabilities(profile), diagnostics: result.diagnostics)
+        case .apparmor(let name, let complain):
+            let result = AppArmorProfileGenerator.generate(
+                from: traces, files: entry.traces, options: .init(name: name, complain: complain))
+            guard let text = result.text, !result.hasErrors else {
+                return Generated(text: nil, profile: nil, diagnostics: result.diagnostics)
+            }
+            return Generated(text: text, profile: .apparmor, diagnostics: result.diagnostics)
+        }
+    }
+
+    // MARK: - Comparison
+
+    private static func compare(
+        _ entry: ProfileManifest.Entry, with generated: Generated, root: String, isPresent: SyscallPresence?
+    ) -> Outcome {
+        var outcome = Outcome(entry: entry, expected: generated.text)
+        let path = join(root, entry.path)
+        guard FileIO.exists(path) else {
+            outcome.problem = "\(entry.path) does not exist"
+            return outcome
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try FileIO.read(path)
+        } catch {
+            outcome.problem = error.description
+            return outcome
+        }
+        let actual = String(decoding: bytes, as: UTF8.self)
+        outcome.actual = actual
+        guard let expected = generated.text, let profile = generated.profile, actual != expected else {
+            return outcome
+        }
+        do {
+            switch (profile, entry.kind) {
+            case (.seccomp(let regenerated), _):
+                let current = try SeccompProfile(jsonBytes: bytes, file: entry.path)
+                outcome.diff = ProfileDiff.seccomp(
+                    old: current, new: regenerated, oldName: entry.path, newName: "regenerated", isPresent: isPresent)
+            case (.capabilities(let regenerated), .capabilities(format: .text)):
+                let current = try CapabilityList(bytes: bytes, file: entry.path)
+                outcome.diff = ProfileDiff.capabilities(
+                    old: current, new: CapabilityList(regenerated.capabilities), oldName: entry.path,
+                    newName: "regenerated")
+            case (.apparmor, _):
+                let current = try AppArmorProfile(bytes: bytes, file: entry.path)
+                let regenerated = try AppArmorProfile(bytes: Array(expected.utf8), file: "regenerated")
+                outcome.diff = ProfileDiff.apparmor(
+                    old: current, new: regenerated, oldName: entry.path, newName: "regenerated")
+            case (.capabilities, _):
+                // Docker flags, OCI JSON, Compose and Kubernetes YAML have no reader: lines say it.
+                break
+            }
+        } catch {
+            outcome.problem = error.description
+        }
+        if outcome.diff?.isEmpty ?? true {
+            outcome.lineDiff = lineDiff(old: actual, new: expected, oldName: entry.path, newName: "regenerated")
+        }
+        return outcome
+    }
+
+    // MARK: - Line diff
+
+    /// A unified diff (`---`, `+++`, `@@ -a,b +c,d @@` hunks with three lines of context) from
+    /// `old` to `new`, cut after ``lineDiffLimit`` lines with a line saying how many were left
+    /// out; empty when the texts are equal.
+    ///
+    /// The middle that is left after the common first and last lines is compared line by line
+    /// for a shortest edit when it is small (at most 4 million line pairs), and shown as replaced
+    /// wholesale otherwise.
+    public static func lineDiff(old: String, new: String, oldName: String, newName: String) -> String {
+        guard old != new else { return "" }
+        let a = lines(old)
+        let b = lines(new)
+        let edits = editScript(a, b)
+        var out = ["--- \(oldName)", "+++ \(newName)"]
+        let context = 3
+        let changed = edits.indices.filter { edits[$0].op != " " }
+        var index = 0
+        while index < changed.count {
+            var last = index
+            while last + 1 < changed.count, changed[last + 1] - changed[last] <= 2 * context + 1 { last += 1 }
+            let lower = max(0, changed[index] - context)
+            let upper = min(edits.count - 1, changed[last] + context)
+            let hunk = edits[lower...upper]
+            let oldCount = hunk.filter { $0.op != "+" }.count
+            let newCount = hunk.filter { $0.op != "-" }.count
+            let oldStart = oldCount == 0 ? hunk[lower].old : hunk[lower].old + 1
+            let newStart = newCount == 0 ? hunk[lower].new : hunk[lower].new + 1
+            out.append("@@ -\(oldStart),\(oldCount) +\(newStart),\(newCount) @@")
+            for edit in hunk {
+                out.append(String(edit.op) + edit.line.text)
+                if !edit.line.hasNewline { out.append("\\ No newline at end of file") }
+            }
+            index = last + 1
+        }
+        if out.count > lineDiffLimit {
+            let left = out.count - lineDiffLimit
+            out = Array(out.prefix(lineDiffLimit)) + ["… \(left) more line\(left == 1 ? "" : "s")"]
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// One line of a file, and whether a newline ended it (only the last may lack one).
+    private struct Line: Equatable {
+        var text: Substring
+        var hasNewline: Bool
+    }
+
+    /// One step of an edit script: keep (`" "`), remove (`"-"`) or add (`"+"`) a line, with the
+    /// 0-based positions in the old and new text where it happens.
+    private struct Edit {
+        var op: Character
+        var line: Line
+        var old: Int
+        var new: Int
+    }
+
+    private static func lines(_ text: String) -> [Line] {
+        var parts = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let endsWithNewline = parts.last == ""
+        if endsWithNewline { parts.removeLast() }
+        return parts.enumerated().map { index, part in
+            Line(text: part, hasNewline: endsWithNewline || index < parts.count - 1)
+        }
+    }
+
+    private static func editScript(_ a: [Line], _ b: [Line]) -> [Edit] {
+        var prefix = 0
+        while prefix < a.count, prefix < b.count, a[prefix] == b[prefix] { prefix += 1 }
+        var suffix = 0
+        while suffix < a.count - prefix, suffix < b.count - prefix, a[a.count - 1 - suffix] == b[b.count - 1 - suffix] {
+            suffix += 1
+        }
+        let middleA = Array(a[prefix..<(a.count - suffix)])
+        let middleB = Array(b[prefix..<(b.count - suffix)])
+        var edits: [Edit] = []
+        for offset in 0..<prefix { edits.append(Edit(op: " ", line: a[offset], old: offset, new: offset)) }
+        var i = 0
+        var j = 0
+        if middleA.count * middleB.count <= 4_000_000 {
+            // lengths[i][j]: the longest common subsequence of middleA[i...] and middleB[j...].
+            let width = middleB.count + 1
+            var lengths = [Int32](repeating: 0, count: (middleA.count + 1) * width)
+            for x in stride(from: middleA.count - 1, through: 0, by: -1) {
+                for y in stride(from: middleB.count - 1, through: 0, by: -1) {
+                    lengths[x * width + y] =
+                        middleA[x] == middleB[y]
+                        ? lengths[(x + 1) * width + y + 1] + 1
+                        : max(lengths[(x + 1) * width + y], lengths[x * width + y + 1])
+                }
+            }
+            while i < middleA.count, j < middleB.count {
+                if middleA[i] == middleB[j] {
+                    edits.append(Edit(op: " ", line: middleA[i], old: prefix + i, new: prefix + j))
+                    i += 1
+                    j += 1
+                } else if lengths[(i + 1) * width + j] >= lengths[i * width + j + 1] {
+                    edits.append(Edit(op: "-", line: middleA[i], old: prefix + i, new: prefix + j))
+                    i += 1
+                } else {
+                    edits.append(Edit(op: "+", line: middleB[j], old: prefix + i, new: prefix + j))
+                    j += 1
+                }
+            }
+        }
+        while i < middleA.count {
+            edits.append(Edit(op: "-", line: middleA[i], old: prefix + i, new: prefix + j))
+            i += 1
+        }
+        while j < middleB.count {
+            edits.append(Edit(op: "+", line: middleB[j], old: prefix + i, new: prefix + j))
+            j += 1
+        }
+        let oldEnd = a.count - suffix
+        let newEnd = b.count - suffix
+        for offset in 0..<suffix {
+            edits.append(Edit(op: " ", line: a[oldEnd + offset], old: oldEnd + offset, new: newEnd + offset))
+        }
+        return edits
     }
 }

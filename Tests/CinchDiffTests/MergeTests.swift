@@ -58,14 +58,16 @@ import Testing
         let text = manifest.rendered()
         let parsed = try ProfileManifest(jsonBytes: Array(text.utf8), file: "m.json")
         #expect(parsed.rendered() == text)
-        #expect(parsed.entries.first { $0.path == "Profiles/app.oci.json" }?.format == .oci)
+        #expect(
+            parsed.entries.first { $0.path == "Profiles/app.oci.json" }?.kind
+                == .seccomp(format: .oci, defaultErrno: 1, architectures: []))
     }
 
     @Test(arguments: [
         #"{"profiles": []}"#,
         #"{"cinchProfiles": 2, "profiles": []}"#,
         #"{"cinchProfiles": 1, "profiles": [{"path": "p.json", "traces": []}]}"#,
-        #"{"cinchProfiles": 1, "profiles": [{"path": "p.json", "kind": "apparmor", "traces": ["t"]}]}"#,
+        #"{"cinchProfiles": 1, "profiles": [{"path": "p.json", "kind": "selinux", "traces": ["t"]}]}"#,
         #"{"cinchProfiles": 1, "profiles": [{"path": "p.json", "traces": ["t"], "extra": 1}]}"#,
         #"{"cinchProfiles": 1, "profiles": [{"path": "p", "traces": ["t"]}, {"path": "p", "traces": ["t"]}]}"#,
     ])
