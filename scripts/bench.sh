@@ -358,14 +358,19 @@ SCANEOF
         local ingest=${speed["cinch audit ingest"]} ratio
         if [[ -n ${speed["ausearch --raw -if"]:-} ]]; then
             ratio=$(awk -v a="$ingest" -v b="${speed["ausearch --raw -if"]}" 'BEGIN { printf "%.1f", a / b }')
-            printf "  ingest / ausearch: %sx (target >= 40)\n" "$ratio"
+            if [[ $size == "$big" ]]; then
+                printf "  ingest / ausearch: %sx (target >= 40)\n" "$ratio"
+            else
+                # The target is on the large log; here fixed costs (process start, output) weigh more.
+                printf "  ingest / ausearch: %sx (informational)\n" "$ratio"
+            fi
             if [[ $size == "$big" ]]; then
                 printf "  %s audit ingest >= 40x ausearch (%sx)\n" \
                     "$(awk -v r="$ratio" 'BEGIN { print (r >= 40 ? "PASS" : "MISS") }')" "$ratio"
             fi
         fi
         ratio=$(awk -v a="$ingest" -v b="${speed["python regex scan"]}" 'BEGIN { printf "%.1f", a / b }')
-        printf "  ingest / python:   %sx (target >= 2)\n" "$ratio"
+        printf "  ingest / python:   %sx%s\n" "$ratio" "$([[ $size == "$big" ]] && echo " (target >= 2)" || echo " (informational)")"
         printf "  ingest / grep -c:  %sx\n" \
             "$(awk -v a="$ingest" -v b="${speed["grep -c type=SECCOMP"]}" 'BEGIN { printf "%.2f", a / b }')"
         if [[ $size == "$big" ]]; then
