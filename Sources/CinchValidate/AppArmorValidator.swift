@@ -98,14 +98,8 @@ public enum AppArmorValidator {
             return mkdtemp(pointer) != nil
         }
         guard created else {
-            return AppArmorValidationReport(
-                file: file, outcome: .parserUnavailable,
-                diagnostics: [
-                    Diagnostic(
-                        .error, id: "apparmor.parser-unavailable",
-                        "Cannot create a temporary directory for apparmor_parser: \(FileIO.reason(errno)).",
-                        at: ProfileLocation(file: file))
-                ])
+            return unavailable(
+                "Cannot create a temporary directory for apparmor_parser: \(FileIO.reason(errno)).", file: file)
         }
         let directory = FileIO.string(fromCString: template)
         let temporary = directory + "/profile"
@@ -116,16 +110,18 @@ public enum AppArmorValidator {
         do {
             try FileIO.writeAtomically(text, to: temporary)
         } catch {
-            return AppArmorValidationReport(
-                file: file, outcome: .parserUnavailable,
-                diagnostics: [
-                    Diagnostic(
-                        .error, id: "apparmor.parser-unavailable",
-                        "Cannot write the profile for apparmor_parser: \(error.message).",
-                        at: ProfileLocation(file: file))
-                ])
+            return unavailable("Cannot write the profile for apparmor_parser: \(error.message).", file: file)
         }
         return validate(parserInput: temporary, file: file)
+    }
+
+    /// A report that says the profile could not be checked, and why.
+    private static func unavailable(_ message: String, file: String) -> AppArmorValidationReport {
+        AppArmorValidationReport(
+            file: file, outcome: .parserUnavailable,
+            diagnostics: [
+                Diagnostic(.error, id: "apparmor.parser-unavailable", message, at: ProfileLocation(file: file))
+            ])
     }
 
     private static func validate(parserInput: String, file: String) -> AppArmorValidationReport {
@@ -134,26 +130,15 @@ public enum AppArmorValidator {
             let why =
                 chosen.map { "\(parserVariable)=\($0) is not an executable" }
                 ?? "apparmor_parser was not found on PATH or in /usr/sbin and /sbin"
-            return AppArmorValidationReport(
-                file: file, outcome: .parserUnavailable,
-                diagnostics: [
-                    Diagnostic(
-                        .error, id: "apparmor.parser-unavailable",
-                        "Cannot validate the AppArmor profile: \(why). Install AppArmor's parser (Debian and Ubuntu: apt-get install apparmor).",
-                        at: ProfileLocation(file: file))
-                ])
+            return unavailable(
+                "Cannot validate the AppArmor profile: \(why). Install AppArmor's parser (Debian and Ubuntu: apt-get install apparmor).",
+                file: file)
         }
         let outcome: ProcessOutcome
         do {
             outcome = try ProcessRunner.run([parser, "-Q", "-K", parserInput])
         } catch {
-            return AppArmorValidationReport(
-                file: file, outcome: .parserUnavailable,
-                diagnostics: [
-                    Diagnostic(
-                        .error, id: "apparmor.parser-unavailable", "Cannot run \(parser): \(error).",
-                        at: ProfileLocation(file: file))
-                ])
+            return unavailable("Cannot run \(parser): \(error).", file: file)
         }
         let compiles = outcome.shellStatus == 0
         let text = outcome.outputText + "\n" + outcome.errorText

@@ -148,13 +148,7 @@ struct AppArmorGenerateCLITests {
         let directory = try ingestedFixture()
         defer { Command.removeDirectory(directory) }
         // A stand-in parser that rejects everything the way apparmor_parser reports errors.
-        let parser = "\(directory)/apparmor_parser"
-        try """
-        #!/bin/sh
-        echo "AppArmor parser error for $3 in profile $3 at line 7: Invalid capability nope." >&2
-        exit 1
-        """.write(toFile: parser, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: parser)
+        let parser = try StandInParser.rejectingAppArmor(in: directory)
         let result = try Command.run(
             [cinch, "generate", "apparmor", "\(directory)/trace.json", "-o", "\(directory)/out.apparmor"],
             environment: ["CINCH_APPARMOR_PARSER": parser])

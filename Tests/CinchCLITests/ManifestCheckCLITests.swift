@@ -199,13 +199,7 @@ struct ManifestCheckCLITests {
     @Test func writeRefusesAnAppArmorProfileTheParserRejects() throws {
         let root = try makeRepository()
         defer { Command.removeDirectory(root) }
-        let parser = "\(root)/apparmor_parser"
-        try """
-        #!/bin/sh
-        echo "AppArmor parser error for $3 in profile $3 at line 7: Invalid capability nope." >&2
-        exit 1
-        """.write(toFile: parser, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: parser)
+        let parser = try StandInParser.rejectingAppArmor(in: root)
         let write = try Command.run(
             [cinch, "check", "--write"], environment: ["CINCH_APPARMOR_PARSER": parser], directory: root)
         #expect(write.status == 64)
