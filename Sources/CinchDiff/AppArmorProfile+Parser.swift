@@ -104,7 +104,11 @@ struct AppArmorProfileParser {
                     }
                     if bytes[index] == UInt8(ascii: "\"") { break }
                     if bytes[index] == UInt8(ascii: "\\"), index + 1 < count, bytes[index + 1] != 0x0A {
-                        index += 1
+                        // Kept as written, as in a word: inside quotes too, `\*` is a literal `*` to
+                        // the glob, not a wildcard (dropping the backslash widened the rule).
+                        text += [bytes[index], bytes[index + 1]]
+                        index += 2
+                        continue
                     }
                     text.append(bytes[index])
                     index += 1

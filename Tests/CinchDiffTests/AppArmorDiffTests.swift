@@ -50,6 +50,22 @@ func singleChange(_ old: String, _ new: String) throws -> ProfileDiff.Change {
         #expect(profile.rules.first { $0.category == "exec" }?.description == "/usr/bin/logger ix")
     }
 
+    /// An escaped `*` is a literal star inside quotes as well as outside: the rule covers exactly
+    /// the file named `*`, so a rule for another file in that directory is a widening.
+    @Test(arguments: [#""/tmp/\*" r,"#, #"/tmp/\* r,"#])
+    func anEscapedStarIsLiteralInsideQuotesToo(rule: String) throws {
+        let profile = try appArmorProfile(rule)
+        let paths = profile.rules.compactMap { rule -> String? in
+            if case .file(let path?, _, _) = rule.body { return path }
+            return nil
+        }
+        let path = try #require(paths.first)
+        #expect(AppArmorGlob(path).matches("/tmp/*"))
+        #expect(!AppArmorGlob(path).matches("/tmp/a"))
+        let diff = ProfileDiff.apparmor(old: profile, new: try appArmorProfile(rule + "\n/tmp/a r,"))
+        #expect(diff.widens, "\(DiffRenderer.text(diff))")
+    }
+
     /// AppArmor spells the sequenced-packet socket type `seqpacket` (apparmor_parser rejects `seq`).
     @Test func readsEverySocketTypeAppArmorKnows() throws {
         for type in ["stream", "dgram", "seqpacket", "rdm", "raw", "packet"] {
