@@ -122,6 +122,34 @@ struct CLITests {
         }
     }
 
+    /// `--capabilities` makes a command's trace observe capabilities (off by default for a
+    /// command); `generate capabilities` takes the one trace and refuses the other.
+    @Test(
+        .enabled(
+            if: TestEnvironment.available(
+                FileManager.default.fileExists(atPath: "/sys/kernel/tracing/events/capability/cap_capable")),
+            "needs the kernel's capability:cap_capable tracepoint (Linux 6.14+)"))
+    func recordsCapabilitiesOnRequest() throws {
+        let directory = NSTemporaryDirectory() + "cinch-cli-caps-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { Command.removeDirectory(directory) }
+        let script = "touch \(directory)/f && chown 65534 \(directory)/f"
+        let with = try Command.run(
+            [cinch, "record", "-q", "--capabilities", "-o", "\(directory)/with.json", "--", "sh", "-c", script])
+        #expect(with.status == 0, "\(with.stderr)")
+        let without = try Command.run(
+            [cinch, "record", "-q", "-o", "\(directory)/without.json", "--", "sh", "-c", script])
+        #expect(without.status == 0, "\(without.stderr)")
+        #expect(try Trace.load(path: "\(directory)/with.json").observed == [.capabilities])
+        #expect(try Trace.load(path: "\(directory)/without.json").observed == [])
+
+        let list = try Command.run([cinch, "generate", "capabilities", "-q", "\(directory)/with.json"])
+        #expect(list.status == 0, "\(list.stderr)")
+        #expect(list.stdout == "CAP_CHOWN\n")
+        let refused = try Command.run([cinch, "generate", "capabilities", "-q", "\(directory)/without.json"])
+        #expect(refused.status == 64)
+    }
+
     @Test func commandNotFoundExits127() throws {
         try withDirectory { dir in
             let result = try Command.run([cinch, "record", "-o", "\(dir)/t.json", "--", "cinch-no-such-command"])
