@@ -72,7 +72,7 @@ caps=$(paste -sd, Profiles/httpd.caps)
 echo "prove: the container runs with --cap-drop=ALL${caps:+ --cap-add=$caps} (bounding, effective, permitted)"
 for runtime in runc crun; do
     "$CINCH" verify --bundle "$DEMO/httpd" --runtime "$runtime" --seccomp Profiles/httpd.seccomp.json \
-        --caps "$caps" --driver "$driver" --wait-port "$PORT" --grace 1 --timeout 60
+        --caps-file Profiles/httpd.caps --driver "$driver" --wait-port "$PORT" --grace 1 --timeout 60
 done
 
 step "AppArmor: a profile from an AppArmor complain-mode audit log (a recorded fixture: this kernel has no AppArmor)"

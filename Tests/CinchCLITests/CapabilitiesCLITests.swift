@@ -268,6 +268,22 @@ struct CapabilityReplayTests {
         return generate.stdout.split(separator: "\n").map(String.init)
     }
 
+    /// A name that is no capability stops verify before any container runs.
+    @Test func verifyRejectsWhatIsNotACapability() throws {
+        let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: true)
+        defer { bundle.remove() }
+        let dir = bundle.directory
+        try "CAP_CHOWN\nCAP_MADE_UP\n".write(toFile: "\(dir)/bad.caps", atomically: true, encoding: .utf8)
+        let profile = try Command.run([cinch, "audit", "log-profile", "-o", "\(dir)/p.json"])
+        try #require(profile.status == 0, "\(profile.stderr)")
+        for flags in [["--caps", "chown,made_up"], ["--caps-file", "\(dir)/bad.caps"]] {
+            let verify = try Command.run([cinch, "verify", "--bundle", dir, "--seccomp", "\(dir)/p.json"] + flags)
+            #expect(verify.status == 64, "\(verify.stderr)")
+            #expect(verify.stderr.contains("not Linux capabilities: CAP_MADE_UP"), "\(verify.stderr)")
+        }
+        expectNoLeftovers()
+    }
+
     /// Both noNewPrivileges settings: without it runc installs the container's filter before it
     /// drops privileges (capset, setgroups), checks that belong to the runtime, not to httpd.
     @Test(arguments: [true, false])
@@ -312,8 +328,12 @@ struct CapabilityReplayTests {
         for source in sources {
             let list = try generatedList(from: source)
             #expect(list.contains("CAP_NET_BIND_SERVICE"), "\(source): \(list)")
+            // The file as generated goes straight to verify; the list without one name as --caps.
+            let file = "\(source).caps"
+            let write = try Command.run([cinch, "generate", "capabilities", "-q", source, "-o", file])
+            #expect(write.status == 0, "\(write.stderr)")
             let granted = try Command.run(
-                [cinch, "verify", "--seccomp", "\(dir)/p.json", "--caps", list.joined(separator: ",")] + container)
+                [cinch, "verify", "--seccomp", "\(dir)/p.json", "--caps-file", file] + container)
             #expect(granted.status == 0, "\(source): \(granted.stdout)\(granted.stderr)")
             #expect(granted.stdout.contains("verify: ok"), "\(granted.stdout)")
             expectNoLeftovers()

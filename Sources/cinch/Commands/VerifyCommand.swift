@@ -2,6 +2,7 @@
 // `cinch verify`: prove a profile by running the container under it, and name what it denied.
 
 import ArgumentParser
+import CinchDiff
 import CinchModel
 import CinchSeccomp
 import CinchTrace
@@ -14,7 +15,7 @@ struct VerifyCommand: ParsableCommand {
         discussion: """
             The profile may be Docker or OCI JSON, written by cinch or not (Docker's default, a \\
             hand-made one). Docker archMap and includes/excludes are resolved for this host and the \\
-            capabilities (--caps, else the bundle's bounding set), as dockerd would, and the result is \\
+            capabilities (--caps or --caps-file, else the bundle's bounding set), as dockerd would, and the result is \\
             placed in a temporary copy of the bundle's config.json. When the run fails, cinch runs the \\
             container again with the profile's default action switched to trace, under its tracer, and \\
             names every syscall that reached the default action: what the profile must add.
@@ -30,11 +31,38 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: "Capabilities for the container, comma-separated (CAP_CHOWN,CAP_NET_BIND_SERVICE).")
     var caps: String?
 
+    @Option(
+        help: "Capabilities from a file: one per line or a JSON array, as `cinch generate capabilities` writes them."
+    )
+    var capsFile: String?
+
     @OptionGroup(title: "Container")
     var container: ContainerOptions
 
     func validate() throws {
         guard container.bundle != nil else { throw ValidationError("Give --bundle DIR.") }
+        guard caps == nil || capsFile == nil else { throw ValidationError("Give --caps or --caps-file, not both.") }
+    }
+
+    /// The capability set asked for, checked: every name must be a Linux capability.
+    private func requestedCapabilities() throws -> [String]? {
+        var names: [String]?
+        if let caps { names = CapabilityName.parseList(caps) }
+        if let capsFile {
+            do {
+                names = try CapabilityList(bytes: FileIO.read(capsFile), file: capsFile).names
+            } catch {
+                Console.error("cinch: \(error)")
+                throw ExitStatus.unusableInput
+            }
+        }
+        let unknown = (names ?? []).filter { !CapabilityName.isKnown($0) }
+        if !unknown.isEmpty {
+            Console.error(
+                "cinch: \(capsFile ?? "--caps"): not Linux capabilities: \(unknown.joined(separator: ", ")).")
+            throw ExitStatus.unusableInput
+        }
+        return names
     }
 
     func run() throws {
@@ -46,7 +74,7 @@ struct VerifyCommand: ParsableCommand {
             Console.error("cinch: \(error)")
             throw ExitStatus.unusableInput
         }
-        let capabilities = caps.map(CapabilityName.parseList)
+        let capabilities = try requestedCapabilities()
         let target = SeccompTarget(
             native: SyscallResolver.native, capabilities: (capabilities ?? bundle.boundingCapabilities).map(Set.init),
             kernel: KernelVersion.running)
