@@ -171,13 +171,21 @@ struct AppArmorProfileParser {
         return tokens
     }
 
-    /// `(send, receive)` → `(receive,send)` inside a word; other text is unchanged.
+    /// `(send, receive)` → `(receive,send)` inside a word; other text is unchanged. An escaped
+    /// character (`\(` in a path) is text, never a list's bracket or separator.
     static func normalizingLists(_ text: String) -> String {
         guard text.contains("(") else { return text }
         var result = ""
         var group = ""
         var depth = 0
+        var escaped = false
         for character in text {
+            if escaped || character == "\\" {
+                // The backslash and the character it escapes go through as they are.
+                escaped.toggle()
+                if depth == 0 { result.append(character) } else { group.append(character) }
+                continue
+            }
             switch character {
             case "(" where depth == 0:
                 depth = 1

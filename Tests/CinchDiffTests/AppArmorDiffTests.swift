@@ -66,6 +66,19 @@ func singleChange(_ old: String, _ new: String) throws -> ProfileDiff.Change {
         #expect(diff.widens, "\(DiffRenderer.text(diff))")
     }
 
+    /// Escaped parentheses, commas and spaces in a path are the path's own characters, not a
+    /// qualifier list to sort (`(send, receive)`): the rule reads back as written.
+    @Test func escapedParenthesesInAPathStayAsWritten() throws {
+        let path = #"/srv/x\(b\,\ a\)"#
+        let profile = try appArmorProfile(path + " r,")
+        let paths = profile.rules.compactMap { rule -> String? in
+            if case .file(let path?, _, _) = rule.body { return path }
+            return nil
+        }
+        #expect(paths == [path])
+        #expect(AppArmorGlob(path).matches("/srv/x(b, a)"))
+    }
+
     /// AppArmor spells the sequenced-packet socket type `seqpacket` (apparmor_parser rejects `seq`).
     @Test func readsEverySocketTypeAppArmorKnows() throws {
         for type in ["stream", "dgram", "seqpacket", "rdm", "raw", "packet"] {
