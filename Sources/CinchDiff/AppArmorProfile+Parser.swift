@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The tokenizer and parser behind AppArmorProfile(bytes:file:). Byte-level, no recursion, no traps.
 
+import CinchGenerate
 import CinchModel
 
 /// Parses the AppArmor subset described on ``AppArmorProfile``.
@@ -384,24 +385,15 @@ struct AppArmorProfileParser {
         "link", "userns", "io_uring", "mqueue",
     ]
 
-    static let families: Set<String> = [
-        "unix", "inet", "ax25", "ipx", "appletalk", "netrom", "bridge", "atmpvc", "x25", "inet6", "rose", "netbeui",
-        "security", "key", "netlink", "packet", "ash", "econet", "atmsvc", "rds", "sna", "irda", "pppox", "wanpipe",
-        "llc", "ib", "mpls", "can", "tipc", "bluetooth", "iucv", "rxrpc", "isdn", "phonet", "ieee802154", "caif",
-        "alg", "nfc", "vsock", "kcm", "qipcrtr", "smc", "xdp", "mctp",
-    ]
+    /// AppArmor's socket families and types: one list, the generator's, so the rules cinch writes
+    /// and the rules it reads never disagree (a second copy once knew `seq` for `seqpacket`).
+    static let families = AppArmorProfileGenerator.networkFamilies
 
-    /// The capability names AppArmor knows (Linux 6.x), without `CAP_`, in lower case.
-    static let capabilities: Set<String> = [
-        "chown", "dac_override", "dac_read_search", "fowner", "fsetid", "kill", "setgid", "setuid", "setpcap",
-        "linux_immutable", "net_bind_service", "net_broadcast", "net_admin", "net_raw", "ipc_lock", "ipc_owner",
-        "sys_module", "sys_rawio", "sys_chroot", "sys_ptrace", "sys_pacct", "sys_admin", "sys_boot", "sys_nice",
-        "sys_resource", "sys_time", "sys_tty_config", "mknod", "lease", "audit_write", "audit_control", "setfcap",
-        "mac_override", "mac_admin", "syslog", "wake_alarm", "block_suspend", "audit_read", "perfmon", "bpf",
-        "checkpoint_restore",
-    ]
+    static let socketTypes = AppArmorProfileGenerator.socketTypes
 
-    static let socketTypes: Set<String> = ["stream", "dgram", "seqpacket", "rdm", "raw", "packet"]
+    /// The capability names AppArmor knows, without `CAP_`, in lower case: the 41 of
+    /// ``CapabilityName/all``.
+    static let capabilities = Set(CapabilityName.all.map { CapabilityName.shortName($0).lowercased() })
 
     static let protocols: Set<String> = ["tcp", "udp", "icmp"]
 
