@@ -36,8 +36,22 @@ let package = Package(
             dependencies: ["CSeccomp", "CinchModel", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
+        // Recording sources, one module each, and running containers apart from recording them.
         .target(
-            name: "CinchTrace",
+            name: "CinchContainer",
+            dependencies: ["CinchModel", "CinchLinux"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CinchRecord",
+            dependencies: [
+                "CinchModel", "CinchLinux", "CinchSeccomp", "CinchContainer",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "CinchAudit",
             dependencies: ["CinchModel", "CinchLinux", "CinchSeccomp"],
             swiftSettings: swiftSettings
         ),
@@ -54,7 +68,8 @@ let package = Package(
         .executableTarget(
             name: "cinch",
             dependencies: [
-                "CinchModel", "CinchLinux", "CinchSeccomp", "CinchTrace", "CinchGenerate", "CinchValidate", "CinchDiff",
+                "CinchModel", "CinchLinux", "CinchSeccomp", "CinchContainer", "CinchRecord", "CinchAudit",
+                "CinchGenerate", "CinchValidate", "CinchDiff",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -79,8 +94,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "CinchTraceTests",
-            dependencies: ["CinchTrace", "CinchLinux", "CinchSeccomp", "CinchModel", "CinchTestSupport"],
+            name: "CinchRecordTests",
+            dependencies: ["CinchRecord", "CinchLinux", "CinchSeccomp", "CinchModel", "CinchTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CinchAuditTests",
+            dependencies: ["CinchAudit", "CinchModel", "CinchTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

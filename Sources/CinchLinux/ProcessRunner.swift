@@ -22,7 +22,7 @@ public struct ProcessOutcome: Sendable {
     public var standardError: [UInt8]
 
     /// The shell convention: exit code, or 128 + signal.
-    public var shellStatus: CInt { status.isExited ? status.exitCode : 128 + status.terminationSignal }
+    public var shellStatus: CInt { status.shellStatus }
     /// Standard output as text, trailing newlines removed.
     public var outputText: String { Self.text(standardOutput) }
     /// Standard error as text, trailing newlines removed.
@@ -64,17 +64,24 @@ public enum ProcessRunner {
 
     /// Starts `arguments` without waiting; reap it with ``Spawn/wait(for:)``.
     ///
-    /// - Parameter newProcessGroup: put the program in a process group of its own, so
-    ///   ``killGroup(_:)`` ends it together with everything it started.
+    /// - Parameters:
+    ///   - captureOutput: capture standard output and error; otherwise they are inherited.
+    ///   - captureErrors: with `captureOutput`, whether standard error is captured too (otherwise
+    ///     it is inherited, and ``Started/pipes`` has -1 for it).
+    ///   - newProcessGroup: put the program in a process group of its own, so
+    ///     ``killGroup(_:)`` ends it together with everything it started.
+    ///   - standardInput: a descriptor to give the program as standard input (default `/dev/null`).
+    ///   - environment: `NAME=value` strings for the program (default cinch's own environment).
     public static func start(
-        _ arguments: [String], captureOutput: Bool, newProcessGroup: Bool = false
+        _ arguments: [String], captureOutput: Bool, captureErrors: Bool = true, newProcessGroup: Bool = false,
+        standardInput: CInt? = nil, environment: [String]? = nil
     ) throws(Errno) -> Started {
         guard !arguments.isEmpty else { throw Errno.invalidArgument }
         var outPipe: [CInt] = [-1, -1]
         var errPipe: [CInt] = [-1, -1]
         if captureOutput {
             guard cinch_pipe_cloexec(&outPipe) == 0 else { throw Errno(rawValue: errno) }
-            guard cinch_pipe_cloexec(&errPipe) == 0 else {
+            guard !captureErrors || cinch_pipe_cloexec(&errPipe) == 0 else {
                 close(outPipe[0])
                 close(outPipe[1])
                 throw Errno(rawValue: errno)
@@ -83,10 +90,14 @@ public enum ProcessRunner {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let standardInput {
+            posix_spawn_file_actions_adddup2(&actions, standardInput, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
         if captureOutput {
             posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-            posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+            if captureErrors { posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2) }
         }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -109,19 +120,28 @@ public enum ProcessRunner {
         argv.append(nil)
         defer { for pointer in argv { free(pointer) } }
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, cinch_environ())
-        if captureOutput {
-            close(outPipe[1])
-            close(errPipe[1])
-        }
+        var envp: [UnsafeMutablePointer<CChar>?] = (environment ?? []).map { strdup($0) }
+        envp.append(nil)
+        defer { for pointer in envp { free(pointer) } }
+        let rc =
+            environment == nil
+            ? posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, cinch_environ())
+            : posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, envp)
+        for fd in [outPipe[1], errPipe[1]] where fd >= 0 { close(fd) }
         if rc != 0 {
-            if captureOutput {
-                close(outPipe[0])
-                close(errPipe[0])
-            }
+            for fd in [outPipe[0], errPipe[0]] where fd >= 0 { close(fd) }
             throw Errno(rawValue: rc)
         }
         return Started(pid: pid, pipes: captureOutput ? (outPipe[0], errPipe[0]) : nil)
+    }
+
+    /// A pipe whose both ends are close-on-exec (hand an end to a child through `standardInput`).
+    ///
+    /// The corresponding C function is `pipe2`.
+    public static func makePipe() throws(Errno) -> (read: CInt, write: CInt) {
+        var fds: [CInt] = [-1, -1]
+        guard cinch_pipe_cloexec(&fds) == 0 else { throw Errno(rawValue: errno) }
+        return (fds[0], fds[1])
     }
 
     /// Sends SIGKILL to the process group `leader` leads (see `newProcessGroup`).
@@ -137,7 +157,7 @@ public enum ProcessRunner {
     /// Reads both pipes to their end without letting either fill up, then closes them.
     private static func drain(_ out: CInt, _ err: CInt) -> ([UInt8], [UInt8]) {
         var buffers: [CInt: [UInt8]] = [out: [], err: []]
-        var open: [CInt] = [out, err]
+        var open: [CInt] = [out, err].filter { $0 >= 0 }
         var chunk = [UInt8](repeating: 0, count: 65536)
         while !open.isEmpty {
             var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }

@@ -25,4 +25,8 @@ public struct WaitStatus: RawRepresentable, Hashable, Sendable {
     public var stopSignal: CInt { cinch_wstopsig(rawValue) }
     /// The `PTRACE_EVENT_*` of an event-stop, or 0.
     public var ptraceEvent: CInt { cinch_wptrace_event(rawValue) }
+
+    /// The shell convention for a process that ended: its exit code, or 128 + the signal that
+    /// killed it.
+    public var shellStatus: CInt { isExited ? exitCode : 128 + terminationSignal }
 }

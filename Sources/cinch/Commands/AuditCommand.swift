@@ -5,7 +5,7 @@ import ArgumentParser
 import CinchGenerate
 import CinchModel
 import CinchSeccomp
-import CinchTrace
+import CinchAudit
 
 /// `cinch audit`.
 struct AuditCommand: ParsableCommand {

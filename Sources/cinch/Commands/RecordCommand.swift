@@ -5,7 +5,8 @@ import ArgumentParser
 import CinchGenerate
 import CinchModel
 import CinchSeccomp
-import CinchTrace
+import CinchContainer
+import CinchRecord
 import Dispatch
 
 /// Records a command's or a container's syscalls with seccomp-assisted ptrace.
@@ -151,11 +152,12 @@ struct RecordCommand: ParsableCommand {
         var merged: Trace?
         for _ in 0..<runs {
             do {
-                let run = try ContainerSession(
-                    options: container.sessionOptions(
-                        bundle: bundle, seccomp: filter.jsonValue(), traced: true, progress: progress,
-                        observesCapabilities: observesCapabilities)
-                ).run()
+                let run = try ContainerRecorder(
+                    options: .init(
+                        session: container.sessionOptions(bundle: bundle, seccomp: filter.jsonValue()),
+                        progress: progress, observesCapabilities: observesCapabilities,
+                        onNote: { Console.error("cinch: note: \($0)") })
+                ).record()
                 outcome = run
                 if let recorded = run.trace { merged = merged.map { $0.merged(with: recorded) } ?? recorded }
                 if !run.containerSucceeded || run.driverStatus ?? 0 != 0 { break }

@@ -56,7 +56,7 @@ struct RunCommand: ParsableCommand {
         Signals.forward(to: child.pid)
         let status = try Spawn.wait(for: child.pid)
         Signals.setTarget(0)
-        let code = status.isExited ? status.exitCode : 128 + status.terminationSignal
+        let code = status.shellStatus
         if code != 0 { throw ExitCode(code) }
     }
 }

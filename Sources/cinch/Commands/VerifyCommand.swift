@@ -5,7 +5,8 @@ import ArgumentParser
 import CinchDiff
 import CinchModel
 import CinchSeccomp
-import CinchTrace
+import CinchContainer
+import CinchRecord
 
 /// Runs a bundle's container under a profile and a capability set; names denied syscalls on failure.
 struct VerifyCommand: ParsableCommand {
@@ -120,11 +121,22 @@ struct VerifyCommand: ParsableCommand {
     private func runSession(bundle: OCIBundle, seccomp: SeccompProfile, capabilities: [String]?, traced: Bool) throws
         -> ContainerSession.Outcome?
     {
+        let session = container.sessionOptions(
+            bundle: bundle, seccomp: seccomp.jsonValue(), capabilities: capabilities)
+        if traced {
+            do {
+                return try ContainerRecorder(
+                    options: .init(
+                        session: session, observesCapabilities: false, onNote: { Console.error("cinch: note: \($0)") })
+                ).record()
+            } catch {
+                Console.error("cinch: \(error)")
+                if error.code == .runtimeFailed { return nil }
+                throw error.code == .badBundle ? ExitStatus.unusableInput : ExitCode(70)
+            }
+        }
         do {
-            return try ContainerSession(
-                options: container.sessionOptions(
-                    bundle: bundle, seccomp: seccomp.jsonValue(), capabilities: capabilities, traced: traced)
-            ).run()
+            return try ContainerSession(options: session).run()
         } catch {
             Console.error("cinch: \(error)")
             if error.code == .runtimeFailed { return nil }

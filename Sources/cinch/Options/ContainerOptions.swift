@@ -3,7 +3,7 @@
 
 import ArgumentParser
 import CinchModel
-import CinchTrace
+import CinchContainer
 
 /// `--runtime runc|crun`.
 enum RuntimeName: String, ExpressibleByArgument, CaseIterable {
@@ -51,17 +51,14 @@ struct ContainerOptions: ParsableArguments {
     }
 
     /// Session options for this bundle.
-    func sessionOptions(
-        bundle: OCIBundle, seccomp: JSONValue?, capabilities: [String]? = nil, traced: Bool,
-        progress: RecordingProgress? = nil, observesCapabilities: Bool = false
-    ) -> ContainerSession.Options {
+    func sessionOptions(bundle: OCIBundle, seccomp: JSONValue?, capabilities: [String]? = nil)
+        -> ContainerSession.Options
+    {
         ContainerSession.Options(
-            bundle: bundle, runtime: runtime.runtime, seccomp: seccomp, capabilities: capabilities, traced: traced,
-            driver: driver, waitPort: waitPort, timeout: timeout, gracePeriod: grace, progress: progress,
-            observesCapabilities: observesCapabilities, onNote: { Console.error("cinch: note: \($0)") })
+            bundle: bundle, runtime: runtime.runtime, seccomp: seccomp, capabilities: capabilities, driver: driver,
+            waitPort: waitPort, timeout: timeout, gracePeriod: grace)
     }
 
-    /// One line on how the container and its driver ended.
     func describe(_ outcome: ContainerSession.Outcome) -> String {
         var container = "container (\(runtime.rawValue)) exited with \(outcome.containerStatus)"
         if outcome.stoppedByCinch {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Runs a blocking job on its own pthread: every ptrace request must come from one thread.
+// Threads of cinch's own: the tracer thread (every ptrace request must come from one thread) and
+// background threads (the container controller, pipe feeders, trace readers).
 
 #if canImport(Glibc)
     internal import Glibc
@@ -25,9 +26,9 @@ private final class ResultSlot<T>: @unchecked Sendable {
 ///
 /// ptrace binds a tracee to the thread that attached it, and Swift tasks hop between threads, so
 /// the spawn, the wait loop and every request run inside one `run` call on one pthread.
-enum TracerThread {
+public enum TracerThread {
     /// Runs `job` on a new thread and returns its result; blocks the caller until it finishes.
-    static func run<T>(_ job: @escaping () -> T) -> T {
+    public static func run<T>(_ job: @escaping () -> T) -> T {
         let slot = ResultSlot<T>()
         let box = UncheckedJob(job)
         BackgroundThread { slot.value = box.job() }.join()
@@ -42,14 +43,16 @@ private final class UncheckedJob<T>: @unchecked Sendable {
     init(_ job: @escaping () -> T) { self.job = job }
 }
 
-/// A thread running alongside the tracer (the container controller), joined when done.
-final class BackgroundThread: @unchecked Sendable {
+/// A thread running alongside the caller (the container controller, a pipe feeder), joined when done.
+///
+/// The corresponding C functions are `pthread_create` and `pthread_join`.
+public final class BackgroundThread: @unchecked Sendable {
     // `thread` is written once before anyone joins; join happens on the creating thread.
     private var thread = pthread_t()
     private var started = false
 
     /// Starts `job` on a new thread; runs it inline when no thread can be created.
-    init(_ job: @escaping @Sendable () -> Void) {
+    public init(_ job: @escaping @Sendable () -> Void) {
         let work = ThreadJob(job)
         let context = Unmanaged.passRetained(work).toOpaque()
         let rc = pthread_create(
@@ -68,7 +71,7 @@ final class BackgroundThread: @unchecked Sendable {
     }
 
     /// Waits for the job to finish.
-    func join() {
+    public func join() {
         if started { pthread_join(thread, nil) }
         started = false
     }

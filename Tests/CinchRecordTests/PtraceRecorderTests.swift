@@ -4,7 +4,7 @@
 import CinchModel
 import CinchSeccomp
 import CinchTestSupport
-import CinchTrace
+import CinchRecord
 import Testing
 
 @Suite(

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Observes the capability checks of traced tasks through the kernel's capability:cap_capable tracepoint.
 
+internal import CinchLinux
 internal import CinchModel
 internal import Synchronization
 

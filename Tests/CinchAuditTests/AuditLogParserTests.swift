@@ -3,7 +3,7 @@
 
 import CinchModel
 import CinchTestSupport
-import CinchTrace
+import CinchAudit
 import Foundation
 import Testing
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Runs an OCI bundle once under runc or crun, traced or not, with an optional host-side driver.
+// Runs an OCI bundle once under runc or crun, with an optional host-side driver.
 
 internal import CinchLinux
 public import CinchModel
@@ -29,14 +29,54 @@ public enum ContainerRuntime: String, Sendable, CaseIterable {
     }
 }
 
-/// One run of a container: the bundle's process, under a seccomp profile, maybe traced.
+/// How `RUNTIME create` runs: plainly (``PlainLauncher``), or under a recorder that follows the
+/// container it creates (`ContainerRecorder` in CinchRecord).
+public protocol ContainerLauncher: Sendable {
+    /// Runs `command` (`RUNTIME create …`).
+    ///
+    /// Calls `created` exactly once, with create's status in shell form, when `create` itself
+    /// exits (or when it never ran: 127). Returns when `create` has exited, or, for a launcher
+    /// that follows what `create` starts, when every process it started has ended.
+    /// - Returns: the trace and the exit statuses it saw, if it followed the container.
+    /// - Throws: ``ContainerError`` with ``ContainerError/Code/launchFailed`` and the launcher's
+    ///   own error as ``ContainerError/underlying``.
+    func launch(_ command: [String], created: @escaping @Sendable (Int32) -> Void) throws(ContainerError)
+        -> ContainerLaunch
+}
+
+/// What a ``ContainerLauncher`` saw.
+public struct ContainerLaunch: Sendable {
+    /// The recording, when the launcher recorded.
+    public var trace: Trace?
+    /// Exit statuses by pid, when the launcher followed the container to its end; nil when it
+    /// returned as soon as `create` exited (the session then waits for the container itself).
+    public var exits: [CInt: Trace.ExitStatus]?
+
+    /// Creates a launch result.
+    public init(trace: Trace? = nil, exits: [CInt: Trace.ExitStatus]? = nil) {
+        self.trace = trace
+        self.exits = exits
+    }
+}
+
+/// Runs `RUNTIME create` as a plain child, as container engines do.
+public struct PlainLauncher: ContainerLauncher {
+    /// Creates the launcher.
+    public init() {}
+
+    /// Runs `command` to its end and reports its status.
+    public func launch(_ command: [String], created: @escaping @Sendable (Int32) -> Void) -> ContainerLaunch {
+        created((try? ProcessRunner.run(command, captureOutput: false))?.shellStatus ?? 127)
+        return ContainerLaunch()
+    }
+}
+
+/// One run of a container: the bundle's process, under a seccomp profile, maybe recorded.
 ///
 /// The user's bundle is copied into a temporary bundle whose `config.json` carries the given
-/// `linux.seccomp`. When traced, cinch is the tracer of `RUNTIME create` itself and installs no
-/// filter of its own: the runtime installs the container's filter, whose trace actions make the
-/// container side (the runtime's last steps and everything after `execve`) stop, and nothing of
-/// the host side. That holds wherever the runtime installs the filter, which differs between runc
-/// and crun and with `noNewPrivileges`.
+/// `linux.seccomp`. A ``ContainerLauncher`` runs `RUNTIME create`: plainly, or (for a
+/// recording) as the tracer of `RUNTIME create` itself, so that the runtime installs the
+/// container's filter and cinch installs none of its own.
 ///
 /// A service container is exercised by a driver: a host command run once the container is up
 /// (after a TCP port accepts a connection, if asked). When the driver ends, the container gets
@@ -53,8 +93,6 @@ public struct ContainerSession: Sendable {
         public var seccomp: JSONValue?
         /// Capabilities for bounding/effective/permitted; nil keeps the bundle's.
         public var capabilities: [String]?
-        /// Run the runtime under ptrace and return a trace.
-        public var traced: Bool
         /// A host command (run with `sh -c`) that exercises the container.
         public var driver: String?
         /// A TCP port on 127.0.0.1 to wait for before running the driver.
@@ -63,43 +101,31 @@ public struct ContainerSession: Sendable {
         public var timeout: Double?
         /// Seconds between SIGTERM and SIGKILL when cinch stops the container.
         public var gracePeriod: Double
-        /// Live counters for a status line.
-        public var progress: RecordingProgress?
-        /// Observe the container's capability checks after its boundary (when `traced`). Only
-        /// right when every container task stops at least once: not with known syscalls in
-        /// ``seccomp``, which let a task run without ever crossing cinch's view.
-        public var observesCapabilities: Bool
-        /// Receives notes for the user (see ``PtraceRecorder/Options/onNote``).
-        public var onNote: (@Sendable (String) -> Void)?
 
         /// Creates options.
         public init(
             bundle: OCIBundle, runtime: ContainerRuntime, seccomp: JSONValue?, capabilities: [String]? = nil,
-            traced: Bool, driver: String? = nil, waitPort: Int? = nil, timeout: Double? = nil,
-            gracePeriod: Double = 5, progress: RecordingProgress? = nil, observesCapabilities: Bool = true,
-            onNote: (@Sendable (String) -> Void)? = nil
+            driver: String? = nil, waitPort: Int? = nil, timeout: Double? = nil, gracePeriod: Double = 5
         ) {
-            self.observesCapabilities = observesCapabilities
-            self.onNote = onNote
             self.bundle = bundle
             self.runtime = runtime
             self.seccomp = seccomp
             self.capabilities = capabilities
-            self.traced = traced
             self.driver = driver
             self.waitPort = waitPort
             self.timeout = timeout
             self.gracePeriod = gracePeriod
-            self.progress = progress
         }
     }
 
     /// How the run went.
     public struct Outcome: Sendable {
-        /// The trace, when traced.
+        /// The trace, when the launcher recorded one.
         public var trace: Trace?
         /// The container's exit status in shell form (its init's status).
         public var containerStatus: Int32
+        /// The container's exit status as the launcher saw it, when it followed the container.
+        public var containerExit: Trace.ExitStatus?
         /// The driver's exit status, when there was a driver that ran.
         public var driverStatus: Int32?
         /// Whether cinch stopped the container (after the driver, or at the timeout).
@@ -108,8 +134,6 @@ public struct ContainerSession: Sendable {
         public var timedOut: Bool
         /// Why the driver did not run, if it did not.
         public var driverSkippedReason: String?
-        /// What the runtime printed on stderr when it failed before the container ran, if known.
-        public var runtimeMessage: String?
 
         /// The container ended on its own with 0, or was stopped by cinch after its driver.
         public var containerSucceeded: Bool {
@@ -131,9 +155,10 @@ public struct ContainerSession: Sendable {
     /// with some runtimes and settings happens after the filter is in place, so the profile must
     /// allow it. cinch becomes a child subreaper, so the init is reparented to it when `create`
     /// exits and its exit status is known.
-    /// - Throws: ``TraceError`` when the bundle cannot be prepared or the runtime cannot create
-    ///   or start the container.
-    public func run() throws(TraceError) -> Outcome {
+    /// - Parameter launcher: runs `RUNTIME create` (plainly by default).
+    /// - Throws: ``ContainerError`` when the bundle cannot be prepared, the runtime cannot create
+    ///   or start the container, or the launcher fails.
+    public func run(launcher: some ContainerLauncher = PlainLauncher()) throws(ContainerError) -> Outcome {
         let options = self.options
         Supervision.becomeChildSubreaper()
         let id = "cinch-\(getpid())-\(Self.nextSuffix())"
@@ -147,62 +172,40 @@ public struct ContainerSession: Sendable {
         let create = [runtime, "create", "--bundle", directory, id]
         let state = SharedState()
         var outcome = Outcome(containerStatus: 0, stoppedByCinch: false, timedOut: false)
-        if options.traced {
-            let controller = BackgroundThread { Self.control(id: id, options: options, state: state) }
-            let recorder = PtraceRecorder(
-                options: .init(
-                    command: create, pinToOneCPU: false, progress: options.progress, installsRecordingFilter: false,
-                    onCommandExit: { status in
-                        state.createStatus.store(status.shellStatus, ordering: .relaxed)
-                        state.created.store(true, ordering: .releasing)
-                    }, observesCapabilities: options.observesCapabilities, onNote: options.onNote))
-            let recording: (trace: Trace, exits: [CInt: Trace.ExitStatus])
-            do {
-                recording = try recorder.recordWithExits()
-            } catch {
+        // The controller starts the container once `create` has ended and publishes its init's pid (or -1).
+        let controller = BackgroundThread { Self.control(id: id, options: options, state: state) }
+        let launch: ContainerLaunch
+        do {
+            launch = try launcher.launch(create) { status in
+                state.createStatus.store(status, ordering: .relaxed)
                 state.created.store(true, ordering: .releasing)
-                state.containerExited.store(true, ordering: .releasing)
-                controller.join()
-                throw error
             }
+        } catch {
+            state.created.store(true, ordering: .releasing)
             state.containerExited.store(true, ordering: .releasing)
             controller.join()
-            try state.throwIfTheRuntimeFailed(runtime)
-            var trace = recording.trace
-            let exit = recording.exits[state.containerPID.load(ordering: .acquiring)]
+            throw error
+        }
+        if let exits = launch.exits {
+            let exit = exits[state.containerPID.load(ordering: .acquiring)]
+            outcome.containerExit = exit
             outcome.containerStatus = exit?.shellStatus ?? 0
-            trace.exitStatus = exit
-            trace.source = Trace.Source(
-                kind: "ptrace", command: options.bundle.processArguments, bundle: options.bundle.directory,
-                runtime: runtime, runtimeVersion: options.runtime.version,
-                noNewPrivileges: options.bundle.noNewPrivileges)
-            outcome.trace = trace
         } else {
-            let created = (try? ProcessRunner.run(create, captureOutput: false))?.shellStatus ?? 127
-            state.createStatus.store(created, ordering: .relaxed)
-            state.created.store(true, ordering: .releasing)
-            try state.throwIfTheRuntimeFailed(runtime)
-            let controller = BackgroundThread { Self.control(id: id, options: options, state: state) }
-            // The controller starts the container and publishes its init's pid (or -1).
             var pid: CInt = 0
             while pid == 0 {
                 pid = state.containerPID.load(ordering: .acquiring)
                 if pid == 0 { Self.sleepSeconds(0.01) }
             }
-            if pid > 0, let status = try? Spawn.wait(for: pid) {
-                outcome.containerStatus = status.isExited ? status.exitCode : 128 + status.terminationSignal
-            }
-            state.containerExited.store(true, ordering: .releasing)
-            controller.join()
-            try state.throwIfTheRuntimeFailed(runtime)
+            if pid > 0, let status = try? Spawn.wait(for: pid) { outcome.containerStatus = status.shellStatus }
         }
+        state.containerExited.store(true, ordering: .releasing)
+        controller.join()
+        try state.throwIfTheRuntimeFailed(runtime)
+        outcome.trace = launch.trace
         outcome.driverStatus = state.driverStatus
         outcome.stoppedByCinch = state.stopped.load(ordering: .acquiring)
         outcome.timedOut = state.timedOut.load(ordering: .acquiring)
         outcome.driverSkippedReason = state.driverSkippedReason
-        if outcome.timedOut {
-            outcome.trace?.markIncomplete("The container was stopped at the timeout before it finished.")
-        }
         return outcome
     }
 
@@ -225,15 +228,15 @@ public struct ContainerSession: Sendable {
         var driverSkippedReason: String?
         var startFailure: String?
 
-        func throwIfTheRuntimeFailed(_ runtime: String) throws(TraceError) {
+        func throwIfTheRuntimeFailed(_ runtime: String) throws(ContainerError) {
             let status = createStatus.load(ordering: .relaxed)
             if status != 0 {
-                throw TraceError(
+                throw ContainerError(
                     .runtimeFailed,
                     "\(runtime) create failed with status \(status); the container was not created (its message is above)."
                 )
             }
-            if let startFailure { throw TraceError(.runtimeFailed, startFailure) }
+            if let startFailure { throw ContainerError(.runtimeFailed, startFailure) }
         }
     }
 
@@ -308,13 +311,13 @@ public struct ContainerSession: Sendable {
         else { return 127 }
         while true {
             if let status = ProcessRunner.reapIfExited(started.pid) {
-                return status.isExited ? status.exitCode : 128 + status.terminationSignal
+                return status.shellStatus
             }
             if expired() {
                 state.timedOut.store(true, ordering: .releasing)
                 ProcessRunner.killGroup(started.pid)
                 let status = (try? Spawn.wait(for: started.pid)) ?? WaitStatus(rawValue: 0x09)
-                return status.isExited ? status.exitCode : 128 + status.terminationSignal
+                return status.shellStatus
             }
             sleepSeconds(0.05)
         }

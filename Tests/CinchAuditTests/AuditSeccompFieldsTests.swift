@@ -3,7 +3,7 @@
 
 import Testing
 
-@testable import CinchTrace
+@testable import CinchAudit
 
 /// Both readers on one record body (as the parser passes it: from the space after `):`).
 private func read(_ body: [UInt8]) -> (layout: SeccompFields?, walk: Result<SeccompFields, SeccompFields.Missing>) {

@@ -12,9 +12,9 @@ public import CinchModel
     #error("Unsupported platform")
 #endif
 
-/// Copies a prefix and then the rest of one descriptor into another, on its own pthread.
+/// Copies a prefix and then the rest of one descriptor into another, on a background thread.
 ///
-/// Owned by the feeder thread until `pthread_join`, which orders every access.
+/// Owned by the feeder thread until it is joined, which orders every access.
 private final class PipeFeeder: @unchecked Sendable {
     let source: CInt
     let sink: CInt
@@ -26,6 +26,7 @@ private final class PipeFeeder: @unchecked Sendable {
         self.prefix = prefix
     }
 
+    /// Copies until the source ends or the sink's reader goes away, then closes the sink.
     func run() {
         defer { close(sink) }
         guard writeAll(prefix) else { return }
@@ -51,116 +52,55 @@ private final class PipeFeeder: @unchecked Sendable {
     }
 }
 
-/// A running child whose standard output cinch reads.
+/// A running `gzip -dc` whose standard output cinch reads.
 struct AuditSubprocess {
     /// The child's pid.
-    let pid: pid_t
+    let pid: CInt
     /// The read end of the child's standard output.
     let output: CInt
-    /// The thread feeding the child's standard input, if any.
-    let feeder: pthread_t?
+    /// The thread feeding the child's standard input.
+    let feeder: BackgroundThread
 
     /// Starts `gzip -dc`, feeding it `prefix` (bytes already read) and then the rest of `source`.
     ///
     /// The feeder runs on its own thread, so reading gzip's output never deadlocks against
     /// writing its input. SIGPIPE is ignored from here on, so a gzip that exits early makes the
-    /// feeder's write fail with EPIPE instead of killing cinch.
+    /// feeder's write fail with EPIPE instead of killing cinch. gzip gets PATH only.
     static func decompress(source: CInt, prefix: [UInt8], path: String) throws(InputError) -> AuditSubprocess {
         signal(SIGPIPE, SIG_IGN)
-        var input: [CInt] = [0, 0]
-        guard makePipe(&input) else {
-            throw InputError("cannot create a pipe for gzip: \(FileIO.reason(errno))", at: ProfileLocation(file: path))
-        }
-        let child: (pid: pid_t, output: CInt)
-        do throws(InputError) {
-            child = try spawn(["gzip", "-dc"], standardInput: input[0], path: path)
+        let input: (read: CInt, write: CInt)
+        let started: ProcessRunner.Started
+        do {
+            input = try ProcessRunner.makePipe()
         } catch {
-            close(input[0])
-            close(input[1])
-            throw error
+            throw InputError("cannot create a pipe for gzip: \(error)", at: ProfileLocation(file: path))
         }
-        close(input[0])
-        let feeder = PipeFeeder(source: source, sink: input[1], prefix: prefix)
-        let context = Unmanaged.passRetained(feeder).toOpaque()
-        var thread = pthread_t()
-        let rc = pthread_create(
-            &thread, nil,
-            { raw in
-                guard let raw else { return nil }
-                Unmanaged<PipeFeeder>.fromOpaque(raw).takeRetainedValue().run()
-                return nil
-            }, context)
-        if rc != 0 {
-            Unmanaged<PipeFeeder>.fromOpaque(context).release()
-            close(input[1])
-            close(child.output)
-            kill(child.pid, SIGKILL)
-            _ = waitStatus(child.pid)
-            throw InputError("cannot start a thread to feed gzip.", at: ProfileLocation(file: path))
+        do {
+            started = try ProcessRunner.start(
+                ["gzip", "-dc"], captureOutput: true, captureErrors: false, standardInput: input.read,
+                environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"])
+        } catch {
+            close(input.read)
+            close(input.write)
+            throw InputError("cannot run gzip -dc: \(error)", at: ProfileLocation(file: path))
         }
-        return AuditSubprocess(pid: child.pid, output: child.output, feeder: thread)
+        close(input.read)
+        let feeder = PipeFeeder(source: source, sink: input.write, prefix: prefix)
+        return AuditSubprocess(
+            pid: started.pid, output: started.pipes?.out ?? -1, feeder: BackgroundThread { feeder.run() })
     }
 
-    /// Waits for the child and returns its exit status (128 + signal when killed).
+    /// Closes the output, waits for the feeder and the child, and returns its status in shell form.
     func finish() -> CInt {
         close(output)
-        if let feeder { pthread_join(feeder, nil) }
-        return Self.waitStatus(pid)
+        feeder.join()
+        return (try? Spawn.wait(for: pid))?.shellStatus ?? -1
     }
 
-    /// Stops the child after an error and reaps it.
+    /// Kills the child and waits for it.
     func abandon() {
         kill(pid, SIGKILL)
         _ = finish()
-    }
-
-    /// `posix_spawnp` with standard output on a new pipe and, optionally, standard input on `standardInput`.
-    ///
-    /// The corresponding C function is `posix_spawnp`.
-    private static func spawn(_ arguments: [String], standardInput: CInt?, path: String) throws(InputError) -> (
-        pid: pid_t, output: CInt
-    ) {
-        var output: [CInt] = [0, 0]
-        guard makePipe(&output) else {
-            throw InputError("cannot create a pipe: \(FileIO.reason(errno))", at: ProfileLocation(file: path))
-        }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, output[1], 1)
-        if let standardInput { posix_spawn_file_actions_adddup2(&actions, standardInput, 0) }
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        // The child gets PATH only: gzip and auditctl need nothing else.
-        var envp: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/sbin:/usr/bin:/sbin:/bin"), nil]
-        defer { for pointer in envp { free(pointer) } }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, arguments[0], &actions, nil, &argv, &envp)
-        close(output[1])
-        if rc != 0 {
-            close(output[0])
-            throw InputError(
-                "cannot run \(arguments.joined(separator: " ")): \(FileIO.reason(rc))", at: ProfileLocation(file: path))
-        }
-        return (pid, output[0])
-    }
-
-    /// `pipe` with both ends close-on-exec (glibc's `pipe2` needs `_GNU_SOURCE`, which Swift's
-    /// Glibc module does not define).
-    private static func makePipe(_ fds: inout [CInt]) -> Bool {
-        guard pipe(&fds) == 0 else { return false }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        return true
-    }
-
-    private static func waitStatus(_ pid: pid_t) -> CInt {
-        var status: CInt = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { return -1 }
-        }
-        let signal = status & 0x7F
-        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
     }
 }
 

@@ -6,7 +6,7 @@ import CinchTestSupport
 import Foundation
 import Testing
 
-@testable import CinchTrace
+@testable import CinchRecord
 
 /// Whether the kernel has the capability:cap_capable tracepoint (Linux 6.14+) and cinch can use tracefs.
 private let hasCapabilityTracepoint: Bool =

@@ -26,32 +26,32 @@ public struct OCIBundle: Sendable {
 
     /// Reads and checks `DIR/config.json` and the root filesystem it names.
     ///
-    /// - Throws: ``TraceError`` naming the bundle and what is wrong with it.
-    public init(directory: String) throws(TraceError) {
+    /// - Throws: ``ContainerError`` naming the bundle and what is wrong with it.
+    public init(directory: String) throws(ContainerError) {
         self.directory = directory
         let configPath = directory + "/config.json"
         let root: JSONCursor
         do {
             root = try JSONCursor.parse(try FileIO.read(configPath), file: configPath)
         } catch {
-            throw TraceError(.badBundle, "The bundle \(directory) is unusable: \(error).")
+            throw ContainerError(.badBundle, "The bundle \(directory) is unusable: \(error).")
         }
         config = root.node.value
         guard case .object = config else {
-            throw TraceError(.badBundle, "The bundle \(directory) is unusable: config.json is not a JSON object.")
+            throw ContainerError(.badBundle, "The bundle \(directory) is unusable: config.json is not a JSON object.")
         }
         guard let process = config[member: "process"], case .array(let args)? = process[member: "args"], !args.isEmpty
         else {
-            throw TraceError(.badBundle, "The bundle \(directory) has no process.args in config.json.")
+            throw ContainerError(.badBundle, "The bundle \(directory) has no process.args in config.json.")
         }
         guard let path = config[member: "root"]?[member: "path"]?.stringValue, !path.isEmpty else {
-            throw TraceError(.badBundle, "The bundle \(directory) has no root.path in config.json.")
+            throw ContainerError(.badBundle, "The bundle \(directory) has no root.path in config.json.")
         }
         let absoluteDirectory = Self.absolute(directory)
         rootPath = path.hasPrefix("/") ? path : absoluteDirectory + "/" + path
         var info = stat()
         guard stat(rootPath, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
-            throw TraceError(
+            throw ContainerError(
                 .badBundle, "The bundle \(directory) names root.path \(path), which is not a directory.")
         }
     }
@@ -98,21 +98,21 @@ public struct OCIBundle: Sendable {
     }
 
     /// Writes a temporary bundle with `config` and returns its directory (remove it when done).
-    public static func writeTemporaryBundle(config: JSONValue) throws(TraceError) -> String {
+    public static func writeTemporaryBundle(config: JSONValue) throws(ContainerError) -> String {
         var template = Array("/tmp/cinch-bundle-XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { buffer -> Bool in
             guard let base = buffer.baseAddress else { return false }
             return mkdtemp(base) != nil
         }
         guard made else {
-            throw TraceError(.badBundle, "Could not create a temporary bundle: \(FileIO.reason(errno)).")
+            throw ContainerError(.badBundle, "Could not create a temporary bundle: \(FileIO.reason(errno)).")
         }
         let directory = FileIO.string(fromCString: template)
         do {
             try FileIO.writeAtomically(config.rendered(), to: directory + "/config.json")
         } catch {
             removeTemporaryBundle(directory)
-            throw TraceError(.badBundle, "Could not write the temporary bundle: \(error).")
+            throw ContainerError(.badBundle, "Could not write the temporary bundle: \(error).")
         }
         return directory
     }

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+// The error type of running a container.
+
+/// A container could not be prepared, created or started.
+public struct ContainerError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+        /// The OCI bundle is missing or broken.
+        public static let badBundle = Code("bad-bundle")
+        /// The container runtime failed in a way that is not the container's doing.
+        public static let runtimeFailed = Code("runtime-failed")
+        /// The launcher (for example a recorder tracing the runtime) failed; see ``underlying``.
+        public static let launchFailed = Code("launch-failed")
+        /// The stable identifier.
+        public var description: String { name }
+    }
+
+    /// What kind of failure.
+    public var code: Code
+    /// The complete message.
+    public var message: String
+    /// The launcher's own error, for ``Code/launchFailed``.
+    public var underlying: (any Error & Sendable)?
+
+    /// Creates an error.
+    public init(_ code: Code, _ message: String, underlying: (any Error & Sendable)? = nil) {
+        self.code = code
+        self.message = message
+        self.underlying = underlying
+    }
+
+    /// The message.
+    public var description: String { message }
+}
