@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Audit-log ingest from fixtures: every line shape, ABIs, AppArmor, malformed input, loss, selection, gzip.
 
+import CinchAudit
 import CinchModel
 import CinchTestSupport
-import CinchAudit
 import Foundation
 import Testing
 

@@ -2,9 +2,9 @@
 // The recorder keeps the arguments of the captured syscalls (socket, clone, personality) and no others.
 
 import CinchModel
+import CinchRecord
 import CinchSeccomp
 import CinchTestSupport
-import CinchRecord
 import Testing
 
 @Suite(

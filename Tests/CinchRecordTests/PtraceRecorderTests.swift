@@ -2,9 +2,9 @@
 // End-to-end tests of the seccomp-assisted recorder on the probe, against strace as reference.
 
 import CinchModel
+import CinchRecord
 import CinchSeccomp
 import CinchTestSupport
-import CinchRecord
 import Testing
 
 @Suite(

@@ -2,10 +2,10 @@
 // `cinch audit`: record through the kernel's audit log where cinch cannot be the tracer.
 
 import ArgumentParser
+import CinchAudit
 import CinchGenerate
 import CinchModel
 import CinchSeccomp
-import CinchAudit
 
 /// `cinch audit`.
 struct AuditCommand: ParsableCommand {

@@ -2,11 +2,11 @@
 // `cinch record`: run a command (or an OCI bundle's container) traced, and write its trace.
 
 import ArgumentParser
+import CinchContainer
 import CinchGenerate
 import CinchModel
-import CinchSeccomp
-import CinchContainer
 import CinchRecord
+import CinchSeccomp
 import Dispatch
 
 /// Records a command's or a container's syscalls with seccomp-assisted ptrace.

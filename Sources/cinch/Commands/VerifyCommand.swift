@@ -2,11 +2,11 @@
 // `cinch verify`: prove a profile by running the container under it, and name what it denied.
 
 import ArgumentParser
+import CinchContainer
 import CinchDiff
 import CinchModel
-import CinchSeccomp
-import CinchContainer
 import CinchRecord
+import CinchSeccomp
 
 /// Runs a bundle's container under a profile and a capability set; names denied syscalls on failure.
 struct VerifyCommand: ParsableCommand {

@@ -2,8 +2,8 @@
 // Options shared by the commands that run an OCI bundle (record --bundle, verify).
 
 import ArgumentParser
-import CinchModel
 import CinchContainer
+import CinchModel
 
 /// `--runtime runc|crun`.
 enum RuntimeName: String, ExpressibleByArgument, CaseIterable {
