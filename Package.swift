@@ -64,12 +64,22 @@ let package = Package(
         // Pure Swift like the generators: diffs must be testable without C.
         .target(name: "CinchDiff", dependencies: ["CinchModel", "CinchGenerate"], swiftSettings: swiftSettings),
 
+        // The jobs users run: build an artifact, verify it, record N runs, check the manifest.
+        .target(
+            name: "CinchWorkflow",
+            dependencies: [
+                "CinchModel", "CinchLinux", "CinchSeccomp", "CinchContainer", "CinchRecord", "CinchAudit",
+                "CinchGenerate", "CinchValidate", "CinchDiff",
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: - Executable
         .executableTarget(
             name: "cinch",
             dependencies: [
                 "CinchModel", "CinchLinux", "CinchSeccomp", "CinchContainer", "CinchRecord", "CinchAudit",
-                "CinchGenerate", "CinchValidate", "CinchDiff",
+                "CinchGenerate", "CinchValidate", "CinchDiff", "CinchWorkflow",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
@@ -116,6 +126,11 @@ let package = Package(
         .testTarget(
             name: "CinchDiffTests",
             dependencies: ["CinchDiff", "CinchGenerate", "CinchModel", "CinchTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CinchWorkflowTests",
+            dependencies: ["CinchWorkflow", "CinchDiff", "CinchGenerate", "CinchModel", "CinchTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -33,19 +33,8 @@ public enum CapabilityProfileGenerator {
         case kubernetes
     }
 
-    /// A trace and the file it was read from, for messages.
-    public struct Input: Sendable {
-        /// The path as the user gave it.
-        public var file: String
-        /// The trace read from it.
-        public var trace: Trace
-
-        /// Creates an input.
-        public init(file: String, trace: Trace) {
-            self.file = file
-            self.trace = trace
-        }
-    }
+    /// A trace and the file it was read from (the generators' common ``TraceInput``).
+    public typealias Input = TraceInput
 
     /// A capability set whose names are all known Linux capabilities, ready to render.
     public struct Profile: Sendable, Hashable {

@@ -12,34 +12,6 @@ public import CinchModel
     #error("Unsupported platform")
 #endif
 
-/// The outcome of validating one AppArmor profile.
-public struct AppArmorValidationReport: Sendable {
-    /// Whether the profile compiled.
-    public enum Outcome: Sendable, Equatable {
-        /// `apparmor_parser` compiled it (it may still have printed warnings).
-        case compiles
-        /// `apparmor_parser` rejected it; ``AppArmorValidationReport/diagnostics`` says why.
-        case fails
-        /// `apparmor_parser` is not installed or could not be started, so nothing was checked.
-        case parserUnavailable
-    }
-
-    /// The file, as given.
-    public var file: String
-    /// What happened.
-    public var outcome: Outcome
-    /// The parser's errors and warnings, with the file and line where it names them, or the one
-    /// error that says why the parser could not run.
-    public var diagnostics: [Diagnostic]
-
-    /// Creates a report.
-    public init(file: String, outcome: Outcome, diagnostics: [Diagnostic] = []) {
-        self.file = file
-        self.outcome = outcome
-        self.diagnostics = diagnostics
-    }
-}
-
 /// Checks AppArmor profiles with AppArmor's own compiler, `apparmor_parser`.
 ///
 /// The parser runs as `apparmor_parser -Q -K FILE`: `-Q` compiles without loading anything into
@@ -78,7 +50,7 @@ public enum AppArmorValidator {
     ///
     /// `path` must name a file: given a directory, apparmor_parser compiles every file in it.
     /// - Returns: The report; nothing is thrown, an unavailable parser is an outcome.
-    public static func validate(path: String) -> AppArmorValidationReport {
+    public static func validate(path: String) -> ValidationReport {
         // A name starting with `-` must not reach the parser as an option.
         validate(parserInput: path.hasPrefix("-") ? "./" + path : path, file: path)
     }
@@ -90,7 +62,7 @@ public enum AppArmorValidator {
     ///   - text: The profile.
     ///   - file: The name used in diagnostics.
     /// - Returns: The report.
-    public static func validate(text: String, file: String) -> AppArmorValidationReport {
+    public static func validate(text: String, file: String) -> ValidationReport {
         let base = (environment("TMPDIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp") + "/cinch-apparmor-XXXXXX"
         var template = Array(base.utf8CString)
         let created = template.withUnsafeMutableBufferPointer { buffer -> Bool in
@@ -116,15 +88,15 @@ public enum AppArmorValidator {
     }
 
     /// A report that says the profile could not be checked, and why.
-    private static func unavailable(_ message: String, file: String) -> AppArmorValidationReport {
-        AppArmorValidationReport(
-            file: file, outcome: .parserUnavailable,
+    private static func unavailable(_ message: String, file: String) -> ValidationReport {
+        ValidationReport(
+            file: file, kind: .apparmor, verdict: .validatorUnavailable,
             diagnostics: [
                 Diagnostic(.error, id: "apparmor.parser-unavailable", message, at: ProfileLocation(file: file))
             ])
     }
 
-    private static func validate(parserInput: String, file: String) -> AppArmorValidationReport {
+    private static func validate(parserInput: String, file: String) -> ValidationReport {
         guard let parser = parserPath() else {
             let chosen = environment(parserVariable).flatMap { $0.isEmpty ? nil : $0 }
             let why =
@@ -157,7 +129,8 @@ public enum AppArmorValidator {
                     "apparmor_parser rejected the profile (exit status \(outcome.shellStatus)) without saying why.",
                     at: ProfileLocation(file: file)))
         }
-        return AppArmorValidationReport(file: file, outcome: compiles ? .compiles : .fails, diagnostics: diagnostics)
+        return ValidationReport(
+            file: file, kind: .apparmor, verdict: compiles ? .valid : .invalid, diagnostics: diagnostics)
     }
 
     /// One line of the parser's output as a diagnostic.

@@ -4,39 +4,6 @@
 public import CinchModel
 public import CinchSeccomp
 
-/// The outcome of validating one profile file.
-public struct ValidationReport: Sendable {
-    /// The file, as given.
-    public var file: String
-    /// Whether the file could be read and parsed at all. When false, ``diagnostics`` holds the one
-    /// error that says why, and the CLI exits with 64.
-    public var isUsable: Bool
-    /// The profile's dialect, when it could be read.
-    public var format: SeccompProfile.Format?
-    /// Findings in a stable order: compilation findings in profile order, then lints.
-    public var diagnostics: [Diagnostic]
-    /// Instruction counts of single-ABI filters, in the profile's architecture order.
-    public var perArchitecture: [SeccompProfileCompiler.ArchitectureProgram]
-    /// libseccomp's pseudo filter code, when it was asked for and the profile compiled.
-    public var pfc: String?
-
-    /// Creates a report.
-    public init(
-        file: String, isUsable: Bool, format: SeccompProfile.Format? = nil, diagnostics: [Diagnostic] = [],
-        perArchitecture: [SeccompProfileCompiler.ArchitectureProgram] = [], pfc: String? = nil
-    ) {
-        self.file = file
-        self.isUsable = isUsable
-        self.format = format
-        self.diagnostics = diagnostics
-        self.perArchitecture = perArchitecture
-        self.pfc = pfc
-    }
-
-    /// Whether any diagnostic is an error (warnings and notes do not count).
-    public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
-}
-
 /// Checks seccomp profiles the way a container runtime would use them, without loading anything.
 ///
 /// Validation reads the file strictly (``SeccompProfile/init(jsonBytes:file:)``), compiles it with
@@ -83,7 +50,7 @@ public enum SeccompValidator {
             bytes = try FileIO.read(path)
         } catch {
             return ValidationReport(
-                file: path, isUsable: false,
+                file: path, kind: .seccomp, verdict: .unusable,
                 diagnostics: [Diagnostic(.error, id: "input.unreadable", error.message, at: error.location)]
             )
         }
@@ -112,7 +79,7 @@ public enum SeccompValidator {
             profile = try SeccompProfile(jsonBytes: bytes, file: file)
         } catch {
             return ValidationReport(
-                file: file, isUsable: false,
+                file: file, kind: .seccomp, verdict: .unusable,
                 diagnostics: [Diagnostic(.error, id: "seccomp.invalid-profile", error.message, at: error.location)]
             )
         }
@@ -123,9 +90,11 @@ public enum SeccompValidator {
         var diagnostics = compilation.diagnostics
         diagnostics += lint(profile, inapplicable: Set(compilation.inapplicableRules), file: file)
         let locations = SourcePositions(bytes: bytes, file: file)
+        let located = diagnostics.map(locations.complete)
         return ValidationReport(
-            file: file, isUsable: true, format: profile.format, diagnostics: diagnostics.map(locations.complete),
-            perArchitecture: compilation.perArchitecture, pfc: compilation.pfc
+            file: file, kind: .seccomp, verdict: located.contains { $0.severity == .error } ? .invalid : .valid,
+            diagnostics: located, format: profile.format, perArchitecture: compilation.perArchitecture,
+            pfc: compilation.pfc
         )
     }
 

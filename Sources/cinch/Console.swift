@@ -34,8 +34,20 @@ enum Console {
 
 /// Exit statuses shared by the commands (documented in ExitCodes and each command's discussion).
 enum ExitStatus {
-    /// The input could not be used (EX_USAGE).
+    /// 1: the job ran and its answer is "no" (validation errors, drift, a widening, a failed verify).
+    static let failure = ExitCode.failure
+    /// 64: the input is unusable (a malformed trace, profile, manifest or option).
     static let unusableInput = ExitCode(64)
+    /// 69: a tool cinch needs is missing (apparmor_parser, auditctl).
+    static let unavailable = ExitCode(69)
+    /// 70: cinch could not trace or run the workload (ptrace, the container runtime).
+    static let cannotRun = ExitCode(70)
+    /// 73: an output file could not be written.
+    static let cannotWrite = ExitCode(73)
+    /// 126: the command exists but cannot be executed.
+    static let cannotExecute = ExitCode(126)
+    /// 127: the command was not found.
+    static let notFound = ExitCode(127)
 }
 
 /// Loads traces, turning input errors into exit status 64 with the file named.

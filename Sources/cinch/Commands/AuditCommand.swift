@@ -55,7 +55,7 @@ struct AuditLogProfileCommand: ParsableCommand {
             try FileIO.writeAtomically(result.profile.jsonValue().rendered(), to: output)
         } catch {
             Console.error("cinch: \(error)")
-            throw ExitCode(73)
+            throw ExitStatus.cannotWrite
         }
     }
 }
@@ -143,14 +143,14 @@ struct AuditIngestCommand: ParsableCommand {
                 }
             } catch {
                 Console.error("cinch: \(error)")
-                throw ExitCode(69)
+                throw ExitStatus.unavailable
             }
         }
         do {
             try FileIO.writeAtomically(trace.jsonValue().rendered(), to: output)
         } catch {
             Console.error("cinch: \(error)")
-            throw ExitCode(73)
+            throw ExitStatus.cannotWrite
         }
         if !quiet {
             let perABI = trace.abis.keys.sorted().map { "\($0.name): \(trace.abis[$0]?.syscalls.count ?? 0)" }

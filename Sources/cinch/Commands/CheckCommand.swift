@@ -4,11 +4,7 @@
 import ArgumentParser
 import CinchDiff
 import CinchModel
-import CinchValidate
-
-#if canImport(Glibc)
-    import Glibc
-#endif
+import CinchWorkflow
 
 /// `cinch check [--traces DIR] [--profiles DIR] [--manifest FILE] [--write] [--init]`.
 struct CheckCommand: ParsableCommand {
@@ -67,40 +63,36 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Diff format for drifted profiles: text, markdown or json.")
     var format: DiffOutputFormat = .text
 
-    var manifestPath: String { manifest ?? "\(profiles)/\(ProfileManifest.fileName)" }
+    var layout: ManifestJob.Layout {
+        ManifestJob.Layout(root: root, traces: traces, profiles: profiles, manifest: manifest)
+    }
 
     func run() throws {
-        let manifestFile = ProfileCheck.join(root, manifestPath)
-        if initialize { try writeConventionalManifest(to: manifestFile) }
-        guard FileIO.exists(manifestFile) else {
+        let layout = self.layout
+        if initialize { try writeConventionalManifest(layout) }
+        let manifest: ProfileManifest
+        let check: ProfileCheck
+        switch ManifestJob.check(layout, isPresent: libseccompPresence) {
+        case .noManifest:
             Console.error(
-                "cinch: no profile manifest at \(manifestFile). Create one with `cinch check --init` (a Docker and an "
+                "cinch: no profile manifest at \(layout.manifestFile). Create one with `cinch check --init` (a Docker and an "
                     + "OCI profile per \(traces)/NAME.trace.json) or write it by hand (docs/ci.md).")
             throw ExitStatus.unusableInput
-        }
-        let loaded: ProfileManifest
-        let check: ProfileCheck
-        do {
-            loaded = try ProfileManifest.load(path: manifestFile)
-            check = try ProfileCheck.run(loaded, root: root, isPresent: libseccompPresence)
-        } catch {
+        case .unusable(let error):
             Console.error("cinch: \(error)")
             throw ExitStatus.unusableInput
+        case .checked(let loaded, let checked):
+            manifest = loaded
+            check = checked
         }
         Console.report(check.diagnostics)
-        let ungenerated = check.ungenerated
         if write {
-            guard ungenerated.isEmpty else {
-                Console.error(
-                    "cinch: no profile was written: \(describe(ungenerated)) could not be regenerated; fix the "
-                        + "problems above.")
-                throw ExitStatus.unusableInput
-            }
-            try validateAppArmorProfiles(check)
-            try writeProfiles(check)
+            try writeProfiles(check, layout: layout)
             return
         }
-        warnAboutUnlistedProfiles(loaded)
+        for path in ManifestJob.unlistedProfiles(manifest, layout: layout) {
+            Console.error("cinch: warning: \(path) is not in the manifest, so nothing checks it.")
+        }
         var drifted = 0
         for outcome in check.outcomes {
             let path = outcome.entry.path
@@ -128,6 +120,7 @@ struct CheckCommand: ParsableCommand {
                 print(format == .markdown ? "```diff\n\(lines)```\n" : lines, terminator: "")
             }
         }
+        let ungenerated = check.ungenerated
         if !ungenerated.isEmpty {
             Console.error(
                 "cinch: \(describe(ungenerated)) could not be regenerated from \(ungenerated.count == 1 ? "its" : "their") "
@@ -138,7 +131,7 @@ struct CheckCommand: ParsableCommand {
             Console.error(
                 "cinch: \(drifted) of \(check.outcomes.count) profiles drifted; run `cinch check --write` and commit "
                     + "the result if the change is intended.")
-            throw ExitCode.failure
+            throw ExitStatus.failure
         }
     }
 
@@ -157,101 +150,46 @@ struct CheckCommand: ParsableCommand {
         return paths.count == 1 ? paths[0] : "\(paths.count) profiles (\(paths.joined(separator: ", ")))"
     }
 
-    /// Compiles the AppArmor profiles about to be written, as `cinch generate apparmor` does: a
-    /// profile the parser rejects stops the whole write; without a parser a note says so.
-    private func validateAppArmorProfiles(_ check: ProfileCheck) throws {
-        var findings: [Diagnostic] = []
-        var failed: [ProfileCheck.Outcome] = []
+    /// `--write`: every profile or none; says which ones changed.
+    private func writeProfiles(_ check: ProfileCheck, layout: ManifestJob.Layout) throws {
+        // A profile written unchecked says so, as `cinch generate` does.
         for outcome in check.outcomes where !outcome.isUpToDate {
-            guard case .apparmor = outcome.entry.kind, let text = outcome.expected else { continue }
-            let validation = AppArmorValidator.validate(text: text, file: outcome.entry.path)
-            switch validation.outcome {
-            case .compiles:
-                findings += validation.diagnostics
-            case .fails:
-                findings += validation.diagnostics
-                failed.append(outcome)
-            case .parserUnavailable:
-                let why = validation.diagnostics.map(\.message).joined(separator: " ")
-                findings.append(
-                    Diagnostic(
-                        .note, id: "apparmor.not-validated",
-                        "The profile was not compiled, so it is unchecked. \(why) Check it with `cinch validate` "
-                            + "where apparmor_parser is installed.",
-                        at: ProfileLocation(file: outcome.entry.path)))
-            }
+            Console.report(outcome.buildDiagnostics.filter { $0.id == "apparmor.not-validated" })
         }
-        Console.report(findings)
-        guard failed.isEmpty else {
-            Console.error("cinch: no profile was written: \(describe(failed)) does not compile; fix the traces above.")
+        func list(_ written: [(path: String, changed: Bool)]) {
+            for file in written { print(file.changed ? "wrote: \(file.path)" : "unchanged: \(file.path)") }
+        }
+        switch ManifestJob.write(check, layout: layout) {
+        case .wrote(let written):
+            list(written)
+        case .refused(let refused):
+            let notBuilt = refused.filter { $0.failure != .validation }
+            let why =
+                notBuilt.isEmpty
+                ? "\(describe(refused)) \(refused.count == 1 ? "does" : "do") not compile; fix the traces above."
+                : "\(describe(notBuilt)) could not be regenerated; fix the problems above."
+            Console.error("cinch: no profile was written: \(why)")
             throw ExitStatus.unusableInput
-        }
-    }
-
-    private func writeProfiles(_ check: ProfileCheck) throws {
-        for outcome in check.outcomes {
-            if outcome.isUpToDate {
-                print("unchanged: \(outcome.entry.path)")
-                continue
-            }
-            guard let expected = outcome.expected else { continue }
-            do {
-                try FileIO.writeAtomically(expected, to: ProfileCheck.join(root, outcome.entry.path))
-            } catch {
-                Console.error("cinch: \(error)")
-                throw ExitCode(73)
-            }
-            print("wrote: \(outcome.entry.path)")
-        }
-    }
-
-    private func writeConventionalManifest(to path: String) throws {
-        guard !FileIO.exists(path) else {
-            Console.error("cinch: \(path) already exists; edit it, or delete it and run --init again.")
-            throw ExitStatus.unusableInput
-        }
-        let traceFiles = listDirectory(ProfileCheck.join(root, traces))
-            .filter { $0.hasSuffix(".trace.json") }
-            .map { "\(traces)/\($0)" }
-        guard !traceFiles.isEmpty else {
-            Console.error(
-                "cinch: no *.trace.json files in \(ProfileCheck.join(root, traces)) to build a manifest from.")
-            throw ExitStatus.unusableInput
-        }
-        let conventional = ProfileManifest.conventional(traceFiles: traceFiles, profilesDirectory: profiles)
-        do {
-            try FileIO.writeAtomically(conventional.rendered(), to: path)
-        } catch {
+        case .unwritable(let written, let error):
+            list(written)
             Console.error("cinch: \(error)")
-            throw ExitCode(73)
-        }
-        print("wrote: \(manifestPath) (\(conventional.entries.count) profiles)")
-    }
-
-    private func warnAboutUnlistedProfiles(_ manifest: ProfileManifest) {
-        let listed = Set(manifest.entries.map(\.path))
-        for name in listDirectory(ProfileCheck.join(root, profiles)).sorted()
-        where name.hasSuffix(".json") && name != ProfileManifest.fileName {
-            let path = "\(profiles)/\(name)"
-            if !listed.contains(path) && "\(profiles)/\(name)" != manifestPath {
-                Console.error("cinch: warning: \(path) is not in the manifest, so nothing checks it.")
-            }
+            throw ExitStatus.cannotWrite
         }
     }
 
-    /// Names in a directory (no `.` entries), or none when it cannot be read.
-    ///
-    /// The corresponding C functions are `opendir`, `readdir` and `closedir`.
-    private func listDirectory(_ path: String) -> [String] {
-        guard let directory = opendir(path) else { return [] }
-        defer { closedir(directory) }
-        var names: [String] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if !name.hasPrefix(".") { names.append(name) }
+    private func writeConventionalManifest(_ layout: ManifestJob.Layout) throws {
+        switch ManifestJob.initialize(layout) {
+        case .wrote(let count):
+            print("wrote: \(layout.manifest) (\(count) profiles)")
+        case .exists:
+            Console.error("cinch: \(layout.manifestFile) already exists; edit it, or delete it and run --init again.")
+            throw ExitStatus.unusableInput
+        case .noTraces(let directory):
+            Console.error("cinch: no *.trace.json files in \(directory) to build a manifest from.")
+            throw ExitStatus.unusableInput
+        case .unwritable(let error):
+            Console.error("cinch: \(error)")
+            throw ExitStatus.cannotWrite
         }
-        return names.sorted()
     }
 }

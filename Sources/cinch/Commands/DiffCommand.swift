@@ -135,8 +135,8 @@ struct DiffCommand: ParsableCommand {
         }
         print(DiffRenderer.render(diff, as: format.model), terminator: "")
         switch failOn {
-        case .any where !diff.isEmpty: throw ExitCode.failure
-        case .widen where diff.widens: throw ExitCode.failure
+        case .any where !diff.isEmpty: throw ExitStatus.failure
+        case .widen where diff.widens: throw ExitStatus.failure
         default: return
         }
     }

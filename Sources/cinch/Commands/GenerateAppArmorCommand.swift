@@ -4,7 +4,7 @@
 import ArgumentParser
 import CinchGenerate
 import CinchModel
-import CinchValidate
+import CinchWorkflow
 
 /// `cinch generate apparmor`.
 struct GenerateAppArmorCommand: ParsableCommand {
@@ -60,40 +60,8 @@ struct GenerateAppArmorCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try loadTraces(traces)
-        let result = AppArmorProfileGenerator.generate(
-            from: loaded, files: traces, options: .init(name: name, complain: complain))
-        var findings = result.diagnostics
-        var text = result.text
-        // Prove the profile compiles before writing it; a profile that does not is never written.
-        if let generated = text {
-            let validation = AppArmorValidator.validate(
-                text: generated, file: output == "-" ? "generated profile" : output)
-            switch validation.outcome {
-            case .compiles:
-                findings += validation.diagnostics
-            case .fails:
-                findings += validation.diagnostics
-                text = nil
-            case .parserUnavailable:
-                let why = validation.diagnostics.map(\.message).joined(separator: " ")
-                findings.append(
-                    Diagnostic(
-                        .note, id: "apparmor.not-validated",
-                        "The profile was not compiled, so it is unchecked. \(why) Check it with `cinch validate` where apparmor_parser is installed."
-                    ))
-            }
-        }
-        let hasErrors = Console.report(quiet ? findings.filter { $0.severity != .note } : findings)
-        guard let text, !hasErrors else {
-            Console.error("cinch: no profile was written: fix the problems above.")
-            throw ExitStatus.unusableInput
-        }
-        do {
-            try FileIO.writeAtomically(text, to: output)
-        } catch {
-            Console.error("cinch: \(error)")
-            throw ExitCode(73)
-        }
+        try finish(
+            GenerateJob.run(.apparmor(.init(name: name, complain: complain)), traceFiles: traces, output: output),
+            quiet: quiet, refusal: "no profile was written: fix the problems above.")
     }
 }

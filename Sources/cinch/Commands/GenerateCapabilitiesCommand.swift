@@ -4,6 +4,7 @@
 import ArgumentParser
 import CinchGenerate
 import CinchModel
+import CinchWorkflow
 
 /// `--format text|docker|oci|compose|kubernetes`.
 enum CapabilityOutputFormat: String, ExpressibleByArgument, CaseIterable {
@@ -72,19 +73,8 @@ struct GenerateCapabilitiesCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try loadTraces(traces)
-        let inputs = zip(traces, loaded).map { CapabilityProfileGenerator.Input(file: $0, trace: $1) }
-        let result = CapabilityProfileGenerator.generate(from: inputs, format: format.model)
-        Console.report(quiet ? result.diagnostics.filter { $0.severity != .note } : result.diagnostics)
-        guard let profile = result.profile else {
-            Console.error("cinch: no capability list was written: fix the traces above.")
-            throw ExitStatus.unusableInput
-        }
-        do {
-            try FileIO.writeAtomically(profile.rendered(as: format.model), to: output)
-        } catch {
-            Console.error("cinch: \(error)")
-            throw ExitCode(73)
-        }
+        try finish(
+            GenerateJob.run(.capabilities(format.model), traceFiles: traces, output: output), quiet: quiet,
+            refusal: "no capability list was written: fix the traces above.")
     }
 }

@@ -4,7 +4,7 @@
 import ArgumentParser
 import CinchGenerate
 import CinchModel
-import CinchSeccomp
+import CinchWorkflow
 
 /// Groups the generators.
 struct GenerateCommand: ParsableCommand {
@@ -80,26 +80,36 @@ struct GenerateSeccompCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try loadTraces(traces)
         let options = SeccompProfileGenerator.Options(
             format: format.model, defaultErrno: defaultErrno.value,
             architectures: architectures.isEmpty ? nil : architectures.compactMap { Architecture(named: $0) },
             argumentRules: !noArgumentRules)
-        let result = SeccompProfileGenerator.generate(from: loaded, options: options)
-        // Prove the profile compiles for every ABI it names before writing it: a trace file can
-        // name syscalls that do not exist, and a silently wrong profile is worse than none.
-        let compilation = SeccompProfileCompiler.compile(result.profile, file: output)
-        let findings = result.diagnostics + compilation.diagnostics.filter { $0.severity == .error }
-        let hasErrors = Console.report(quiet ? findings.filter { $0.severity != .note } : findings)
-        if hasErrors {
-            Console.error("cinch: no profile was written: fix the traces above.")
-            throw ExitStatus.unusableInput
-        }
-        do {
-            try FileIO.writeAtomically(result.profile.jsonValue().rendered(), to: output)
-        } catch {
-            Console.error("cinch: \(error)")
-            throw ExitCode(73)
-        }
+        try finish(
+            GenerateJob.run(.seccomp(options), traceFiles: traces, output: output), quiet: quiet,
+            refusal: "no profile was written: fix the traces above.")
+    }
+}
+
+/// Reports a ``GenerateJob`` outcome and maps it to the exit status of `cinch generate`.
+///
+/// - Parameter refusal: what to say when nothing was written because of the diagnostics.
+func finish(_ outcome: GenerateJob.Outcome, quiet: Bool, refusal: String) throws {
+    func report(_ findings: [Diagnostic]) -> Bool {
+        Console.report(quiet ? findings.filter { $0.severity != .note } : findings)
+    }
+    switch outcome {
+    case .written(let diagnostics):
+        _ = report(diagnostics)
+    case .unreadableTrace(let error):
+        Console.error("cinch: \(error)")
+        throw ExitStatus.unusableInput
+    case .refused(let diagnostics, _):
+        _ = report(diagnostics)
+        Console.error("cinch: \(refusal)")
+        throw ExitStatus.unusableInput
+    case .unwritable(let diagnostics, let error):
+        _ = report(diagnostics)
+        Console.error("cinch: \(error)")
+        throw ExitStatus.cannotWrite
     }
 }

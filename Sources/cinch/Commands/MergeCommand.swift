@@ -58,7 +58,7 @@ struct MergeTracesCommand: ParsableCommand {
             try FileIO.writeAtomically(merge.trace.jsonValue().rendered(), to: output)
         } catch {
             Console.error("cinch: \(error)")
-            throw ExitCode(73)
+            throw ExitStatus.cannotWrite
         }
         switch coverage {
         case .text: print(merge.coverageTable, terminator: "")
@@ -123,13 +123,13 @@ struct MergeProfilesCommand: ParsableCommand {
         Console.report(result.diagnostics)
         if result.hasConflicts {
             Console.error("cinch: nothing written; resolve the conflicts or pass --prefer allow|deny.")
-            throw ExitCode.failure
+            throw ExitStatus.failure
         }
         do {
             try FileIO.writeAtomically(result.profile.jsonValue().rendered(), to: output)
         } catch {
             Console.error("cinch: \(error)")
-            throw ExitCode(73)
+            throw ExitStatus.cannotWrite
         }
     }
 }

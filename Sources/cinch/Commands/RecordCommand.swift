@@ -120,11 +120,11 @@ struct RecordCommand: ParsableCommand {
             } catch {
                 status?.stop()
                 Console.error("cinch: \(error)")
-                throw ExitCode(error.code == .commandNotFound ? 127 : 70)
+                throw error.code == .commandNotFound ? ExitStatus.notFound : ExitStatus.cannotRun
             }
             if trace?.isComplete == false || trace?.exitStatus?.shellStatus ?? 0 != 0 { break }
         }
-        guard let trace else { throw ExitCode(70) }
+        guard let trace else { throw ExitStatus.cannotRun }
         status?.stop()
         try write(trace)
         if let exit = trace.exitStatus, exit.shellStatus != 0 { throw ExitCode(exit.shellStatus) }
@@ -164,11 +164,11 @@ struct RecordCommand: ParsableCommand {
             } catch {
                 status?.stop()
                 Console.error("cinch: \(error)")
-                throw error.code == .badBundle ? ExitStatus.unusableInput : ExitCode(70)
+                throw error.code == .badBundle ? ExitStatus.unusableInput : ExitStatus.cannotRun
             }
         }
         status?.stop()
-        guard let outcome, var trace = merged else { throw ExitCode(70) }
+        guard let outcome, var trace = merged else { throw ExitStatus.cannotRun }
         trace.source.knownTraces = known
         try write(trace)
         if !quiet || !outcome.containerSucceeded { Console.error("cinch: \(container.describe(outcome))") }
@@ -182,7 +182,7 @@ struct RecordCommand: ParsableCommand {
             try FileIO.writeAtomically(trace.jsonValue().rendered(), to: output)
         } catch {
             Console.error("cinch: \(error)")
-            throw ExitCode(73)
+            throw ExitStatus.cannotWrite
         }
         if !trace.isComplete {
             Console.error(

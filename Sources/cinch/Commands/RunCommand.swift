@@ -51,7 +51,7 @@ struct RunCommand: ParsableCommand {
                 command, filter: bpf, traced: false, noNewPrivileges: noNewPrivileges || !Spawn.hasSysAdmin)
         } catch {
             Console.error("cinch: \(error)")
-            throw ExitCode(error.stage == .lookup ? 127 : 126)
+            throw error.stage == .lookup ? ExitStatus.notFound : ExitStatus.cannotExecute
         }
         Signals.forward(to: child.pid)
         let status = try Spawn.wait(for: child.pid)

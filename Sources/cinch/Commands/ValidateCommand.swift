@@ -3,10 +3,10 @@
 // apparmor_parser, without loading either.
 
 import ArgumentParser
-import CinchDiff
 import CinchModel
 import CinchSeccomp
 import CinchValidate
+import CinchWorkflow
 import SystemPackage
 
 /// `cinch validate FILE...`.
@@ -54,46 +54,25 @@ struct ValidateCommand: ParsableCommand {
         var sawError = false
         var sawUnusable = false
         var sawUnavailable = false
-        for file in files {
-            let bytes: [UInt8]
-            do {
-                bytes = try FileIO.read(file)
-            } catch {
-                writeError(Diagnostic(.error, id: "input.unreadable", error.message, at: error.location).description)
-                sawUnusable = true
-                continue
-            }
-            if AppArmorProfile.looksLikeProfile(bytes) {
-                // The parser reads the file itself, so relative includes resolve as when it is loaded.
-                let report =
-                    file == "-"
-                    ? AppArmorValidator.validate(text: String(decoding: bytes, as: UTF8.self), file: file)
-                    : AppArmorValidator.validate(path: file)
-                for diagnostic in report.diagnostics { writeError(diagnostic.description) }
-                switch report.outcome {
-                case .compiles: print("\(file): ok (AppArmor: compiles with apparmor_parser; not loaded)")
-                case .fails: sawError = true
-                case .parserUnavailable: sawUnavailable = true
-                }
-                continue
-            }
-            let report = SeccompValidator.validate(bytes: bytes, file: file, includePFC: pfc)
+        for report in ValidateJob.run(files, includePFC: pfc) {
             for diagnostic in report.diagnostics { writeError(diagnostic.description) }
-            if !report.isUsable {
-                sawUnusable = true
-            } else if report.hasErrors {
-                sawError = true
-            } else {
+            switch report.verdict {
+            case .unusable: sawUnusable = true
+            case .validatorUnavailable: sawUnavailable = true
+            case .invalid: sawError = true
+            case .valid where report.kind == .apparmor:
+                print("\(report.file): ok (AppArmor: compiles with apparmor_parser; not loaded)")
+            case .valid:
                 let sizes = report.perArchitecture.map {
                     "\($0.architecture.name): \($0.instructionCount) instructions"
                 }
-                print("\(file): ok (\(sizes.joined(separator: ", ")))")
+                print("\(report.file): ok (\(sizes.joined(separator: ", ")))")
             }
             if let text = report.pfc { print(text, terminator: text.hasSuffix("\n") ? "" : "\n") }
         }
-        if sawUnusable { throw ExitCode(64) }
-        if sawUnavailable { throw ExitCode(69) }
-        if sawError { throw ExitCode.failure }
+        if sawUnusable { throw ExitStatus.unusableInput }
+        if sawUnavailable { throw ExitStatus.unavailable }
+        if sawError { throw ExitStatus.failure }
     }
 
     private func writeError(_ line: String) {

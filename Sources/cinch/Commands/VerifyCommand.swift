@@ -100,7 +100,7 @@ struct VerifyCommand: ParsableCommand {
         diagnostic.defaultAction = SeccompProfile.Action.trace
         diagnostic.defaultErrnoRet = nil
         guard let traced = try runSession(bundle: bundle, seccomp: diagnostic, capabilities: capabilities, traced: true)
-        else { throw ExitCode(70) }
+        else { throw ExitStatus.cannotRun }
         var denied: [String] = []
         for (abi, record) in (traced.trace?.abis ?? [:]).sorted(by: { $0.key < $1.key }) where !record.syscalls.isEmpty
         {
@@ -114,7 +114,7 @@ struct VerifyCommand: ParsableCommand {
             print("verify: FAILED: the profile denied these syscalls (add them to allow the workload):")
             for line in denied { print("  \(line)") }
         }
-        throw ExitCode(1)
+        throw ExitStatus.failure
     }
 
     /// One run; nil when the runtime could not create or start the container under the profile.
@@ -132,7 +132,7 @@ struct VerifyCommand: ParsableCommand {
             } catch {
                 Console.error("cinch: \(error)")
                 if error.code == .runtimeFailed { return nil }
-                throw error.code == .badBundle ? ExitStatus.unusableInput : ExitCode(70)
+                throw error.code == .badBundle ? ExitStatus.unusableInput : ExitStatus.cannotRun
             }
         }
         do {
@@ -140,7 +140,7 @@ struct VerifyCommand: ParsableCommand {
         } catch {
             Console.error("cinch: \(error)")
             if error.code == .runtimeFailed { return nil }
-            throw error.code == .badBundle ? ExitStatus.unusableInput : ExitCode(70)
+            throw error.code == .badBundle ? ExitStatus.unusableInput : ExitStatus.cannotRun
         }
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The manifest that records how each committed profile is generated, and the drift check built on it.
 
+public import CinchDiff
 public import CinchGenerate
 public import CinchModel
 
@@ -81,6 +82,19 @@ public struct ProfileManifest: Sendable, Equatable {
                 case .seccomp: "seccomp"
                 case .capabilities: "capabilities"
                 case .apparmor: "apparmor"
+                }
+            }
+
+            /// How ``ArtifactBuilder`` builds the entry: the options `cinch generate` takes for it.
+            public var recipe: ArtifactRecipe {
+                switch self {
+                case .seccomp(let format, let defaultErrno, let architectures):
+                    .seccomp(
+                        SeccompProfileGenerator.Options(
+                            format: format, defaultErrno: defaultErrno,
+                            architectures: architectures.isEmpty ? nil : architectures))
+                case .capabilities(let format): .capabilities(format)
+                case .apparmor(let name, let complain): .apparmor(.init(name: name, complain: complain))
                 }
             }
         }
@@ -318,6 +332,10 @@ public struct ProfileCheck: Sendable {
         public var lineDiff: String?
         /// Why the file could not be compared semantically, when it could not.
         public var problem: String?
+        /// How the build failed, when it did (see ``ArtifactBuild/failure``).
+        public var failure: ArtifactBuild.Failure?
+        /// Every finding of the build, notes included, located at the profile or its traces.
+        public var buildDiagnostics: [Diagnostic] = []
 
         /// Whether the profile could be regenerated.
         public var isGenerated: Bool { expected != nil }
@@ -354,15 +372,20 @@ public struct ProfileCheck: Sendable {
         var outcomes: [Outcome] = []
         var diagnostics: [Diagnostic] = []
         for entry in manifest.entries {
-            var traces: [Trace] = []
-            for trace in entry.traces { traces.append(try Trace.load(path: join(root, trace))) }
-            let generated = regenerate(entry, from: traces)
-            for diagnostic in generated.diagnostics where diagnostic.severity != .note {
+            var inputs: [TraceInput] = []
+            for trace in entry.traces {
+                inputs.append(TraceInput(file: trace, trace: try Trace.load(path: join(root, trace))))
+            }
+            let build = ArtifactBuilder.build(entry.kind.recipe, from: inputs, output: entry.path)
+            let located = build.diagnostics.map { diagnostic in
                 var located = diagnostic
                 located.location = located.location ?? ProfileLocation(file: entry.path)
-                diagnostics.append(located)
+                return located
             }
-            outcomes.append(compare(entry, with: generated, root: root, isPresent: isPresent))
+            diagnostics += located.filter { $0.severity != .note }
+            var outcome = compare(entry, with: build, root: root, isPresent: isPresent)
+            outcome.buildDiagnostics = located
+            outcomes.append(outcome)
         }
         return ProfileCheck(outcomes: outcomes, diagnostics: diagnostics)
     }
@@ -373,59 +396,13 @@ public struct ProfileCheck: Sendable {
         return root.hasSuffix("/") ? root + relative : root + "/" + relative
     }
 
-    // MARK: - Generation
-
-    /// A regenerated profile, kept in the form its semantic diff needs.
-    private enum Regenerated {
-        case seccomp(SeccompProfile)
-        case capabilities(CapabilityProfileGenerator.Profile)
-        case apparmor
-    }
-
-    /// What one entry's generator produced: the text (nil on an error) and its findings.
-    private struct Generated {
-        var text: String?
-        var profile: Regenerated?
-        var diagnostics: [Diagnostic]
-    }
-
-    private static func regenerate(_ entry: ProfileManifest.Entry, from traces: [Trace]) -> Generated {
-        switch entry.kind {
-        case .seccomp(let format, let defaultErrno, let architectures):
-            let options = SeccompProfileGenerator.Options(
-                format: format, defaultErrno: defaultErrno, architectures: architectures.isEmpty ? nil : architectures)
-            let result = SeccompProfileGenerator.generate(from: traces, options: options)
-            // `cinch generate seccomp` writes nothing when the generator reports an error; neither does check.
-            guard !result.diagnostics.contains(where: { $0.severity == .error }) else {
-                return Generated(text: nil, profile: nil, diagnostics: result.diagnostics)
-            }
-            return Generated(
-                text: result.profile.jsonValue().rendered(), profile: .seccomp(result.profile),
-                diagnostics: result.diagnostics)
-        case .capabilities(let format):
-            let inputs = zip(entry.traces, traces).map { CapabilityProfileGenerator.Input(file: $0, trace: $1) }
-            let result = CapabilityProfileGenerator.generate(from: inputs, format: format)
-            guard let profile = result.profile else {
-                return Generated(text: nil, profile: nil, diagnostics: result.diagnostics)
-            }
-            return Generated(
-                text: profile.rendered(as: format), profile: .capabilities(profile), diagnostics: result.diagnostics)
-        case .apparmor(let name, let complain):
-            let result = AppArmorProfileGenerator.generate(
-                from: traces, files: entry.traces, options: .init(name: name, complain: complain))
-            guard let text = result.text, !result.hasErrors else {
-                return Generated(text: nil, profile: nil, diagnostics: result.diagnostics)
-            }
-            return Generated(text: text, profile: .apparmor, diagnostics: result.diagnostics)
-        }
-    }
-
     // MARK: - Comparison
 
     private static func compare(
-        _ entry: ProfileManifest.Entry, with generated: Generated, root: String, isPresent: SyscallPresence?
+        _ entry: ProfileManifest.Entry, with build: ArtifactBuild, root: String, isPresent: SyscallPresence?
     ) -> Outcome {
-        var outcome = Outcome(entry: entry, expected: generated.text)
+        var outcome = Outcome(entry: entry, expected: build.text)
+        outcome.failure = build.failure
         let path = join(root, entry.path)
         guard FileIO.exists(path) else {
             outcome.problem = "\(entry.path) does not exist"
@@ -440,7 +417,7 @@ public struct ProfileCheck: Sendable {
         }
         let actual = String(decoding: bytes, as: UTF8.self)
         outcome.actual = actual
-        guard let expected = generated.text, let profile = generated.profile, actual != expected else {
+        guard let expected = build.text, let profile = build.artifact, actual != expected else {
             return outcome
         }
         do {

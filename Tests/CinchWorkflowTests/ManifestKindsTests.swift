@@ -5,6 +5,7 @@ import CinchDiff
 import CinchGenerate
 import CinchModel
 import CinchTestSupport
+import CinchWorkflow
 import Foundation
 import Testing
 

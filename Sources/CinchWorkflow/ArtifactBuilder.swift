@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+// The one build path of every artifact: generate → validate → render → write atomically.
+
+public import CinchGenerate
+public import CinchModel
+internal import CinchSeccomp
+internal import CinchValidate
+
+/// Which artifact to build from traces, and how.
+public enum ArtifactRecipe: Sendable {
+    /// A seccomp profile.
+    case seccomp(SeccompProfileGenerator.Options)
+    /// A capability list in one of its formats.
+    case capabilities(CapabilityProfileGenerator.Format)
+    /// An AppArmor profile.
+    case apparmor(AppArmorProfileGenerator.Options)
+}
+
+/// A built artifact as a model, for the semantic diff of a drift check.
+public enum BuiltArtifact: Sendable {
+    /// A seccomp profile.
+    case seccomp(SeccompProfile)
+    /// A capability list.
+    case capabilities(CapabilityProfileGenerator.Profile)
+    /// An AppArmor profile (its text; the diff parses it).
+    case apparmor(String)
+}
+
+/// What building one artifact produced.
+public struct ArtifactBuild: Sendable {
+    /// Why no artifact was built.
+    public enum Failure: Sendable, Equatable {
+        /// The generator refused the traces.
+        case generation
+        /// The artifact was generated but its validator rejects it (libseccomp cannot compile
+        /// it, `apparmor_parser` rejects it).
+        case validation
+    }
+
+    /// The artifact; nil on a failure.
+    public var artifact: BuiltArtifact?
+    /// The rendered file contents; nil on a failure.
+    public var text: String?
+    /// The generator's and the validator's findings, in that order.
+    public var diagnostics: [Diagnostic]
+    /// Why nothing was built, if nothing was.
+    public var failure: Failure?
+}
+
+/// Builds artifacts the one way `cinch generate`, `cinch check`, `cinch check --write` and
+/// `make demo` all share.
+///
+/// 1. The generator turns the traces into a model (``ProfileGenerator``).
+/// 2. The validator proves it: a seccomp profile is compiled with libseccomp for every ABI it
+///    names (a trace can name syscalls that do not exist); an AppArmor profile is compiled with
+///    `apparmor_parser -Q -K` when the parser is installed (a note says when it is not). A
+///    capability list holds only known capability names by construction.
+/// 3. The model is rendered; ``write(_:to:)`` replaces the file atomically.
+///
+/// An artifact that fails either step is never rendered, so it can never be written.
+public enum ArtifactBuilder {
+    /// Builds one artifact from `inputs`.
+    ///
+    /// - Parameters:
+    ///   - recipe: what to build.
+    ///   - inputs: the traces, with their file names for messages.
+    ///   - output: the file it is for (`-` for standard output), named by the validator's findings.
+    public static func build(_ recipe: ArtifactRecipe, from inputs: [TraceInput], output: String) -> ArtifactBuild {
+        switch recipe {
+        case .seccomp(let options):
+            let generated = SeccompProfileGenerator.generate(inputs, options: options)
+            guard let profile = generated.output else { return refused(generated.diagnostics) }
+            let compilation = SeccompProfileCompiler.compile(profile, file: output)
+            let errors = compilation.diagnostics.filter { $0.severity == .error }
+            guard errors.isEmpty else {
+                return ArtifactBuild(diagnostics: generated.diagnostics + errors, failure: .validation)
+            }
+            return ArtifactBuild(
+                artifact: .seccomp(profile), text: profile.jsonValue().rendered(), diagnostics: generated.diagnostics)
+        case .capabilities(let format):
+            let generated = CapabilityProfileGenerator.generate(inputs, options: format)
+            guard let list = generated.output else { return refused(generated.diagnostics) }
+            return ArtifactBuild(
+                artifact: .capabilities(list), text: list.rendered(as: format), diagnostics: generated.diagnostics)
+        case .apparmor(let options):
+            let generated = AppArmorProfileGenerator.generate(inputs, options: options)
+            guard let text = generated.output else { return refused(generated.diagnostics) }
+            let validation = AppArmorValidator.validate(text: text, file: output == "-" ? "generated profile" : output)
+            var diagnostics = generated.diagnostics
+            switch validation.verdict {
+            case .valid:
+                diagnostics += validation.diagnostics
+            case .invalid, .unusable:
+                return ArtifactBuild(diagnostics: diagnostics + validation.diagnostics, failure: .validation)
+            case .validatorUnavailable:
+                let why = validation.diagnostics.map(\.message).joined(separator: " ")
+                diagnostics.append(
+                    Diagnostic(
+                        .note, id: "apparmor.not-validated",
+                        "The profile was not compiled, so it is unchecked. \(why) Check it with `cinch validate` "
+                            + "where apparmor_parser is installed.",
+                        at: output == "-" ? nil : ProfileLocation(file: output)))
+            }
+            return ArtifactBuild(artifact: .apparmor(text), text: text, diagnostics: diagnostics)
+        }
+    }
+
+    /// Replaces `path` with `text` atomically (`-` is standard output).
+    ///
+    /// - Throws: ``InputError`` naming the file when it cannot be written.
+    public static func write(_ text: String, to path: String) throws(InputError) {
+        try FileIO.writeAtomically(text, to: path)
+    }
+
+    private static func refused(_ diagnostics: [Diagnostic]) -> ArtifactBuild {
+        ArtifactBuild(diagnostics: diagnostics, failure: .generation)
+    }
+}
