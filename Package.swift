@@ -62,7 +62,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         // Pure Swift like the generators: diffs must be testable without C.
-        .target(name: "CinchDiff", dependencies: ["CinchModel", "CinchGenerate"], swiftSettings: swiftSettings),
+        .target(name: "CinchDiff", dependencies: ["CinchModel"], swiftSettings: swiftSettings),
 
         // The jobs users run: build an artifact, verify it, record N runs, check the manifest.
         .target(

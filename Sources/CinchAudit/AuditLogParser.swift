@@ -537,12 +537,12 @@ public struct AuditLogParser {
         }
         if line.equals(operation, "\"capable\"") {
             // Only real capability names reach the trace, whatever the record says.
-            if let capname, capname.count > 2, case let name = "CAP_" + line.string(capname).uppercased(),
-                CapabilityName.isKnown(name)
+            if let capname, capname.count > 2, case let name = CapabilityList.canonical(line.string(capname)),
+                CapabilityList.isKnown(name)
             {
                 capabilities.insert(name)
-            } else if let number = capability.flatMap({ line.decimal($0) }), number < CapabilityName.all.count {
-                capabilities.insert(CapabilityName.all[Int(number)])
+            } else if let number = capability.flatMap({ line.decimal($0) }), number < CapabilityList.all.count {
+                capabilities.insert(CapabilityList.all[Int(number)])
             } else {
                 return
             }

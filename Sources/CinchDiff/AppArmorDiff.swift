@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The semantic difference between two AppArmor profiles: added and removed rules, widened modes and globs.
 
+public import CinchModel
+
 extension ProfileDiff {
     /// Compares two AppArmor profiles rule by rule, by meaning rather than text.
     ///

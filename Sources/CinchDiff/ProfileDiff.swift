@@ -317,13 +317,13 @@ extension ProfileDiff {
         old: CapabilityList, new: CapabilityList, oldName: String = "OLD", newName: String = "NEW"
     ) -> ProfileDiff {
         var general: [Change] = []
-        for name in new.names where !old.names.contains(name) {
+        for name in new.capabilities where !old.capabilities.contains(name) {
             general.append(
                 Change(
                     kind: .added, effect: .widening, name: name, old: "dropped", new: "granted",
                     risk: RiskCatalog.risk(ofCapability: name)))
         }
-        for name in old.names where !new.names.contains(name) {
+        for name in old.capabilities where !new.capabilities.contains(name) {
             general.append(Change(kind: .removed, effect: .narrowing, name: name, old: "granted", new: "dropped"))
         }
         return ProfileDiff(

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Risk labels for AppArmor rules a diff adds: capabilities, writable kernel interfaces, mount, ptrace, ux.
 
+public import CinchModel
+
 extension RiskCatalog {
     /// The label for allowing `rule` (its `deny` flag is ignored), or nil when it is unremarkable.
     ///

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Why some added privileges deserve a reviewer's attention: one-line reasons per syscall or capability.
 
+internal import CinchModel
+
 /// A label on an added privilege: how much it matters and why, in one line.
 public struct Risk: Sendable, Hashable, CustomStringConvertible {
     /// How much it matters.
@@ -39,7 +41,7 @@ public enum RiskCatalog {
 
     /// The label for adding `capability` (with or without `CAP_`), or nil.
     public static func risk(ofCapability capability: String) -> Risk? {
-        capabilities[SeccompTargetName.capability(capability)]
+        capabilities[CapabilityList.shortName(capability)]
     }
 
     static let syscalls: [String: Risk] = [
@@ -131,13 +133,4 @@ public enum RiskCatalog {
         "WAKE_ALARM": Risk(.medium, "wakes the host from suspend"),
         "BLOCK_SUSPEND": Risk(.medium, "prevents the host from suspending"),
     ]
-}
-
-/// Spelling helpers shared by the diff and merge code.
-enum SeccompTargetName {
-    /// `cap_sys_admin` → `SYS_ADMIN`.
-    static func capability(_ name: String) -> String {
-        let upper = name.uppercased()
-        return upper.hasPrefix("CAP_") ? String(upper.dropFirst(4)) : upper
-    }
 }

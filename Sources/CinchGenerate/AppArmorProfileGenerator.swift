@@ -92,7 +92,15 @@ public enum AppArmorProfileGenerator {
         public var pattern: String { "\(path)\(coversTree ? "**" : "") \(permissions)" }
 
         /// The rule as written in the profile, without indentation.
-        public var rendered: String { "deny \(pattern)," }
+        public var rendered: String { AppArmorProfile.rendered(rule) }
+
+        /// The rule in the profile model.
+        public var rule: AppArmorRule {
+            AppArmorRule(
+                .file(
+                    path: path + (coversTree ? "**" : ""), modes: AppArmorFileModes(parsing: permissions) ?? .all,
+                    target: nil), isDeny: true)
+        }
     }
 
     /// The deny rules every profile ends with, following the kernel interfaces Docker's default
@@ -120,20 +128,14 @@ public enum AppArmorProfileGenerator {
     /// The flags every profile has (``Options/complain`` adds `complain`).
     public static let containerFlags = ["attach_disconnected", "mediate_deleted"]
 
-    /// The socket families `apparmor_parser` (3.0) accepts in `network` rules.
-    public static let networkFamilies: Set<String> = [
-        "unix", "inet", "ax25", "ipx", "appletalk", "netrom", "bridge", "atmpvc", "x25", "inet6", "rose", "netbeui",
-        "security", "key", "netlink", "packet", "ash", "econet", "atmsvc", "rds", "sna", "irda", "pppox", "wanpipe",
-        "llc", "ib", "mpls", "can", "tipc", "bluetooth", "iucv", "rxrpc", "isdn", "phonet", "ieee802154", "caif",
-        "alg", "nfc", "vsock", "kcm", "qipcrtr", "smc", "xdp", "mctp",
-    ]
+    /// The socket families `apparmor_parser` accepts (``AppArmorProfile/networkFamilies``).
+    public static var networkFamilies: Set<String> { AppArmorProfile.networkFamilies }
 
-    /// The socket types `apparmor_parser` (3.0) accepts in `network` rules. The kernel's `dccp`
-    /// type has no AppArmor name.
-    public static let socketTypes: Set<String> = ["stream", "dgram", "seqpacket", "rdm", "raw", "packet"]
+    /// The socket types `apparmor_parser` accepts (``AppArmorProfile/socketTypes``).
+    public static var socketTypes: Set<String> { AppArmorProfile.socketTypes }
 
-    /// The longest path Linux resolves (`PATH_MAX`), in bytes.
-    public static let pathLimit = 4096
+    /// The longest path Linux resolves (``AppArmorProfile/pathLimit``).
+    public static var pathLimit: Int { AppArmorProfile.pathLimit }
 
     // MARK: - Generation
 
@@ -186,7 +188,7 @@ public enum AppArmorProfileGenerator {
                     "The trace did not watch \(what), so the profile allows none."))
         }
 
-        var fileRules: [(path: String, access: FileAccess)] = []
+        var fileRules: [(path: String, access: AppArmorFileModes)] = []
         for (path, letters) in trace.files.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
             if let reason = unrepresentableReason(path) {
                 diagnostics.append(
@@ -196,16 +198,17 @@ public enum AppArmorProfileGenerator {
                     ))
                 continue
             }
-            var access = FileAccess(letters: letters)
-            if !access.unknownLetters.isEmpty {
+            var access = AppArmorFileModes(traceLetters: letters)
+            let unknownLetters = AppArmorFileModes.unknownTraceLetters(in: letters)
+            if !unknownLetters.isEmpty {
                 diagnostics.append(
                     Diagnostic(
                         .warning, id: "apparmor.unknown-access",
-                        "The access letters \(SeccompProfileGenerator.escaped(String(access.unknownLetters.sorted()))) for \(SeccompProfileGenerator.escaped(path)) are not AppArmor file accesses (r w a c d x m k l); they were ignored."
+                        "The access letters \(SeccompProfileGenerator.escaped(String(unknownLetters.sorted()))) for \(SeccompProfileGenerator.escaped(path)) are not AppArmor file accesses (r w a c d x m k l); they were ignored."
                     ))
             }
             for rule in guardRules where rule.applies(to: path) {
-                let denied = access.removing(rule.permissions)
+                let denied = access.remove(rule.permissions)
                 if !denied.isEmpty {
                     diagnostics.append(
                         Diagnostic(
@@ -234,7 +237,7 @@ public enum AppArmorProfileGenerator {
 
         // Rules name a family and a type; AppArmor 3.0 has no protocol conditions, so accesses that
         // differ only by protocol make one rule.
-        var network: [String] = []
+        var network: [AppArmorRule] = []
         let pairs = Set(trace.network.map { [$0.family, $0.socketType] }).sorted { $0.lexicographicallyPrecedes($1) }
         let familyWide = Set(pairs.filter { $0[1].isEmpty }.map { $0[0] })
         for pair in pairs {
@@ -253,11 +256,11 @@ public enum AppArmorProfileGenerator {
                         .note, id: "apparmor.any-socket-type",
                         "The trace saw \(family) sockets of an unknown type, so the profile allows every \(family) socket type."
                     ))
-                network.append("network \(family),")
+                network.append(AppArmorRule(.network(family: family, type: nil, protocol: nil)))
             } else if familyWide.contains(family) {
                 continue
             } else if socketTypes.contains(type) {
-                network.append("network \(family) \(type),")
+                network.append(AppArmorRule(.network(family: family, type: type, protocol: nil)))
             } else {
                 diagnostics.append(
                     Diagnostic(
@@ -267,9 +270,9 @@ public enum AppArmorProfileGenerator {
             }
         }
 
-        var capabilities: [String] = []
+        var capabilities: [AppArmorRule] = []
         for capability in trace.capabilities.sorted() {
-            guard CapabilityName.isKnown(capability) else {
+            guard CapabilityList.isKnown(capability) else {
                 diagnostics.append(
                     Diagnostic(
                         .warning, id: "apparmor.unknown-capability",
@@ -277,7 +280,7 @@ public enum AppArmorProfileGenerator {
                     ))
                 continue
             }
-            capabilities.append("capability \(CapabilityName.shortName(capability).lowercased()),")
+            capabilities.append(AppArmorRule(.capability([CapabilityList.shortName(capability).lowercased()])))
         }
         diagnostics.append(
             Diagnostic(
@@ -285,54 +288,21 @@ public enum AppArmorProfileGenerator {
                 "Added signal rules that traces cannot observe: the container runtime (unconfined) may signal the workload, so it can be stopped, and the workload's processes may signal each other."
             ))
 
-        let text = render(
-            name: name, traceCount: traces.count, complain: options.complain, fileRules: fileRules, network: network,
-            capabilities: capabilities)
-        return Result(text: text, name: name, diagnostics: diagnostics)
-    }
-
-    // MARK: - Rendering
-
-    private static func render(
-        name: String, traceCount: Int, complain: Bool, fileRules: [(path: String, access: FileAccess)],
-        network: [String], capabilities: [String]
-    ) -> String {
-        var sections: [[String]] = []
-        let executables = fileRules.filter { $0.access.exec }
-        let files = fileRules.filter { !$0.access.exec }
-        if !executables.isEmpty {
-            sections.append(
-                ["# Programs it ran; they run under this profile (ix)."]
-                    + executables.map { "\(escapedPath($0.path)) \($0.access.modes)," })
-        }
-        if !files.isEmpty {
-            sections.append(["# Files."] + files.map { "\(escapedPath($0.path)) \($0.access.modes)," })
-        }
-        if !network.isEmpty { sections.append(["# Sockets."] + network) }
-        if !capabilities.isEmpty { sections.append(["# Capabilities."] + capabilities) }
-        sections.append([
-            "# Not observable in traces: the runtime may stop the container, and its processes may signal each other.",
-            "signal (receive) peer=unconfined,",
-            "signal (send, receive) peer=\(name),",
-        ])
-        sections.append(
-            ["# Kernel interfaces no container needs; deny rules win over any allow rule."]
-                + guardRules.map(\.rendered))
-        let flags = (containerFlags + (complain ? ["complain"] : [])).sorted().joined(separator: ",")
-        var lines = [
-            "# AppArmor profile generated by cinch from \(traceCount) trace\(traceCount == 1 ? "" : "s"): what the workload was seen to do, nothing more.",
-            "abi <abi/3.0>,",
-            "",
-            "include <tunables/global>",
-            "",
-            "profile \(name) flags=(\(flags)) {",
+        let fileModel = fileRules.map { AppArmorRule(.file(path: escapedPath($0.path), modes: $0.access, target: nil)) }
+        let signals = [
+            AppArmorRule(.other(keyword: "signal", arguments: "(receive) peer=unconfined")),
+            AppArmorRule(.other(keyword: "signal", arguments: "(send, receive) peer=\(name)")),
         ]
-        for (index, section) in sections.enumerated() {
-            if index > 0 { lines.append("") }
-            lines += section.map { "  " + $0 }
-        }
-        lines.append("}")
-        return lines.joined(separator: "\n") + "\n"
+        let profile = AppArmorProfile(
+            name: name, flags: (containerFlags + (options.complain ? ["complain"] : [])).sorted(),
+            includes: ["<tunables/global>"], abi: "<abi/3.0>",
+            rules: fileModel + network + capabilities + signals + guardRules.map(\.rule))
+        let count = traces.count
+        let text = profile.rendered(
+            comment:
+                "AppArmor profile generated by cinch from \(count) trace\(count == 1 ? "" : "s"): what the workload was seen to do, nothing more."
+        )
+        return Result(text: text, name: name, diagnostics: diagnostics)
     }
 
     // MARK: - Names
@@ -375,58 +345,11 @@ public enum AppArmorProfileGenerator {
 
     // MARK: - Paths
 
-    /// The bytes escaped with a backslash in a path: AppArmor's glob characters (`* ? [ ] { } ^`),
-    /// the escape itself, the rule separator `,`, the characters the profile lexer stops at
-    /// (space, `"`, `!`), `@` (variables such as `@{HOME}`), `#` (comments) and the parentheses
-    /// of rule lists.
-    public static let escapedBytes: Set<UInt8> = Set("*?[]{}^\\,\" !@#()".utf8)
+    /// Why `path` cannot be written as an exact rule (``AppArmorProfile/unrepresentableReason(_:)``).
+    public static func unrepresentableReason(_ path: String) -> String? { AppArmorProfile.unrepresentableReason(path) }
 
-    /// Why `path` cannot be written as a rule that matches exactly it, or nil when it can.
-    ///
-    /// A path must be absolute, at most ``pathLimit`` bytes, and free of control characters
-    /// (U+0000–U+001F, U+007F–U+009F: a newline would end the rule), Unicode line and paragraph
-    /// separators and bidirectional controls (they make the profile read differently from what
-    /// it does), and U+FFFD (bytes that were not UTF-8, so the real name is lost).
-    public static func unrepresentableReason(_ path: String) -> String? {
-        guard path.hasPrefix("/") else { return "is not an absolute path" }
-        guard path.utf8.count <= pathLimit else { return "is longer than PATH_MAX (\(pathLimit) bytes)" }
-        for scalar in path.unicodeScalars {
-            switch scalar.value {
-            case 0x00...0x1F, 0x7F...0x9F:
-                return "contains a control character"
-            case 0x2028, 0x2029, 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069:
-                return
-                    "contains a line separator or bidirectional control, which would make the profile read differently from what it does"
-            case 0xFFFD:
-                return "contains U+FFFD, which stands for bytes that were not UTF-8, so the real name is unknown"
-            default:
-                continue
-            }
-        }
-        return nil
-    }
-
-    /// `path` as an unquoted AppArmor file glob that matches exactly `path`.
-    ///
-    /// Each byte of ``escapedBytes`` gets a backslash (`/tmp/*` → `/tmp/\*`). A trailing
-    /// backslash is written as the set `[\\]`: `apparmor_parser` would read `\\` followed by the
-    /// space before the permissions as an escaped space. Call it only for paths
-    /// ``unrepresentableReason(_:)`` accepts.
-    public static func escapedPath(_ path: String) -> String {
-        precondition(unrepresentableReason(path) == nil, "escapedPath(_:) needs a representable path")
-        let bytes = Array(path.utf8)
-        var result: [UInt8] = []
-        result.reserveCapacity(bytes.count + 8)
-        for (index, byte) in bytes.enumerated() {
-            if byte == UInt8(ascii: "\\"), index == bytes.count - 1 {
-                result += Array(#"[\\]"#.utf8)
-            } else {
-                if escapedBytes.contains(byte) { result.append(UInt8(ascii: "\\")) }
-                result.append(byte)
-            }
-        }
-        return String(decoding: result, as: UTF8.self)
-    }
+    /// `path` as a glob matching exactly it (``AppArmorProfile/escapedPath(_:)``).
+    public static func escapedPath(_ path: String) -> String { AppArmorProfile.escapedPath(path) }
 
     /// Whether `path` is below `/proc/<digits>/`.
     static func isProcessSpecific(_ path: String) -> Bool {
@@ -441,77 +364,7 @@ public enum AppArmorProfileGenerator {
     /// The AppArmor permissions for trace access letters (see the type's discussion), or nil when
     /// none of them is an access AppArmor grants.
     public static func fileModes(for letters: Set<Character>) -> String? {
-        let access = FileAccess(letters: letters)
-        return access.isEmpty ? nil : access.modes
-    }
-}
-
-/// The permissions of one file rule.
-struct FileAccess {
-    var read = false
-    var write = false
-    var append = false
-    var link = false
-    var lock = false
-    var mmap = false
-    var exec = false
-    /// Letters that are not AppArmor file accesses.
-    var unknownLetters: Set<Character> = []
-
-    init(letters: Set<Character>) {
-        for letter in letters {
-            switch letter {
-            case "r": read = true
-            case "w", "c", "d": write = true
-            case "a": append = true
-            case "l": link = true
-            case "k": lock = true
-            case "m": mmap = true
-            case "x": exec = true
-            default: unknownLetters.insert(letter)
-            }
-        }
-        if write { append = false }
-    }
-
-    var isEmpty: Bool { !(read || write || append || link || lock || mmap || exec) }
-
-    /// `rwlkmix`-style: `r w a l k m` in that order, then `ix`.
-    var modes: String {
-        var text = ""
-        for (granted, letter) in [(read, "r"), (write, "w"), (append, "a"), (link, "l"), (lock, "k"), (mmap, "m")]
-        where granted {
-            text += letter
-        }
-        return text + (exec ? "ix" : "")
-    }
-
-    /// Removes what the AppArmor permissions `denied` forbid (`w` forbids append too) and returns
-    /// the removed permissions in AppArmor spelling (empty when nothing was removed).
-    mutating func removing(_ denied: String) -> String {
-        let before = self
-        for letter in denied {
-            switch letter {
-            case "r": read = false
-            case "w":
-                write = false
-                append = false
-            case "a": append = false
-            case "l": link = false
-            case "k": lock = false
-            case "m": mmap = false
-            case "x": exec = false
-            default: break
-            }
-        }
-        var removed = before
-        removed.read = before.read && !read
-        removed.write = before.write && !write
-        removed.append = before.append && !append
-        removed.link = before.link && !link
-        removed.lock = before.lock && !lock
-        removed.mmap = before.mmap && !mmap
-        removed.exec = before.exec && !exec
-        return removed.modes
+        let modes = AppArmorFileModes(traceLetters: letters)
+        return modes.isEmpty ? nil : modes.description
     }
 }

@@ -10,84 +10,19 @@ public import CinchModel
 /// has `capabilities`): without that, an empty list would mean "nobody looked", not "none
 /// needed", so such a trace is refused with an error naming its file.
 ///
-/// Trace files are hostile input. Every name must be one of ``CapabilityName/all`` in its exact
+/// Trace files are hostile input. Every name must be one of ``CapabilityList/all`` in its exact
 /// OCI spelling; any other string is an error and no list is produced, so nothing a trace holds
 /// can reach the YAML, JSON or command-line flags the renderers write. Output is deterministic:
 /// names are sorted and there are no timestamps.
 public enum CapabilityProfileGenerator {
-    /// How the list is written.
-    public enum Format: String, Sendable, CaseIterable {
-        /// One `CAP_…` name per line, sorted; what `cinch diff` reads as a capability list.
-        case text
-        /// One line of `docker run` / `podman run` flags: `--cap-drop=ALL --cap-add=CAP_…`.
-        case docker
-        /// The OCI runtime-spec `process.capabilities` object: `bounding`, `effective` and
-        /// `permitted`, the sets Docker fills. `inheritable` is left out (a non-empty one lets
-        /// executables with inheritable file capabilities gain them: CVE-2022-24769) and so is
-        /// `ambient`, which the kernel honours only for capabilities also in `inheritable`, and
-        /// which a uid 0 workload does not need.
-        case oci
-        /// Compose `cap_drop` and `cap_add` keys, names without `CAP_`.
-        case compose
-        /// A Kubernetes container `securityContext`, names without `CAP_`.
-        case kubernetes
-    }
+    /// How the list is written (``CapabilityList/Format``).
+    public typealias Format = CapabilityList.Format
 
     /// A trace and the file it was read from (the generators' common ``TraceInput``).
     public typealias Input = TraceInput
 
-    /// A capability set whose names are all known Linux capabilities, ready to render.
-    public struct Profile: Sendable, Hashable {
-        /// The capabilities to keep, OCI spelling, sorted. Every other capability is dropped.
-        public let capabilities: [String]
-        /// Whether every trace ran with `no_new_privs` set, which the Kubernetes format turns
-        /// into `allowPrivilegeEscalation: false`.
-        public let ranWithNoNewPrivileges: Bool
-
-        /// Creates a profile, or nil when any name is not exactly a known capability
-        /// (``CapabilityName/isKnown(_:)``).
-        public init?(capabilities: some Sequence<String>, ranWithNoNewPrivileges: Bool = false) {
-            let names = Set(capabilities)
-            guard names.allSatisfy(CapabilityName.isKnown) else { return nil }
-            self.capabilities = names.sorted()
-            self.ranWithNoNewPrivileges = ranWithNoNewPrivileges
-        }
-
-        /// Whether the Kubernetes format sets `allowPrivilegeEscalation: false`.
-        ///
-        /// Only when the recordings ran under `no_new_privs` (what the field turns on), so the
-        /// workload is known to work with it; and never with `CAP_SYS_ADMIN`: Kubernetes documents
-        /// the field as always true for a container that has it (its API rejects the pair when the
-        /// name is spelled `CAP_SYS_ADMIN`), so writing false would promise a restriction that
-        /// does not hold.
-        public var deniesPrivilegeEscalation: Bool {
-            ranWithNoNewPrivileges && !capabilities.contains("CAP_SYS_ADMIN")
-        }
-
-        /// The profile in `format`, ending with a newline (the text of an empty list is empty).
-        public func rendered(as format: Format) -> String {
-            let short = capabilities.map(CapabilityName.shortName)
-            switch format {
-            case .text:
-                return capabilities.map { $0 + "\n" }.joined()
-            case .docker:
-                return (["--cap-drop=ALL"] + capabilities.map { "--cap-add=" + $0 }).joined(separator: " ") + "\n"
-            case .oci:
-                let list = JSONValue.makeArray(capabilities.map { .string($0) })
-                return JSONValue.makeObject([("bounding", list), ("effective", list), ("permitted", list)]).rendered()
-            case .compose:
-                var text = "cap_drop:\n  - ALL\n"
-                if !short.isEmpty { text += "cap_add:\n" + short.map { "  - \($0)\n" }.joined() }
-                return text
-            case .kubernetes:
-                var text = "securityContext:\n"
-                if deniesPrivilegeEscalation { text += "  allowPrivilegeEscalation: false\n" }
-                text += "  capabilities:\n    drop:\n      - ALL\n"
-                if !short.isEmpty { text += "    add:\n" + short.map { "      - \($0)\n" }.joined() }
-                return text
-            }
-        }
-    }
+    /// The generated list: ``CapabilityList``, whose names are all known capabilities.
+    public typealias Profile = CapabilityList
 
     /// The generated list, and what the user should know about it.
     public struct Result: Sendable {
@@ -126,12 +61,12 @@ public enum CapabilityProfileGenerator {
                         at: ProfileLocation(file: input.file, jsonPath: "$.observed")))
                 continue
             }
-            let unknown = trace.capabilities.filter { !CapabilityName.isKnown($0) }.sorted()
+            let unknown = trace.capabilities.filter { !CapabilityList.isKnown($0) }.sorted()
             for name in unknown.prefix(reportedUnknownNames) {
                 diagnostics.append(
                     Diagnostic(
                         .error, id: "capabilities.unknown-name",
-                        "The trace names the capability \(SeccompProfileGenerator.escaped(name)), which is not a Linux capability (cinch knows the \(CapabilityName.all.count) from CAP_CHOWN to CAP_CHECKPOINT_RESTORE, spelled in upper case with CAP_).",
+                        "The trace names the capability \(SeccompProfileGenerator.escaped(name)), which is not a Linux capability (cinch knows the \(CapabilityList.all.count) from CAP_CHOWN to CAP_CHECKPOINT_RESTORE, spelled in upper case with CAP_).",
                         at: ProfileLocation(file: input.file, jsonPath: "$.capabilities")))
             }
             if unknown.count > reportedUnknownNames {
@@ -155,8 +90,8 @@ public enum CapabilityProfileGenerator {
             return Result(profile: nil, diagnostics: diagnostics)
         }
         let ranWithNoNewPrivileges = traces.allSatisfy { $0.trace.source.noNewPrivileges == true }
-        guard let profile = Profile(capabilities: names, ranWithNoNewPrivileges: ranWithNoNewPrivileges) else {
-            preconditionFailure("every name was checked against CapabilityName.all above")
+        guard let profile = CapabilityList(known: names, ranWithNoNewPrivileges: ranWithNoNewPrivileges) else {
+            preconditionFailure("every name was checked against CapabilityList.all above")
         }
         diagnostics += notes(for: profile, format: format)
         return Result(profile: profile, diagnostics: diagnostics)

@@ -28,14 +28,8 @@ public struct SeccompTarget: Sendable, Hashable {
     ///   - kernel: nil means "new enough for every `minKernel`".
     public init(native: Architecture = .x86_64, capabilities: Set<String>? = nil, kernel: KernelVersion? = nil) {
         self.native = native
-        self.capabilities = Set((capabilities ?? Self.dockerDefaultCapabilities).map(Self.normalizedCapability))
+        self.capabilities = Set((capabilities ?? Self.dockerDefaultCapabilities).map(CapabilityList.shortName))
         self.kernel = kernel
-    }
-
-    /// `cap_sys_admin` → `SYS_ADMIN`.
-    public static func normalizedCapability(_ name: String) -> String {
-        let upper = name.uppercased()
-        return upper.hasPrefix("CAP_") ? String(upper.dropFirst(4)) : upper
     }
 
     /// Whether `rule` applies on this target, as dockerd decides.
@@ -44,14 +38,14 @@ public struct SeccompTarget: Sendable, Hashable {
     /// listed, kernel at least `minKernel`); any `excludes` condition that holds removes the rule.
     public func applies(_ rule: SeccompProfile.Rule) -> Bool {
         if let includes = rule.includes {
-            if !includes.caps.allSatisfy({ capabilities.contains(Self.normalizedCapability($0)) }) { return false }
+            if !includes.caps.allSatisfy({ capabilities.contains(CapabilityList.shortName($0)) }) { return false }
             if !includes.arches.isEmpty, !includes.arches.contains(where: matchesNative) { return false }
             if let minimum = includes.minKernel.flatMap(KernelVersion.init), let kernel, kernel < minimum {
                 return false
             }
         }
         if let excludes = rule.excludes {
-            if excludes.caps.contains(where: { capabilities.contains(Self.normalizedCapability($0)) }) { return false }
+            if excludes.caps.contains(where: { capabilities.contains(CapabilityList.shortName($0)) }) { return false }
             if excludes.arches.contains(where: matchesNative) { return false }
             if let minimum = excludes.minKernel.flatMap(KernelVersion.init), let kernel, kernel >= minimum {
                 return false

@@ -323,7 +323,7 @@ struct CapabilityTraceParser {
         let fields = rest.split(separator: ", ", omittingEmptySubsequences: false)
         guard fields.count == 5, fields[0].hasPrefix("cap_capable: cred "), fields[1].hasPrefix("target_ns "),
             fields[2].hasPrefix("capable_ns "), fields[3].hasPrefix("cap "), fields[4] == "ret 0",
-            let cap = Int(fields[3].dropFirst(4)), cap >= 0, cap < CapabilityName.all.count
+            let cap = Int(fields[3].dropFirst(4)), cap >= 0, cap < CapabilityList.all.count
         else { return nil }
         return cap
     }

@@ -416,7 +416,7 @@ private struct TraceSession {
         }
         for problem in problems { trace.markIncomplete(problem) }
         if let outcome = capabilityOutcome {
-            trace.capabilities = Set(outcome.capabilities.map { CapabilityName.all[$0] })
+            trace.capabilities = Set(outcome.capabilities.map { CapabilityList.all[$0] })
             if outcome.watchedAny { trace.observed.insert(.capabilities) }
             if let lost = outcome.lost {
                 trace.markIncomplete(

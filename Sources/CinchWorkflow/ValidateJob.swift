@@ -2,7 +2,7 @@
 // `cinch validate`: each file to the validator of its kind, one report shape back.
 
 internal import CinchDiff
-public import CinchModel
+internal import CinchModel
 public import CinchValidate
 
 /// Validates profile files, each with the validator of its kind.

@@ -69,7 +69,7 @@ struct CapabilitiesCLITests {
             let text = try Command.run([cinch, "generate", "capabilities", "-q", "--format", "text"] + traces)
             #expect(plain.status == 0)
             #expect(plain.stdout == text.stdout)
-            #expect(plain.stdout.split(separator: "\n").allSatisfy { CapabilityName.isKnown(String($0)) })
+            #expect(plain.stdout.split(separator: "\n").allSatisfy { CapabilityList.isKnown(String($0)) })
         }
     }
 
@@ -137,11 +137,11 @@ struct CapabilitiesCLITests {
         where line.contains("operation=\"capable\"") {
             let fields = line.split(separator: " ")
             if let capname = fields.first(where: { $0.hasPrefix("capname=") }) {
-                expected.insert(CapabilityName.ociName(capname.dropFirst(8).filter { $0 != "\"" }))
+                expected.insert(CapabilityList.canonical(capname.dropFirst(8).filter { $0 != "\"" }))
             } else if let number = fields.first(where: { $0.hasPrefix("capability=") }).flatMap({
                 Int($0.dropFirst(11))
             }) {
-                expected.insert(CapabilityName.all[number])
+                expected.insert(CapabilityList.all[number])
             }
         }
         #expect(expected.count == 2, "the fixture has two capable records")

@@ -381,11 +381,11 @@ struct AppArmorParserCompilationTests {
     @Test func profileWithEveryKindOfRuleCompiles() throws {
         let input = trace(
             files: ["/usr/bin/env": "rx", "/lib/x.so": "mr", "/var/lock/l": "wkl", "/log": "a", "/new": "cd"],
-            network: Trace.NetworkAccess.everyAppArmorKind, capabilities: Set(CapabilityName.all))
+            network: Trace.NetworkAccess.everyAppArmorKind, capabilities: Set(CapabilityList.all))
         let text = try #require(AppArmorProfileGenerator.generate(from: [input], options: .init(name: "all")).text)
         let compiled = try compile(text)
         #expect(compiled.status == 0, "\(compiled.stderr)")
-        #expect(ruleLines(text).filter { $0.hasPrefix("capability ") }.count == CapabilityName.all.count)
+        #expect(ruleLines(text).filter { $0.hasPrefix("capability ") }.count == CapabilityList.all.count)
     }
 
     @Test func theCheckRejectsABrokenProfile() throws {

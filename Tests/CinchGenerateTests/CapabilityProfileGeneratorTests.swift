@@ -63,18 +63,18 @@ import Testing
         }
         let kernel = numbers.keys.sorted().map { numbers[$0] ?? "" }
         #expect(numbers.keys.sorted() == Array(0..<numbers.count), "capability numbers are contiguous")
-        #expect(CapabilityName.all == kernel)
-        #expect(last == CapabilityName.all.last)
-        #expect(CapabilityName.number(of: "CAP_NET_BIND_SERVICE") == 10)
+        #expect(CapabilityList.all == kernel)
+        #expect(last == CapabilityList.all.last)
+        #expect(CapabilityList.number(of: "CAP_NET_BIND_SERVICE") == 10)
     }
 
     @Test func knownNamesAreExactOCISpellings() {
-        #expect(CapabilityName.all.count == 41)
-        #expect(CapabilityName.all.allSatisfy(CapabilityName.isKnown))
+        #expect(CapabilityList.all.count == 41)
+        #expect(CapabilityList.all.allSatisfy(CapabilityList.isKnown))
         for name in ["cap_chown", "CHOWN", "CAP_CHOWN ", "CAP_", "CAP_LAST_CAP", "CAP_NET_BIND_SERVICE\n"] {
-            #expect(!CapabilityName.isKnown(name), "\(name)")
+            #expect(!CapabilityList.isKnown(name), "\(name)")
         }
-        #expect(CapabilityName.shortName("CAP_SYS_ADMIN") == "SYS_ADMIN")
+        #expect(CapabilityList.shortName("CAP_SYS_ADMIN") == "SYS_ADMIN")
     }
 
     // MARK: - Formats
@@ -177,7 +177,7 @@ import Testing
         #expect(error.location?.jsonPath == "$.capabilities")
         // The message shows the name escaped: no raw control characters reach the terminal.
         #expect(!error.message.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F })
-        #expect(Generator.Profile(capabilities: [name]) == nil)
+        #expect(Generator.Profile(known: [name]) == nil)
     }
 
     @Test func manyUnknownNamesAreReportedTenAndCounted() {
@@ -234,7 +234,7 @@ import Testing
 
     @Test(arguments: Generator.Format.allCases)
     func sameInputGivesByteIdenticalOutputWhateverTheOrder(format: Generator.Format) throws {
-        let names = CapabilityName.all.filter { $0.contains("SYS") }
+        let names = CapabilityList.all.filter { $0.contains("SYS") }
         var forward = Set<String>()
         for name in names { forward.insert(name) }
         var backward = Set<String>(minimumCapacity: 64)

@@ -48,16 +48,16 @@ struct VerifyCommand: ParsableCommand {
     /// The capability set asked for, checked: every name must be a Linux capability.
     private func requestedCapabilities() throws -> [String]? {
         var names: [String]?
-        if let caps { names = CapabilityName.parseList(caps) }
+        if let caps { names = CapabilityList(parsingCommaSeparated: caps).capabilities }
         if let capsFile {
             do {
-                names = try CapabilityList(bytes: FileIO.read(capsFile), file: capsFile).names
+                names = try CapabilityList(bytes: FileIO.read(capsFile), file: capsFile).capabilities
             } catch {
                 Console.error("cinch: \(error)")
                 throw ExitStatus.unusableInput
             }
         }
-        let unknown = (names ?? []).filter { !CapabilityName.isKnown($0) }
+        let unknown = (names ?? []).filter { !CapabilityList.isKnown($0) }
         if !unknown.isEmpty {
             Console.error(
                 "cinch: \(capsFile ?? "--caps"): not Linux capabilities: \(unknown.joined(separator: ", ")).")

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The tokenizer and parser behind AppArmorProfile(bytes:file:). Byte-level, no recursion, no traps.
 
-import CinchGenerate
-import CinchModel
-
 /// Parses the AppArmor subset described on ``AppArmorProfile``.
 struct AppArmorProfileParser {
     /// A lexical token.
@@ -385,15 +382,15 @@ struct AppArmorProfileParser {
         "link", "userns", "io_uring", "mqueue",
     ]
 
-    /// AppArmor's socket families and types: one list, the generator's, so the rules cinch writes
+    /// AppArmor's socket families and types: one list, the model's, so the rules cinch writes
     /// and the rules it reads never disagree (a second copy once knew `seq` for `seqpacket`).
-    static let families = AppArmorProfileGenerator.networkFamilies
+    static let families = AppArmorProfile.networkFamilies
 
-    static let socketTypes = AppArmorProfileGenerator.socketTypes
+    static let socketTypes = AppArmorProfile.socketTypes
 
     /// The capability names AppArmor knows, without `CAP_`, in lower case: the 41 of
-    /// ``CapabilityName/all``.
-    static let capabilities = Set(CapabilityName.all.map { CapabilityName.shortName($0).lowercased() })
+    /// ``CapabilityList/all``.
+    static let capabilities = Set(CapabilityList.all.map { CapabilityList.shortName($0).lowercased() })
 
     static let protocols: Set<String> = ["tcp", "udp", "icmp"]
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// An AppArmor profile as `cinch diff` sees it: one top-level profile and its rules.
-
-public import CinchModel
+// An AppArmor profile: one top-level profile and its rules, as the generator builds it, the
+// renderer prints it and the diff reads it.
 
 /// One AppArmor profile: its header, the files it includes and its rules.
 ///

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: Apache-2.0
+// The one renderer of AppArmor profiles: the model as profile text, in cinch's fixed layout.
+
+extension AppArmorProfile {
+    /// The profile as text `apparmor_parser` reads, in cinch's fixed layout.
+    ///
+    /// ## Layout
+    /// An optional `# comment` line, `abi <…>,`, the includes, the variables, then
+    /// `profile NAME [ATTACHMENT] [flags=(…)] {` with the rules in sections, separated by blank
+    /// lines and each under a comment, in this order: programs (allow file rules with an exec
+    /// mode), files, sockets, capabilities, signals, other rules, and last the `deny` rules. Rules
+    /// keep their order within a section, so a model built sorted renders sorted. Rendering is
+    /// deterministic; parsing the text gives back the same rules.
+    ///
+    /// File rule paths are written as the model holds them (AppArmor glob syntax, escapes kept);
+    /// a path with an unescaped blank or `"` is quoted.
+    /// - Parameter comment: a first line saying where the profile came from (no time stamps).
+    public func rendered(comment: String? = nil) -> String {
+        var lines: [String] = []
+        if let comment { lines.append("# " + comment) }
+        if let abi { lines += ["abi \(abi),", ""] }
+        if !includes.isEmpty { lines += includes.map { "include \($0)" } + [""] }
+        if !variables.isEmpty { lines += variables + [""] }
+        var header = "profile \(name)"
+        if let attachment { header += " " + Self.renderedPath(attachment) }
+        if !flags.isEmpty { header += " flags=(\(flags.joined(separator: ",")))" }
+        lines.append(header + " {")
+        let sections = Section.allCases.compactMap { section -> [String]? in
+            let members = rules.filter { Section(of: $0) == section }
+            return members.isEmpty ? nil : ["# " + section.comment] + members.map(Self.rendered)
+        }
+        for (index, section) in sections.enumerated() {
+            if index > 0 { lines.append("") }
+            lines += section.map { "  " + $0 }
+        }
+        lines.append("}")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One rule as profile text, without indentation, ending with `,`.
+    public static func rendered(_ rule: AppArmorRule) -> String {
+        var prefix = ""
+        if rule.isAudit { prefix += "audit " }
+        if rule.isDeny { prefix += "deny " }
+        if rule.isOwner { prefix += "owner " }
+        switch rule.body {
+        case .file(let path, let modes, let target):
+            guard let path else { return prefix + "file," }
+            return prefix + renderedPath(path) + " " + modes.description
+                + (target.map { " -> " + renderedPath($0) } ?? "") + ","
+        default:
+            return prefix + rule.description + ","
+        }
+    }
+
+    /// `path`, quoted when it holds a blank or `"` that no backslash escapes.
+    static func renderedPath(_ path: String) -> String {
+        var escaped = false
+        for byte in path.utf8 {
+            if escaped {
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
+                return "\"" + path + "\""
+            }
+        }
+        return path
+    }
+
+    /// The sections of the layout, in order.
+    enum Section: CaseIterable {
+        case programs, files, sockets, capabilities, signals, other, denials
+
+        init(of rule: AppArmorRule) {
+            if rule.isDeny {
+                self = .denials
+                return
+            }
+            switch rule.body {
+            case .file(_, let modes, _): self = modes.exec == nil ? .files : .programs
+            case .network: self = .sockets
+            case .capability: self = .capabilities
+            case .other(let keyword, _): self = keyword == "signal" ? .signals : .other
+            }
+        }
+
+        var comment: String {
+            switch self {
+            case .programs: "Programs it ran; they run under this profile (ix)."
+            case .files: "Files."
+            case .sockets: "Sockets."
+            case .capabilities: "Capabilities."
+            case .signals:
+                "Not observable in traces: the runtime may stop the container, and its processes may signal each other."
+            case .other: "Other rules."
+            case .denials: "Kernel interfaces no container needs; deny rules win over any allow rule."
+            }
+        }
+    }
+}
+
+extension AppArmorFileModes {
+    /// The AppArmor permissions for a trace's access letters, and the letters that are none.
+    ///
+    /// `r` → `r`; `w`, `c` (create) and `d` (delete) → `w`, since AppArmor grants creating and
+    /// deleting with `w`; `a` → `a` unless `w` is granted, which includes append; `l`, `k` and
+    /// `m` as they are; `x` → `ix` (the program runs under the same profile).
+    public init(traceLetters letters: Set<Character>) {
+        var permissions: Set<Character> = []
+        var exec: String?
+        for letter in letters {
+            switch letter {
+            case "r", "a", "l", "k", "m": permissions.insert(letter)
+            case "w", "c", "d": permissions.insert("w")
+            case "x": exec = "ix"
+            default: continue
+            }
+        }
+        if permissions.contains("w") { permissions.remove("a") }
+        self.init(permissions, exec: exec)
+    }
+
+    /// The trace access letters that are not AppArmor file accesses (`r w a c d x m k l`).
+    public static func unknownTraceLetters(in letters: Set<Character>) -> Set<Character> {
+        letters.subtracting(["r", "w", "a", "c", "d", "x", "m", "k", "l"])
+    }
+
+    /// Removes what the AppArmor permissions `denied` forbid (`w` forbids append too; `x` any
+    /// exec mode) and returns what was removed.
+    public mutating func remove(_ denied: String) -> AppArmorFileModes {
+        let before = self
+        for letter in denied {
+            switch letter {
+            case "w":
+                permissions.remove("w")
+                permissions.remove("a")
+            case "x": exec = nil
+            default: permissions.remove(letter)
+            }
+        }
+        return AppArmorFileModes(
+            before.permissions.subtracting(permissions), exec: exec == nil ? before.exec : nil)
+    }
+}
