@@ -28,12 +28,14 @@ let package = Package(
         .target(name: "CinchModel", swiftSettings: swiftSettings),
         .target(
             name: "CinchLinux",
-            dependencies: ["CCinchLinux", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: ["CCinchLinux", "CinchModel", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "CinchSeccomp",
-            dependencies: ["CSeccomp", "CinchModel", .product(name: "SystemPackage", package: "swift-system")],
+            dependencies: [
+                "CSeccomp", "CinchModel", "CinchLinux", .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: swiftSettings
         ),
         // Recording sources, one module each, and running containers apart from recording them.
@@ -89,18 +91,23 @@ let package = Package(
         // MARK: - Tests
         .target(
             name: "CinchTestSupport",
-            dependencies: ["CinchModel", "CinchSeccomp"],
+            dependencies: ["CinchLinux", "CinchModel", "CinchSeccomp"],
             path: "Tests/CinchTestSupport",
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CinchModelTests",
-            dependencies: ["CinchModel", "CinchTestSupport"],
+            dependencies: ["CinchLinux", "CinchModel", "CinchTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CinchLinuxTests",
+            dependencies: ["CinchLinux", "CinchModel", "CinchTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CinchSeccompTests",
-            dependencies: ["CinchSeccomp", "CSeccomp", "CinchModel", "CinchTestSupport"],
+            dependencies: ["CinchLinux", "CinchSeccomp", "CSeccomp", "CinchModel", "CinchTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -110,12 +117,12 @@ let package = Package(
         ),
         .testTarget(
             name: "CinchAuditTests",
-            dependencies: ["CinchAudit", "CinchModel", "CinchTestSupport"],
+            dependencies: ["CinchLinux", "CinchAudit", "CinchModel", "CinchTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CinchGenerateTests",
-            dependencies: ["CinchGenerate", "CinchDiff", "CinchModel", "CinchTestSupport"],
+            dependencies: ["CinchLinux", "CinchGenerate", "CinchDiff", "CinchModel", "CinchTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -125,17 +132,19 @@ let package = Package(
         ),
         .testTarget(
             name: "CinchDiffTests",
-            dependencies: ["CinchDiff", "CinchGenerate", "CinchModel", "CinchTestSupport"],
+            dependencies: ["CinchLinux", "CinchDiff", "CinchGenerate", "CinchModel", "CinchTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CinchWorkflowTests",
-            dependencies: ["CinchWorkflow", "CinchDiff", "CinchGenerate", "CinchModel", "CinchTestSupport"],
+            dependencies: [
+                "CinchLinux", "CinchWorkflow", "CinchDiff", "CinchGenerate", "CinchModel", "CinchTestSupport",
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CinchCLITests",
-            dependencies: ["CinchModel", "CinchTestSupport"],
+            dependencies: ["CinchLinux", "CinchModel", "CinchTestSupport"],
             swiftSettings: swiftSettings
         ),
     ]

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reading audit logs from files or stdin with one reusable 1 MiB buffer, gzip through `gzip -dc`.
 
+internal import CinchLinux
 public import CinchModel
 internal import Synchronization
 

@@ -13,20 +13,21 @@ public enum DiffInput: Sendable {
     /// An AppArmor profile.
     case apparmor(AppArmorProfile)
 
-    /// Reads `path`; the word `docker-default` stands for ``DockerDefaultProfile`` (write
-    /// `./docker-default` for a file of that name).
+    /// Recognises and parses a file's contents.
     ///
-    /// A file whose first non-blank character is `{` is a seccomp profile; one that
+    /// Contents whose first non-blank character is `{` are a seccomp profile; contents that
     /// ``AppArmorProfile/looksLikeProfile(_:)`` (first token `profile`, `#include`, `include`,
-    /// `abi`, `@{…}` or `/path … {`) is an AppArmor profile; anything else is read as a
+    /// `abi`, `@{…}` or `/path … {`) are an AppArmor profile; anything else is read as a
     /// ``CapabilityList``.
-    /// - Throws: ``InputError`` when the file cannot be read or parsed.
-    public static func load(_ path: String) throws(InputError) -> DiffInput {
-        if path == DockerDefaultProfile.name { return .seccomp(DockerDefaultProfile.profile) }
-        let bytes = try FileIO.read(path)
+    /// - Throws: ``InputError`` naming `file` when the contents cannot be parsed.
+    public init(bytes: [UInt8], file: String) throws(InputError) {
         let firstByte = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
-        if firstByte == UInt8(ascii: "{") { return .seccomp(try SeccompProfile(jsonBytes: bytes, file: path)) }
-        if AppArmorProfile.looksLikeProfile(bytes) { return .apparmor(try AppArmorProfile(bytes: bytes, file: path)) }
-        return .capabilities(try CapabilityList(bytes: bytes, file: path))
+        if firstByte == UInt8(ascii: "{") {
+            self = .seccomp(try SeccompProfile(jsonBytes: bytes, file: file))
+        } else if AppArmorProfile.looksLikeProfile(bytes) {
+            self = .apparmor(try AppArmorProfile(bytes: bytes, file: file))
+        } else {
+            self = .capabilities(try CapabilityList(bytes: bytes, file: file))
+        }
     }
 }

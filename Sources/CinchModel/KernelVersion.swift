@@ -1,14 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Linux kernel versions, for Docker's minKernel conditions.
 
-#if canImport(Glibc)
-    internal import Glibc
-#elseif canImport(Musl)
-    internal import Musl
-#else
-    #error("Unsupported platform")
-#endif
-
 /// A Linux kernel version (`major.minor[.patch]`), as Docker's `minKernel` and `uname -r` give it.
 public struct KernelVersion: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The major version.
@@ -50,17 +42,5 @@ public struct KernelVersion: Sendable, Hashable, Comparable, CustomStringConvert
     /// Orders versions numerically.
     public static func < (lhs: KernelVersion, rhs: KernelVersion) -> Bool {
         (lhs.major, lhs.minor, lhs.patch) < (rhs.major, rhs.minor, rhs.patch)
-    }
-}
-
-extension KernelVersion {
-    /// The running kernel's version from `uname(2)`, or nil.
-    public static var running: KernelVersion? {
-        var info = utsname()
-        guard uname(&info) == 0 else { return nil }
-        let release = withUnsafeBytes(of: &info.release) { raw in
-            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-        }
-        return KernelVersion(release)
     }
 }

@@ -1,14 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Reading seccomp profiles (Docker and OCI JSON) strictly, and rendering them canonically.
 
-#if canImport(Glibc)
-    internal import Glibc
-#elseif canImport(Musl)
-    internal import Musl
-#else
-    #error("Unsupported platform")
-#endif
-
 // MARK: - Rendering
 
 extension SeccompProfile {
@@ -120,15 +112,6 @@ extension SeccompProfile {
         let root = try JSONCursor.parse(bytes, file: file)
         var reader = ProfileReader()
         self = try reader.readProfile(root)
-    }
-
-    /// Reads and parses the profile at `path`.
-    ///
-    /// - Parameter path: A file path, used as given in error locations.
-    /// - Throws: ``InputError`` when the file cannot be read (with the system's reason) or is not
-    ///   a valid profile (see ``init(jsonBytes:file:)``).
-    public static func load(path: String) throws(InputError) -> SeccompProfile {
-        try SeccompProfile(jsonBytes: try FileIO.read(path), file: path)
     }
 }
 

@@ -2,6 +2,7 @@
 // Compiles a Docker/OCI seccomp profile with libseccomp, as a container runtime would, into BPF.
 
 internal import CSeccomp
+internal import CinchLinux
 public import CinchModel
 
 #if canImport(Glibc)

@@ -2,7 +2,7 @@
 // Validates AppArmor profiles by compiling them with `apparmor_parser -Q -K`, never loading them.
 
 internal import CinchLinux
-public import CinchModel
+internal import CinchModel
 
 #if canImport(Glibc)
     internal import Glibc

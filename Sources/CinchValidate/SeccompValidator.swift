@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Validates a seccomp profile file: strict reading, a libseccomp compile per ABI, and lints.
 
+internal import CinchLinux
 public import CinchModel
 public import CinchSeccomp
 

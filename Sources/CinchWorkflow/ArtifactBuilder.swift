@@ -2,6 +2,7 @@
 // The one build path of every artifact: generate → validate → render → write atomically.
 
 public import CinchGenerate
+internal import CinchLinux
 public import CinchModel
 internal import CinchSeccomp
 internal import CinchValidate

@@ -2,6 +2,7 @@
 // `cinch generate`: read traces, build one artifact, write it atomically.
 
 public import CinchGenerate
+internal import CinchLinux
 public import CinchModel
 
 /// Generates one artifact from trace files and writes it.

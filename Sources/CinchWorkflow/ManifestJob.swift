@@ -2,6 +2,7 @@
 // `cinch check`: the manifest's profiles regenerated from their traces, compared or written.
 
 public import CinchDiff
+internal import CinchLinux
 public import CinchModel
 
 /// The jobs of `cinch check`: create the conventional manifest, check every profile for drift,

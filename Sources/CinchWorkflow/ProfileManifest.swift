@@ -3,6 +3,7 @@
 
 public import CinchDiff
 public import CinchGenerate
+internal import CinchLinux
 public import CinchModel
 
 /// How every committed profile is generated from committed traces (`Profiles/cinch-profiles.json`).

@@ -2,6 +2,7 @@
 // `cinch validate`: each file to the validator of its kind, one report shape back.
 
 internal import CinchDiff
+internal import CinchLinux
 internal import CinchModel
 public import CinchValidate
 

@@ -2,6 +2,7 @@
 // Writing messages to standard error (Glibc's `stderr` global is not usable in Swift 6 mode).
 
 import ArgumentParser
+import CinchLinux
 import CinchModel
 import SystemPackage
 

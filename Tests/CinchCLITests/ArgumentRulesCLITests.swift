@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Argument rules end to end: record -> generate -> validate -> run enforces them, and diff agrees.
 
+import CinchLinux
 import CinchModel
 import CinchTestSupport
 import Testing

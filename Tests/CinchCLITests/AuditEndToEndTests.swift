@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Audit recording for real: log profile → cinch run → auditd → cinch audit ingest, compared with cinch record.
 
+import CinchLinux
 import CinchModel
 import CinchTestSupport
 import Foundation

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The cinch binary as a user runs it: record -> generate -> validate -> run, exit codes, signals.
 
+import CinchLinux
 import CinchModel
 import CinchTestSupport
 import Foundation

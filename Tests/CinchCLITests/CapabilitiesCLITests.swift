@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `cinch generate capabilities` as users run it: formats, exit codes, atomic output, diff, audit, real runc.
 
+import CinchLinux
 import CinchModel
 import CinchTestSupport
 import Foundation

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Real runc and crun: record OCI bundles, verify profiles, and never leave a container behind.
 
+import CinchLinux
 import CinchModel
 import CinchTestSupport
 import Foundation

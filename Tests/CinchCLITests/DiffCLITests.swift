@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // `cinch diff`, `cinch merge` and `cinch check` as CI runs them: outputs and exit codes.
 
+import CinchLinux
 import CinchModel
 import CinchTestSupport
 import Foundation

@@ -2,6 +2,7 @@
 // Tests of trace and profile merging, and of the profile manifest behind `cinch check`.
 
 import CinchDiff
+import CinchLinux
 import CinchModel
 import CinchTestSupport
 import Testing

@@ -2,6 +2,7 @@
 // Tests of the semantic profile diff: normalisation, classification, risk labels and renderers.
 
 import CinchDiff
+import CinchLinux
 import CinchModel
 import CinchTestSupport
 import Testing

@@ -2,6 +2,7 @@
 // Argument rules from recorded values: generalisation, fallbacks, ordering, trace format and merge.
 
 import CinchGenerate
+import CinchLinux
 import CinchModel
 import CinchTestSupport
 import Foundation

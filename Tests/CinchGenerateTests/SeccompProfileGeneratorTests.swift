@@ -2,6 +2,7 @@
 // Generator output: golden files, determinism, essentials, errno and diagnostics.
 
 import CinchGenerate
+import CinchLinux
 import CinchModel
 import CinchTestSupport
 import Testing

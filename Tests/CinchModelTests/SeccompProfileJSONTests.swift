@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tests for reading Docker/OCI seccomp profiles strictly and rendering them canonically.
 
+import CinchLinux
 import CinchModel
 import CinchTestSupport
 import Testing

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Trace format v1: reading, canonical writing, merging, and rejection of bad input.
 
+import CinchLinux
 import CinchModel
 import CinchTestSupport
 import Testing

@@ -2,6 +2,7 @@
 // Tests for compiling profiles with the real libseccomp (export only; nothing is ever loaded).
 
 import CSeccomp
+import CinchLinux
 import CinchModel
 import CinchSeccomp
 import CinchTestSupport

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Locates and reads the checked-in files under Tests/Fixtures without a resource bundle.
 
+internal import CinchLinux
 public import CinchModel
 
 /// Access to `Tests/Fixtures`, found from this source file's path.

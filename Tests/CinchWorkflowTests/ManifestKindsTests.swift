@@ -3,6 +3,7 @@
 
 import CinchDiff
 import CinchGenerate
+import CinchLinux
 import CinchModel
 import CinchTestSupport
 import CinchWorkflow

@@ -4,6 +4,7 @@
 import ArgumentParser
 import CinchAudit
 import CinchGenerate
+import CinchLinux
 import CinchModel
 import CinchSeccomp
 

@@ -5,6 +5,7 @@ import ArgumentParser
 import CinchDiff
 import CinchModel
 import CinchSeccomp
+import CinchWorkflow
 
 /// `--format text|markdown|json`.
 enum DiffOutputFormat: String, ExpressibleByArgument, CaseIterable {

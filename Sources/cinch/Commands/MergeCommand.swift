@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import CinchDiff
+import CinchLinux
 import CinchModel
 
 /// `cinch merge`.

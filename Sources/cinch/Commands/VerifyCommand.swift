@@ -4,6 +4,7 @@
 import ArgumentParser
 import CinchContainer
 import CinchDiff
+import CinchLinux
 import CinchModel
 import CinchRecord
 import CinchSeccomp

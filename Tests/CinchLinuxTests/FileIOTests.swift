@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Outputs are written to a temporary file and renamed: never half-written, never left behind.
 
+import CinchLinux
 import CinchModel
 import CinchTestSupport
 import Foundation

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Reading input files whole and writing outputs atomically (temp file + rename).
+// Reading input files whole and writing outputs atomically (temp file + rename), and the models'
+// file loaders: the model itself only parses bytes.
+
+public import CinchModel
 
 #if canImport(Glibc)
     internal import Glibc
@@ -133,5 +136,28 @@ extension Trace {
     /// - Throws: ``InputError`` naming the file and, for bad content, the line, column and JSON path.
     public static func load(path: String) throws(InputError) -> Trace {
         try Trace(jsonBytes: try FileIO.read(path), file: path)
+    }
+}
+
+extension SeccompProfile {
+    /// Reads and parses the profile at `path`.
+    ///
+    /// - Parameter path: A file path, used as given in error locations.
+    /// - Throws: ``InputError`` when the file cannot be read (with the system's reason) or is not
+    ///   a valid profile (see `init(jsonBytes:file:)`).
+    public static func load(path: String) throws(InputError) -> SeccompProfile {
+        try SeccompProfile(jsonBytes: try FileIO.read(path), file: path)
+    }
+}
+
+extension KernelVersion {
+    /// The running kernel's version from `uname(2)`, or nil.
+    public static var running: KernelVersion? {
+        var info = utsname()
+        guard uname(&info) == 0 else { return nil }
+        let release = withUnsafeBytes(of: &info.release) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        return KernelVersion(release)
     }
 }

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reading one side of `cinch diff` from a file (the diff module itself reads no files).
+
+public import CinchDiff
+internal import CinchLinux
+public import CinchModel
+
+extension DiffInput {
+    /// Reads `path`; the word `docker-default` stands for ``DockerDefaultProfile`` (write
+    /// `./docker-default` for a file of that name). See ``DiffInput/init(bytes:file:)``.
+    /// - Throws: ``InputError`` when the file cannot be read or parsed.
+    public static func load(_ path: String) throws(InputError) -> DiffInput {
+        if path == DockerDefaultProfile.name { return .seccomp(DockerDefaultProfile.profile) }
+        return try DiffInput(bytes: try FileIO.read(path), file: path)
+    }
+}
