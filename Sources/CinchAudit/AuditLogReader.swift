@@ -306,7 +306,7 @@ final class AuditSegmentWork: @unchecked Sendable {
     private let ranges: [Range<Int>]
     private let next = Atomic<Int>(1)
     private let results: UnsafeMutablePointer<Result<AuditLogParser, InputError>?>
-    private var thread: pthread_t?
+    private var thread: BackgroundThread?
 
     init(template: AuditLogParser, fd: CInt, ranges: [Range<Int>]) {
         self.template = template
@@ -323,25 +323,12 @@ final class AuditSegmentWork: @unchecked Sendable {
 
     /// Starts the second thread; false when it cannot be created.
     func start() -> Bool {
-        let context = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let rc = pthread_create(
-            &thread, nil,
-            { raw in
-                guard let raw else { return nil }
-                let work = Unmanaged<AuditSegmentWork>.fromOpaque(raw).takeRetainedValue()
-                let buffer = UnsafeMutableRawBufferPointer.allocate(
-                    byteCount: AuditLogParser.bufferSize, alignment: 16)
-                defer { buffer.deallocate() }
-                if let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) { work.share(buffer: base) }
-                return nil
-            }, context)
-        if rc != 0 {
-            Unmanaged<AuditSegmentWork>.fromOpaque(context).release()
-            return false
+        thread = BackgroundThread.start { [self] in
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: AuditLogParser.bufferSize, alignment: 16)
+            defer { buffer.deallocate() }
+            if let base = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) { share(buffer: base) }
         }
-        self.thread = thread
-        return true
+        return thread != nil
     }
 
     /// Parses segments until none is left; `buffer` is for reading if a mapping fails.
@@ -364,7 +351,7 @@ final class AuditSegmentWork: @unchecked Sendable {
 
     /// Waits for the second thread.
     func join() {
-        if let thread { pthread_join(thread, nil) }
+        thread?.join()
         thread = nil
     }
 

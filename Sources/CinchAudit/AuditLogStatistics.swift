@@ -33,12 +33,6 @@ public struct AuditLogStatistics: Sendable, Equatable {
     /// Creates zeroed counters.
     public init() {}
 
-    /// Whether anything says records were lost or skipped.
-    public var hasLoss: Bool {
-        missingSerials > 0 || kernelLossMessages > 0 || suppressedMessages > 0 || (kernelLostCounter ?? 0) > 0
-            || malformedLines > 0 || !unknownArchitectures.isEmpty
-    }
-
     /// One sentence per kind of loss, for a trace's `incompleteReasons`.
     public var lossReasons: [String] {
         var reasons: [String] = []

@@ -52,9 +52,22 @@ public final class BackgroundThread: @unchecked Sendable {
     private var started = false
 
     /// Starts `job` on a new thread; runs it inline when no thread can be created.
-    public init(_ job: @escaping @Sendable () -> Void) {
-        let work = ThreadJob(job)
-        let context = Unmanaged.passRetained(work).toOpaque()
+    public convenience init(_ job: @escaping @Sendable () -> Void) {
+        self.init()
+        if !launch(job) { job() }
+    }
+
+    private init() {}
+
+    /// Starts `job` on a new thread, or returns nil when no thread can be created (the caller
+    /// then does the work another way).
+    public static func start(_ job: @escaping @Sendable () -> Void) -> BackgroundThread? {
+        let thread = BackgroundThread()
+        return thread.launch(job) ? thread : nil
+    }
+
+    private func launch(_ job: @escaping @Sendable () -> Void) -> Bool {
+        let context = Unmanaged.passRetained(ThreadJob(job)).toOpaque()
         let rc = pthread_create(
             &thread, nil,
             { raw in
@@ -62,12 +75,12 @@ public final class BackgroundThread: @unchecked Sendable {
                 Unmanaged<ThreadJob>.fromOpaque(raw).takeRetainedValue().body()
                 return nil
             }, context)
-        if rc == 0 {
-            started = true
-        } else {
+        guard rc == 0 else {
             Unmanaged<ThreadJob>.fromOpaque(context).release()
-            job()
+            return false
         }
+        started = true
+        return true
     }
 
     /// Waits for the job to finish.

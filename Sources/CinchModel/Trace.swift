@@ -310,9 +310,6 @@ public struct Trace: Sendable, Equatable {
     /// All names a profile must allow, per ABI (observed and inherited).
     public var namesByABI: [Architecture: Set<String>] { abis.mapValues(\.allNames) }
 
-    /// The number of distinct (ABI, syscall) pairs observed.
-    public var distinctSyscallCount: Int { abis.values.reduce(0) { $0 + $1.syscalls.count } }
-
     /// The union of this trace and `other`: counts add, the first executable of `self` wins.
     public func merged(with other: Trace) -> Trace {
         var result = self

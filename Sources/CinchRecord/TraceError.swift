@@ -21,8 +21,6 @@ public struct TraceError: Error, Sendable, CustomStringConvertible {
         public static let ptraceFailed = Code("ptrace-failed")
         /// The recording filter could not be built.
         public static let filterFailed = Code("filter-failed")
-        /// The kernel lacks something cinch needs (PTRACE_GET_SYSCALL_INFO, seccomp).
-        public static let unsupportedKernel = Code("unsupported-kernel")
         /// The stable identifier.
         public var description: String { name }
     }

@@ -31,10 +31,6 @@ public import CinchModel
 /// - `seccomp.unsupported-architecture`, `seccomp.unsupported-action`, `seccomp.rule-rejected`,
 ///   `seccomp.errno-out-of-range` and `seccomp.libseccomp-error` (errors).
 public enum SeccompProfileCompiler {
-    /// Docker's default capability set, used for `includes.caps`/`excludes.caps` when the caller
-    /// gives none.
-    public static var defaultCapabilities: Set<String> { SeccompTarget.dockerDefaultCapabilities }
-
     /// The size of the program libseccomp generates for one ABI alone.
     public struct ArchitectureProgram: Sendable, Hashable {
         /// The ABI.
@@ -91,7 +87,7 @@ public enum SeccompProfileCompiler {
     ///   - native: The host architecture, which picks the Docker `archMap` entry and the
     ///     `includes.arches`/`excludes.arches` name.
     ///   - capabilities: Capabilities the container has, with or without the `CAP_` prefix; nil means
-    ///     Docker's default set (``defaultCapabilities``).
+    ///     Docker's default set (``SeccompTarget/dockerDefaultCapabilities``).
     ///   - kernelVersion: The kernel to evaluate `minKernel` against; nil means the running kernel
     ///     (`uname(2)`). When that cannot be determined, `minKernel` conditions are taken as met.
     ///   - includePFC: Whether to export the combined filter as pseudo filter code too.

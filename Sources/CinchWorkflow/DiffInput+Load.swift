@@ -4,6 +4,7 @@
 public import CinchDiff
 internal import CinchLinux
 public import CinchModel
+internal import CinchSeccomp
 
 extension DiffInput {
     /// Reads `path`; the word `docker-default` stands for ``DockerDefaultProfile`` (write
@@ -12,5 +13,13 @@ extension DiffInput {
     public static func load(_ path: String) throws(InputError) -> DiffInput {
         if path == DockerDefaultProfile.name { return .seccomp(DockerDefaultProfile.profile) }
         return try DiffInput(bytes: try FileIO.read(path), file: path)
+    }
+}
+
+extension ProfileDiff {
+    /// Whether libseccomp knows a syscall on an ABI: how `cinch diff` and `cinch check` tell a
+    /// name that does not exist from one that is merely not allowed.
+    public static let libseccompPresence: SyscallPresence = { name, abi in
+        SyscallResolver.resolve(name, on: abi).isPresent
     }
 }

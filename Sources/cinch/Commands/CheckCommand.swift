@@ -72,7 +72,7 @@ struct CheckCommand: ParsableCommand {
         if initialize { try writeConventionalManifest(layout) }
         let manifest: ProfileManifest
         let check: ProfileCheck
-        switch ManifestJob.check(layout, isPresent: libseccompPresence) {
+        switch ManifestJob.check(layout, isPresent: ProfileDiff.libseccompPresence) {
         case .noManifest:
             Console.error(
                 "cinch: no profile manifest at \(layout.manifestFile). Create one with `cinch check --init` (a Docker and an "

@@ -7,20 +7,6 @@ import CinchModel
 import CinchSeccomp
 import CinchWorkflow
 
-/// `--format text|markdown|json`.
-enum DiffOutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, markdown, json
-
-    var model: DiffRenderer.Format {
-        switch self {
-        case .text: .text
-        case .markdown: .markdown
-        case .json: .json
-        }
-    }
-}
-
-/// `--fail-on widen|any`.
 enum FailOn: String, ExpressibleByArgument, CaseIterable {
     case widen, any
 }
@@ -66,9 +52,6 @@ extension Substring {
         String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
     }
 }
-
-/// Whether a name exists on an ABI, from libseccomp's tables.
-let libseccompPresence: SyscallPresence = { name, abi in SyscallResolver.resolve(name, on: abi).isPresent }
 
 /// `cinch diff OLD NEW`.
 struct DiffCommand: ParsableCommand {
@@ -125,7 +108,7 @@ struct DiffCommand: ParsableCommand {
         case let (.seccomp(a), .seccomp(b)):
             diff = ProfileDiff.seccomp(
                 old: a, new: b, oldName: old, newName: new, target: targetOptions.target,
-                isPresent: libseccompPresence)
+                isPresent: ProfileDiff.libseccompPresence)
         case let (.capabilities(a), .capabilities(b)):
             diff = ProfileDiff.capabilities(old: a, new: b, oldName: old, newName: new)
         case let (.apparmor(a), .apparmor(b)):

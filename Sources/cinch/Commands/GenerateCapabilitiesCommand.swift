@@ -6,21 +6,6 @@ import CinchGenerate
 import CinchModel
 import CinchWorkflow
 
-/// `--format text|docker|oci|compose|kubernetes`.
-enum CapabilityOutputFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, docker, oci, compose, kubernetes
-
-    var model: CapabilityProfileGenerator.Format {
-        switch self {
-        case .text: .text
-        case .docker: .docker
-        case .oci: .oci
-        case .compose: .compose
-        case .kubernetes: .kubernetes
-        }
-    }
-}
-
 /// `cinch generate capabilities`.
 struct GenerateCapabilitiesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -15,20 +15,6 @@ struct GenerateCommand: ParsableCommand {
     )
 }
 
-/// How denied syscalls fail.
-enum DefaultErrno: String, ExpressibleByArgument, CaseIterable {
-    case EPERM, ENOSYS
-
-    var value: UInt32 { self == .EPERM ? 1 : 38 }
-}
-
-/// `--format docker|oci`.
-enum ProfileFormat: String, ExpressibleByArgument, CaseIterable {
-    case docker, oci
-
-    var model: SeccompProfile.Format { self == .docker ? .docker : .oci }
-}
-
 /// `cinch generate seccomp`.
 struct GenerateSeccompCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
