@@ -3,12 +3,9 @@
 
 import ArgumentParser
 import CinchContainer
-import CinchGenerate
-import CinchLinux
 import CinchModel
 import CinchRecord
-import CinchSeccomp
-import Dispatch
+import CinchWorkflow
 
 /// Records a command's or a container's syscalls with seccomp-assisted ptrace.
 struct RecordCommand: ParsableCommand {
@@ -96,95 +93,54 @@ struct RecordCommand: ParsableCommand {
     }
 
     func run() throws {
-        let knownTraces = try loadTraces(known)
-        var knownNames: [Architecture: Set<String>] = [:]
-        for trace in knownTraces {
-            knownNames.merge(trace.namesByABI) { $0.union($1) }
-        }
+        let workload: RecordJob.Workload
         if container.bundle != nil {
-            try recordContainer(knownNames: knownNames)
-            return
-        }
-        let progress = RecordingProgress()
-        let options = PtraceRecorder.Options(
-            command: command, known: knownNames, knownTraces: known,
-            noNewPrivileges: noNewPrivileges ? true : nil, pinToOneCPU: pinCpu ?? known.isEmpty, progress: progress,
-            installsRecordingFilter: !withoutRecordingFilter, observesCapabilities: capabilities ?? false,
-            onNote: { Console.error("cinch: note: \($0)") })
-        let status = quiet || !Console.isTerminal ? nil : StatusLine(progress: progress)
-        status?.start()
-        var trace: Trace?
-        for _ in 0..<runs {
-            do {
-                let run = try PtraceRecorder(options: options).record()
-                trace = trace.map { $0.merged(with: run) } ?? run
-            } catch {
-                status?.stop()
-                Console.error("cinch: \(error)")
-                throw error.code == .commandNotFound ? ExitStatus.notFound : ExitStatus.cannotRun
-            }
-            if trace?.isComplete == false || trace?.exitStatus?.shellStatus ?? 0 != 0 { break }
-        }
-        guard let trace else { throw ExitStatus.cannotRun }
-        status?.stop()
-        try write(trace)
-        if let exit = trace.exitStatus, exit.shellStatus != 0 { throw ExitCode(exit.shellStatus) }
-    }
-
-    /// `--bundle`: runs the container once under a trace-by-default filter, cinch tracing its runtime.
-    private func recordContainer(knownNames: [Architecture: Set<String>]) throws {
-        let bundle = try container.loadBundle()
-        let filter = SeccompProfileGenerator.recordingProfile(
-            defaultAction: .trace, known: knownNames, abis: RecordingFilter.coveredABIs(native: SyscallResolver.native),
-            format: .oci, alwaysRecorded: Set(Trace.argumentCaptures.keys))
-        // With known syscalls a container task can run without one stop, so cinch would never
-        // see it cross the boundary and could not watch its capability checks.
-        let wantsCapabilities = capabilities ?? true
-        let observesCapabilities = wantsCapabilities && knownNames.isEmpty
-        if wantsCapabilities, !knownNames.isEmpty {
-            Console.error(
-                "cinch: note: capabilities are not observed for a container recorded with --known (a task that makes only known syscalls never crosses cinch's view); record without --known for a capability list."
-            )
+            workload = .container(container.sessionOptions(bundle: try container.loadBundle(), seccomp: nil))
+        } else {
+            workload = .command(
+                command, noNewPrivileges: noNewPrivileges ? true : nil, pinToOneCPU: pinCpu,
+                installsRecordingFilter: !withoutRecordingFilter)
         }
         let progress = RecordingProgress()
         let status = quiet || !Console.isTerminal ? nil : StatusLine(progress: progress)
         status?.start()
-        var outcome: ContainerSession.Outcome?
-        var merged: Trace?
-        for _ in 0..<runs {
-            do {
-                let run = try ContainerRecorder(
-                    options: .init(
-                        session: container.sessionOptions(bundle: bundle, seccomp: filter.jsonValue()),
-                        progress: progress, observesCapabilities: observesCapabilities,
-                        onNote: { Console.error("cinch: note: \($0)") })
-                ).record()
-                outcome = run
-                if let recorded = run.trace { merged = merged.map { $0.merged(with: recorded) } ?? recorded }
-                if !run.containerSucceeded || run.driverStatus ?? 0 != 0 { break }
-            } catch {
-                status?.stop()
-                Console.error("cinch: \(error)")
-                throw error.code == .badBundle ? ExitStatus.unusableInput : ExitStatus.cannotRun
-            }
-        }
+        let outcome = RecordJob.run(
+            RecordJob.Request(
+                workload: workload, knownTraces: known, runs: runs, observesCapabilities: capabilities,
+                output: output, progress: progress, onNote: { Console.error("cinch: note: \($0)") }))
         status?.stop()
-        guard let outcome, var trace = merged else { throw ExitStatus.cannotRun }
-        trace.source.knownTraces = known
-        try write(trace)
-        if !quiet || !outcome.containerSucceeded { Console.error("cinch: \(container.describe(outcome))") }
-        if !outcome.containerSucceeded { throw ExitCode(outcome.containerStatus == 0 ? 1 : outcome.containerStatus) }
-        if let driver = outcome.driverStatus, driver != 0 { throw ExitCode(driver) }
-    }
-
-    /// Writes the trace and says what was recorded.
-    private func write(_ trace: Trace) throws {
-        do {
-            try FileIO.writeAtomically(trace.jsonValue().rendered(), to: output)
-        } catch {
+        switch outcome {
+        case .unreadableKnownTrace(let error):
+            Console.error("cinch: \(error)")
+            throw ExitStatus.unusableInput
+        case .cannotTrace(let error):
+            Console.error("cinch: \(error)")
+            switch error.code {
+            case .commandNotFound: throw ExitStatus.notFound
+            case .badBundle: throw ExitStatus.unusableInput
+            default: throw ExitStatus.cannotRun
+            }
+        case .unwritable(_, let error):
             Console.error("cinch: \(error)")
             throw ExitStatus.cannotWrite
+        case .recorded(let trace, let containerRun):
+            summarize(trace)
+            if let containerRun {
+                if !quiet || !containerRun.containerSucceeded {
+                    Console.error("cinch: \(container.describe(containerRun))")
+                }
+                if !containerRun.containerSucceeded {
+                    throw ExitCode(containerRun.containerStatus == 0 ? 1 : containerRun.containerStatus)
+                }
+                if let driver = containerRun.driverStatus, driver != 0 { throw ExitCode(driver) }
+            } else if let exit = trace.exitStatus, exit.shellStatus != 0 {
+                throw ExitCode(exit.shellStatus)
+            }
         }
+    }
+
+    /// Says what was recorded, and whether the trace is incomplete.
+    private func summarize(_ trace: Trace) {
         if !trace.isComplete {
             Console.error(
                 "cinch: warning: the trace in \(output) is incomplete: \(trace.incompleteReasons.joined(separator: " "))"

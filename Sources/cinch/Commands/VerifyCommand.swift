@@ -3,11 +3,9 @@
 
 import ArgumentParser
 import CinchContainer
-import CinchDiff
 import CinchLinux
 import CinchModel
-import CinchRecord
-import CinchSeccomp
+import CinchWorkflow
 
 /// Runs a bundle's container under a profile and a capability set; names denied syscalls on failure.
 struct VerifyCommand: ParsableCommand {
@@ -69,79 +67,33 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let bundle = try container.loadBundle()
-        let profile: SeccompProfile
-        do {
-            profile = try SeccompProfile.load(path: seccomp)
-        } catch {
-            Console.error("cinch: \(error)")
-            throw ExitStatus.unusableInput
-        }
         let capabilities = try requestedCapabilities()
-        let target = SeccompTarget(
-            native: SyscallResolver.native, capabilities: (capabilities ?? bundle.boundingCapabilities).map(Set.init),
-            kernel: KernelVersion.running)
-        let compilation = SeccompProfileCompiler.compile(
-            profile, file: seccomp, native: target.native,
-            capabilities: target.capabilities)
-        if Console.report(compilation.diagnostics.filter { $0.severity == .error }) { throw ExitStatus.unusableInput }
-        let resolved = profile.resolved(for: target)
-
-        // A profile that keeps the runtime from creating or starting the container fails here too:
-        // the runtime's last steps run under the filter.
-        if let outcome = try runSession(bundle: bundle, seccomp: resolved, capabilities: capabilities, traced: false) {
+        let request = VerifyJob.Request(
+            session: container.sessionOptions(bundle: bundle, seccomp: nil),
+            seccomp: seccomp, capabilities: capabilities.map { CapabilityList($0) },
+            onNote: { Console.error("cinch: note: \($0)") })
+        switch VerifyJob.run(request) {
+        case .passed(let outcome):
             Console.error("cinch: \(container.describe(outcome))")
-            let driverOK = outcome.driverStatus.map { $0 == 0 } ?? (container.driver == nil)
-            if outcome.containerSucceeded, driverOK {
-                print("verify: ok: \(seccomp) runs \(container.bundle ?? "") with \(container.runtime.rawValue)")
-                return
+            print("verify: ok: \(seccomp) runs \(container.bundle ?? "") with \(container.runtime.rawValue)")
+        case .failed(let first, let denied, let messages):
+            if let first { Console.error("cinch: \(container.describe(first))") }
+            for message in messages { Console.error("cinch: \(message)") }
+            if denied.isEmpty {
+                print(
+                    "verify: FAILED: the container or driver failed, but no syscall reached the profile's default action; the failure is not a denial by default (check explicit rules and capabilities)."
+                )
+            } else {
+                print("verify: FAILED: the profile denied these syscalls (add them to allow the workload):")
+                for line in denied { print("  \(line)") }
             }
-        }
-        // Diagnose: run again with the default action as a trace stop and record what reaches it.
-        var diagnostic: SeccompProfile = resolved
-        diagnostic.defaultAction = SeccompProfile.Action.trace
-        diagnostic.defaultErrnoRet = nil
-        guard let traced = try runSession(bundle: bundle, seccomp: diagnostic, capabilities: capabilities, traced: true)
-        else { throw ExitStatus.cannotRun }
-        var denied: [String] = []
-        for (abi, record) in (traced.trace?.abis ?? [:]).sorted(by: { $0.key < $1.key }) where !record.syscalls.isEmpty
-        {
-            denied.append("\(abi.name): " + record.syscalls.keys.sorted().joined(separator: ", "))
-        }
-        if denied.isEmpty {
-            print(
-                "verify: FAILED: the container or driver failed, but no syscall reached the profile's default action; the failure is not a denial by default (check explicit rules and capabilities)."
-            )
-        } else {
-            print("verify: FAILED: the profile denied these syscalls (add them to allow the workload):")
-            for line in denied { print("  \(line)") }
-        }
-        throw ExitStatus.failure
-    }
-
-    /// One run; nil when the runtime could not create or start the container under the profile.
-    private func runSession(bundle: OCIBundle, seccomp: SeccompProfile, capabilities: [String]?, traced: Bool) throws
-        -> ContainerSession.Outcome?
-    {
-        let session = container.sessionOptions(
-            bundle: bundle, seccomp: seccomp.jsonValue(), capabilities: capabilities)
-        if traced {
-            do {
-                return try ContainerRecorder(
-                    options: .init(
-                        session: session, observesCapabilities: false, onNote: { Console.error("cinch: note: \($0)") })
-                ).record()
-            } catch {
-                Console.error("cinch: \(error)")
-                if error.code == .runtimeFailed { return nil }
-                throw error.code == .badBundle ? ExitStatus.unusableInput : ExitStatus.cannotRun
-            }
-        }
-        do {
-            return try ContainerSession(options: session).run()
-        } catch {
-            Console.error("cinch: \(error)")
-            if error.code == .runtimeFailed { return nil }
-            throw error.code == .badBundle ? ExitStatus.unusableInput : ExitStatus.cannotRun
+            throw ExitStatus.failure
+        case .unusable(let messages):
+            for message in messages { Console.error("cinch: \(message)") }
+            throw ExitStatus.unusableInput
+        case .cannotRun(let messages):
+            for message in messages { Console.error("cinch: \(message)") }
+            throw ExitStatus.cannotRun
         }
     }
 }
