@@ -101,47 +101,20 @@ struct DiffCommand: ParsableCommand {
     @OptionGroup var targetOptions: TargetOptions
 
     func run() throws {
-        let before = try load(old)
-        let after = try load(new)
-        let diff: ProfileDiff
-        switch (before, after) {
-        case let (.seccomp(a), .seccomp(b)):
-            diff = ProfileDiff.seccomp(
-                old: a, new: b, oldName: old, newName: new, target: targetOptions.target,
-                isPresent: ProfileDiff.libseccompPresence)
-        case let (.capabilities(a), .capabilities(b)):
-            diff = ProfileDiff.capabilities(old: a, new: b, oldName: old, newName: new)
-        case let (.apparmor(a), .apparmor(b)):
-            diff = ProfileDiff.apparmor(old: a, new: b, oldName: old, newName: new)
-        default:
-            Console.error("cinch: \(old) and \(new) are of different kinds (\(before.kindName) and \(after.kindName)).")
-            throw ExitStatus.unusableInput
-        }
-        print(DiffRenderer.render(diff, as: format.model), terminator: "")
-        switch failOn {
-        case .any where !diff.isEmpty: throw ExitStatus.failure
-        case .widen where diff.widens: throw ExitStatus.failure
-        default: return
-        }
-    }
-
-    private func load(_ path: String) throws -> DiffInput {
-        do {
-            return try DiffInput.load(path)
-        } catch {
+        switch DiffJob.run(old: old, new: new, target: targetOptions.target) {
+        case .unusable(let error):
             Console.error("cinch: \(error)")
             throw ExitStatus.unusableInput
-        }
-    }
-}
-
-extension DiffInput {
-    /// `a seccomp profile`, for error messages.
-    fileprivate var kindName: String {
-        switch self {
-        case .seccomp: "a seccomp profile"
-        case .capabilities: "a capability list"
-        case .apparmor: "an AppArmor profile"
+        case .differentKinds(let before, let after):
+            Console.error("cinch: \(old) and \(new) are of different kinds (\(before) and \(after)).")
+            throw ExitStatus.unusableInput
+        case .compared(let diff):
+            print(DiffRenderer.render(diff, as: format.model), terminator: "")
+            switch failOn {
+            case .any where !diff.isEmpty: throw ExitStatus.failure
+            case .widen where diff.widens: throw ExitStatus.failure
+            default: return
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ import ArgumentParser
 import CinchDiff
 import CinchLinux
 import CinchModel
+import CinchWorkflow
 
 /// `cinch merge`.
 struct MergeCommand: ParsableCommand {
@@ -53,18 +54,22 @@ struct MergeTracesCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try loadTraces(traces)
-        guard let merge = TraceMerge(loaded) else { throw ExitStatus.unusableInput }
-        do {
-            try FileIO.writeAtomically(merge.trace.jsonValue().rendered(), to: output)
-        } catch {
+        switch MergeJob.traces(traces, output: output) {
+        case .unusable(let error):
+            Console.error("cinch: \(error)")
+            throw ExitStatus.unusableInput
+        case .refused(let diagnostics):
+            Console.report(diagnostics)
+            throw ExitStatus.unusableInput
+        case .unwritable(let error):
             Console.error("cinch: \(error)")
             throw ExitStatus.cannotWrite
-        }
-        switch coverage {
-        case .text: print(merge.coverageTable, terminator: "")
-        case .json: print(merge.coverageJSON.rendered(), terminator: "")
-        case .none: break
+        case .written(let merge, _):
+            switch coverage {
+            case .text: print(merge.coverageTable, terminator: "")
+            case .json: print(merge.coverageJSON.rendered(), terminator: "")
+            case .none: break
+            }
         }
     }
 }
@@ -111,26 +116,19 @@ struct MergeProfilesCommand: ParsableCommand {
     }
 
     func run() throws {
-        var loaded: [SeccompProfile] = []
-        for path in profiles {
-            do {
-                loaded.append(try SeccompProfile.load(path: path))
-            } catch {
-                Console.error("cinch: \(error)")
-                throw ExitStatus.unusableInput
-            }
-        }
-        let result = ProfileMerge.merge(loaded, files: profiles, preference: prefer?.model)
-        Console.report(result.diagnostics)
-        if result.hasConflicts {
+        switch MergeJob.profiles(profiles, preference: prefer?.model, output: output) {
+        case .unusable(let error):
+            Console.error("cinch: \(error)")
+            throw ExitStatus.unusableInput
+        case .refused(let diagnostics):
+            Console.report(diagnostics)
             Console.error("cinch: nothing written; resolve the conflicts or pass --prefer allow|deny.")
             throw ExitStatus.failure
-        }
-        do {
-            try FileIO.writeAtomically(result.profile.jsonValue().rendered(), to: output)
-        } catch {
+        case .unwritable(let error):
             Console.error("cinch: \(error)")
             throw ExitStatus.cannotWrite
+        case .written(_, let diagnostics):
+            Console.report(diagnostics)
         }
     }
 }

@@ -5,6 +5,7 @@ import ArgumentParser
 import CinchLinux
 import CinchModel
 import CinchSeccomp
+import CinchWorkflow
 
 /// Runs a command with a seccomp profile applied right before execve.
 struct RunCommand: ParsableCommand {
@@ -35,28 +36,19 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let profile: SeccompProfile
-        do {
-            profile = try SeccompProfile.load(path: seccomp)
-        } catch {
+        switch RunJob.run(profile: seccomp, command: command, noNewPrivileges: noNewPrivileges) {
+        case .unreadableProfile(let error):
             Console.error("cinch: \(error)")
             throw ExitStatus.unusableInput
-        }
-        let compilation = SeccompProfileCompiler.compile(profile, file: seccomp)
-        let hasErrors = Console.report(compilation.diagnostics.filter { $0.severity != .note })
-        guard !hasErrors, let bpf = compilation.bpf else { throw ExitStatus.unusableInput }
-        let child: SpawnedChild
-        do {
-            child = try Spawn.spawn(
-                command, filter: bpf, traced: false, noNewPrivileges: noNewPrivileges || !Spawn.hasSysAdmin)
-        } catch {
+        case .unusableProfile(let diagnostics):
+            Console.report(diagnostics)
+            throw ExitStatus.unusableInput
+        case .cannotStart(let error):
             Console.error("cinch: \(error)")
             throw error.stage == .lookup ? ExitStatus.notFound : ExitStatus.cannotExecute
+        case .ran(let status, let diagnostics):
+            Console.report(diagnostics)
+            if status != 0 { throw ExitCode(status) }
         }
-        Signals.forward(to: child.pid)
-        let status = try Spawn.wait(for: child.pid)
-        Signals.setTarget(0)
-        let code = status.shellStatus
-        if code != 0 { throw ExitCode(code) }
     }
 }
