@@ -35,8 +35,7 @@ struct GenerateAppArmorCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Trace files.")
-    var traces: [String]
+    @OptionGroup var io: GeneratorIO
 
     @Option(help: "Profile name: letters, digits, '.', '_', '-' (default: cinch-<recorded command>).")
     var name: String?
@@ -44,14 +43,7 @@ struct GenerateAppArmorCommand: ParsableCommand {
     @Flag(help: "Put the profile in complain mode: AppArmor logs what it would deny instead of denying.")
     var complain = false
 
-    @Option(name: .shortAndLong, help: "Output file (default: standard output).")
-    var output = "-"
-
-    @Flag(name: .shortAndLong, help: "Print no notes.")
-    var quiet = false
-
     func validate() throws {
-        guard !traces.isEmpty else { throw ValidationError("Give at least one trace.") }
         if let name, !AppArmorProfileGenerator.isProfileName(name) {
             throw ValidationError(
                 "The profile name '\(name)' is not allowed: use 1 to \(AppArmorProfileGenerator.nameLimit) letters, digits, '.', '_' or '-', starting with a letter or digit."
@@ -60,8 +52,8 @@ struct GenerateAppArmorCommand: ParsableCommand {
     }
 
     func run() throws {
-        try finish(
-            GenerateJob.run(.apparmor(.init(name: name, complain: complain)), traceFiles: traces, output: output),
-            quiet: quiet, refusal: "no profile was written: fix the problems above.")
+        try io.generate(
+            .apparmor(.init(name: name, complain: complain)), refusal: "no profile was written: fix the problems above."
+        )
     }
 }

@@ -41,25 +41,12 @@ struct GenerateCapabilitiesCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Trace files.")
-    var traces: [String]
+    @OptionGroup var io: GeneratorIO
 
     @Option(help: "Output format: text, docker, oci, compose or kubernetes.")
     var format: CapabilityOutputFormat = .text
 
-    @Option(name: .shortAndLong, help: "Output file (default: standard output).")
-    var output = "-"
-
-    @Flag(name: .shortAndLong, help: "Print no notes.")
-    var quiet = false
-
-    func validate() throws {
-        guard !traces.isEmpty else { throw ValidationError("Give at least one trace.") }
-    }
-
     func run() throws {
-        try finish(
-            GenerateJob.run(.capabilities(format.model), traceFiles: traces, output: output), quiet: quiet,
-            refusal: "no capability list was written: fix the traces above.")
+        try io.generate(.capabilities(format.model), refusal: "no capability list was written: fix the traces above.")
     }
 }

@@ -37,8 +37,7 @@ struct GenerateSeccompCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "Trace files.")
-    var traces: [String]
+    @OptionGroup var io: GeneratorIO
 
     @Option(help: "Profile format: docker or oci.")
     var format: ProfileFormat = .docker
@@ -49,17 +48,10 @@ struct GenerateSeccompCommand: ParsableCommand {
     @Option(name: .customLong("arch"), help: "Cover this ABI instead of the observed ones (repeatable).")
     var architectures: [String] = []
 
-    @Option(name: .shortAndLong, help: "Output file (default: standard output).")
-    var output = "-"
-
     @Flag(help: "Allow syscalls by name only, without argument conditions from recorded values.")
     var noArgumentRules = false
 
-    @Flag(name: .shortAndLong, help: "Print no notes.")
-    var quiet = false
-
     func validate() throws {
-        guard !traces.isEmpty else { throw ValidationError("Give at least one trace.") }
         for name in architectures where Architecture(named: name) == nil {
             throw ValidationError("Unknown architecture '\(name)' (try x86_64, x86, x32, aarch64, arm).")
         }
@@ -70,32 +62,6 @@ struct GenerateSeccompCommand: ParsableCommand {
             format: format.model, defaultErrno: defaultErrno.value,
             architectures: architectures.isEmpty ? nil : architectures.compactMap { Architecture(named: $0) },
             argumentRules: !noArgumentRules)
-        try finish(
-            GenerateJob.run(.seccomp(options), traceFiles: traces, output: output), quiet: quiet,
-            refusal: "no profile was written: fix the traces above.")
-    }
-}
-
-/// Reports a ``GenerateJob`` outcome and maps it to the exit status of `cinch generate`.
-///
-/// - Parameter refusal: what to say when nothing was written because of the diagnostics.
-func finish(_ outcome: GenerateJob.Outcome, quiet: Bool, refusal: String) throws {
-    func report(_ findings: [Diagnostic]) -> Bool {
-        Console.report(quiet ? findings.filter { $0.severity != .note } : findings)
-    }
-    switch outcome {
-    case .written(let diagnostics):
-        _ = report(diagnostics)
-    case .unreadableTrace(let error):
-        Console.error("cinch: \(error)")
-        throw ExitStatus.unusableInput
-    case .refused(let diagnostics, _):
-        _ = report(diagnostics)
-        Console.error("cinch: \(refusal)")
-        throw ExitStatus.unusableInput
-    case .unwritable(let diagnostics, let error):
-        _ = report(diagnostics)
-        Console.error("cinch: \(error)")
-        throw ExitStatus.cannotWrite
+        try io.generate(.seccomp(options), refusal: "no profile was written: fix the traces above.")
     }
 }

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: Apache-2.0
+// What every `cinch generate` subcommand takes besides its own options: traces, -o and -q.
+
+import ArgumentParser
+import CinchModel
+import CinchWorkflow
+
+/// The traces a generator reads, where its artifact goes, and whether notes are printed.
+struct GeneratorIO: ParsableArguments {
+    @Argument(help: "Trace files.")
+    var traces: [String]
+
+    @Option(name: .shortAndLong, help: "Output file (default: standard output).")
+    var output = "-"
+
+    @Flag(name: .shortAndLong, help: "Print no notes.")
+    var quiet = false
+
+    func validate() throws {
+        guard !traces.isEmpty else { throw ValidationError("Give at least one trace.") }
+    }
+
+    /// Builds and writes the artifact with ``GenerateJob``, reports its findings and maps the
+    /// outcome to the exit status of `cinch generate`.
+    ///
+    /// - Parameter refusal: what to say when nothing was written because of the diagnostics.
+    func generate(_ recipe: ArtifactRecipe, refusal: String) throws {
+        let outcome = GenerateJob.run(recipe, traceFiles: traces, output: output)
+
+        func report(_ findings: [Diagnostic]) -> Bool {
+            Console.report(quiet ? findings.filter { $0.severity != .note } : findings)
+        }
+        switch outcome {
+        case .written(let diagnostics):
+            _ = report(diagnostics)
+        case .unreadableTrace(let error):
+            Console.error("cinch: \(error)")
+            throw ExitStatus.unusableInput
+        case .refused(let diagnostics, _):
+            _ = report(diagnostics)
+            Console.error("cinch: \(refusal)")
+            throw ExitStatus.unusableInput
+        case .unwritable(let diagnostics, let error):
+            _ = report(diagnostics)
+            Console.error("cinch: \(error)")
+            throw ExitStatus.cannotWrite
+        }
+    }
+}
