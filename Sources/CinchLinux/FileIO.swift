@@ -17,24 +17,79 @@ public import CinchModel
 /// Outputs are never half-written: they go to a temporary file in the same directory, are
 /// flushed with `fsync`, and replace the target with `rename`.
 public enum FileIO {
-    /// Reads a whole file (`-` reads standard input).
+    /// The most bytes ``read(_:limit:)`` reads: 64 MiB. The largest real traces and profiles are a
+    /// few MiB; a larger input is refused before it can exhaust memory.
+    public static let inputLimit = 64 << 20
+
+    /// Reads a whole regular file (`-` reads standard input), at most `limit` bytes.
     ///
-    /// - Throws: ``InputError`` naming the file and the system's reason.
-    public static func read(_ path: String) throws(InputError) -> [UInt8] {
-        let fd = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC)
-        if fd < 0 { throw InputError("cannot open: \(reason(errno))", at: ProfileLocation(file: path)) }
+    /// A device, FIFO, socket or directory is refused without reading it (`/dev/zero` would
+    /// never end, a FIFO could block forever); so is a file larger than `limit`. Symbolic links
+    /// are followed, and what they lead to must be a regular file too.
+    /// - Throws: ``InputError`` naming the file and the reason.
+    public static func read(_ path: String, limit: Int = inputLimit) throws(InputError) -> [UInt8] {
+        let location = ProfileLocation(file: path)
+        let fd = path == "-" ? 0 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 { throw InputError("cannot open: \(reason(errno))", at: location) }
         defer { if fd != 0 { close(fd) } }
+        var info = stat()
+        if fd != 0 {
+            guard fstat(fd, &info) == 0 else { throw InputError("cannot stat: \(reason(errno))", at: location) }
+            guard (info.st_mode & S_IFMT) == S_IFREG else {
+                throw InputError(
+                    "is \(kind(of: info.st_mode)), not a regular file; cinch reads its inputs only from regular files",
+                    at: location)
+            }
+            guard Int(info.st_size) <= limit else {
+                throw InputError("is \(info.st_size) bytes; cinch reads at most \(limit) bytes (\(limit >> 20) MiB) here", at: location)
+            }
+        }
         var result: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw InputError("cannot read: \(reason(errno))", at: ProfileLocation(file: path))
+                throw InputError("cannot read: \(reason(errno))", at: location)
             }
             if count == 0 { return result }
+            guard result.count + count <= limit else {
+                throw InputError("is larger than \(limit) bytes (\(limit >> 20) MiB), the most cinch reads here", at: location)
+            }
             result.append(contentsOf: chunk[0..<count])
         }
+    }
+
+    /// `a directory`, `a FIFO`, `a character device`… for messages.
+    static func kind(of mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFDIR: "a directory"
+        case S_IFIFO: "a FIFO"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        default: "not a regular file"
+        }
+    }
+
+    /// Checks, before any work is done, that ``writeAtomically(_:to:)`` can write `path`: its
+    /// directory exists and takes a new file, it is not a directory, and a FIFO has a reader.
+    ///
+    /// - Throws: ``InputError`` naming the file and the reason.
+    public static func checkWritable(_ path: String) throws(InputError) {
+        guard path != "-" else { return }
+        let location = ProfileLocation(file: path)
+        var existing = stat()
+        if stat(path, &existing) == 0, (existing.st_mode & S_IFMT) != S_IFREG {
+            guard (existing.st_mode & S_IFMT) != S_IFDIR else { throw InputError("is a directory", at: location) }
+            let fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK)
+            if fd < 0 { throw InputError("cannot open: \(reason(errno))", at: location) }
+            close(fd)
+            return
+        }
+        let (fd, temporary) = try temporaryFile(next: path)
+        close(fd)
+        unlink(temporary)
     }
 
     /// The names in a directory, without `.` and `..`, sorted.
@@ -67,18 +122,50 @@ public enum FileIO {
             return
         }
         var existing = stat()
-        if stat(path, &existing) == 0, (existing.st_mode & S_IFMT) != S_IFREG {
+        let exists = stat(path, &existing) == 0
+        if exists, (existing.st_mode & S_IFMT) != S_IFREG {
             // A device or pipe (`-o /dev/null`, `-o /dev/stdout`) is written in place: renaming a
-            // temporary file over it would replace the device node itself.
+            // temporary file over it would replace the device node itself. A FIFO without a
+            // reader is an error, not a wait that may never end.
             guard (existing.st_mode & S_IFMT) != S_IFDIR else {
                 throw InputError("is a directory", at: ProfileLocation(file: path))
             }
-            let fd = open(path, O_WRONLY | O_CLOEXEC)
-            if fd < 0 { throw InputError("cannot open: \(reason(errno))", at: ProfileLocation(file: path)) }
+            let fd = open(path, O_WRONLY | O_CLOEXEC | O_NONBLOCK)
+            if fd < 0 {
+                let why = errno == ENXIO ? "it is a FIFO that nobody reads" : reason(errno)
+                throw InputError("cannot open: \(why)", at: ProfileLocation(file: path))
+            }
             defer { close(fd) }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
             try writeAll(bytes, to: fd, path: path)
             return
         }
+        let (fd, temporary) = try temporaryFile(next: path)
+        var isOpen = true
+        do throws(InputError) {
+            try writeAll(bytes, to: fd, path: path)
+            // A file that is replaced keeps its mode and owner; a new one gets 0644.
+            if exists {
+                fchmod(fd, existing.st_mode & 0o7777)
+                _ = fchown(fd, existing.st_uid, existing.st_gid)
+            } else {
+                fchmod(fd, 0o644)
+            }
+            if fsync(fd) != 0 { throw InputError("cannot flush: \(reason(errno))", at: ProfileLocation(file: path)) }
+            close(fd)
+            isOpen = false
+            if rename(temporary, path) != 0 {
+                throw InputError("cannot replace the file: \(reason(errno))", at: ProfileLocation(file: path))
+            }
+        } catch {
+            if isOpen { close(fd) }
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// A new temporary file in `path`'s directory (`DIR/.NAME.cinch-XXXXXX`) and its name.
+    private static func temporaryFile(next path: String) throws(InputError) -> (CInt, String) {
         let slash = path.lastIndex(of: "/")
         let directory = slash.map { String(path[..<$0]) } ?? "."
         let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
@@ -91,20 +178,7 @@ public enum FileIO {
             throw InputError(
                 "cannot create a temporary file next to it: \(reason(errno))", at: ProfileLocation(file: path))
         }
-        let temporary = FileIO.string(fromCString: template)
-        do throws(InputError) {
-            try writeAll(bytes, to: fd, path: path)
-            fchmod(fd, 0o644)
-            if fsync(fd) != 0 { throw InputError("cannot flush: \(reason(errno))", at: ProfileLocation(file: path)) }
-            close(fd)
-            if rename(temporary, path) != 0 {
-                throw InputError("cannot replace the file: \(reason(errno))", at: ProfileLocation(file: path))
-            }
-        } catch {
-            close(fd)
-            unlink(temporary)
-            throw error
-        }
+        return (fd, FileIO.string(fromCString: template))
     }
 
     private static func writeAll(_ bytes: [UInt8], to fd: CInt, path: String) throws(InputError) {

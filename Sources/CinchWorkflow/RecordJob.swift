@@ -56,6 +56,8 @@ public enum RecordJob {
         case recorded(Trace, container: ContainerSession.Outcome?)
         /// A `--known` trace cannot be read.
         case unreadableKnownTrace(InputError)
+        /// The output cannot be written; nothing was run.
+        case unwritableOutput(InputError)
         /// The workload could not be traced (or the bundle is unusable: ``TraceError/Code/badBundle``).
         case cannotTrace(TraceError)
         /// The runs were recorded but the trace could not be written.
@@ -64,6 +66,13 @@ public enum RecordJob {
 
     /// Records the workload `request.runs` times, merges the runs and writes the trace.
     public static func run(_ request: Request) -> Outcome {
+        // A recording can take long and cannot be repeated exactly: an output that cannot be
+        // written is found before the workload runs, not after.
+        do {
+            try FileIO.checkWritable(request.output)
+        } catch {
+            return .unwritableOutput(error)
+        }
         var knownNames: [Architecture: Set<String>] = [:]
         do {
             for input in try TraceInput.load(request.knownTraces) {

@@ -120,6 +120,9 @@ struct RecordCommand: ParsableCommand {
             case .badBundle: throw ExitStatus.unusableInput
             default: throw ExitStatus.cannotRun
             }
+        case .unwritableOutput(let error):
+            Console.error("cinch: \(error); nothing was recorded.")
+            throw ExitStatus.cannotWrite
         case .unwritable(_, let error):
             Console.error("cinch: \(error)")
             throw ExitStatus.cannotWrite

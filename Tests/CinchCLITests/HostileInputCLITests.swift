@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+// Inputs and outputs a hostile or unlucky user gives cinch: devices, FIFOs, huge files, and
+// outputs that cannot be written. None may hang, grow memory without bound, or lose work.
+
+import CinchTestSupport
+import Foundation
+import Testing
+
+@Suite(
+    .enabled(
+        if: TestEnvironment.available(TestEnvironment.hasProduct("cinch")),
+        "needs the built cinch binary (run `swift build` first)"),
+    .timeLimit(.minutes(2))
+)
+struct HostileInputCLITests {
+    let cinch = TestEnvironment.product("cinch")
+
+    /// Runs cinch under `timeout`, so a hang fails the test (status 124) instead of stalling it.
+    func run(_ arguments: [String], directory: String) throws -> CommandResult {
+        try Command.run(["timeout", "20", cinch] + arguments, directory: directory)
+    }
+
+    func scratch() throws -> String {
+        let directory = try Command.temporaryDirectory("hostile-input")
+        try FileManager.default.copyItem(
+            atPath: Fixture.path("traces/manifest-syscalls-only.trace.json"), toPath: "\(directory)/t.json")
+        #expect(mkfifo("\(directory)/fifo", 0o600) == 0)
+        try FileManager.default.createSymbolicLink(atPath: "\(directory)/zero.json", withDestinationPath: "/dev/zero")
+        return directory
+    }
+
+    /// `/dev/zero` as a JSON input grew memory without bound (8.6 GB in 30 s for `generate
+    /// seccomp`), and a FIFO blocked forever; now both are refused before anything is read.
+    @Test(arguments: [
+        ["generate", "seccomp", "/dev/zero"], ["generate", "seccomp", "zero.json"], ["generate", "seccomp", "fifo"],
+        ["generate", "capabilities", "zero.json"], ["generate", "apparmor", "fifo"], ["validate", "zero.json"],
+        ["validate", "fifo"], ["diff", "zero.json", "t.json"], ["merge", "traces", "t.json", "fifo", "-o", "m.json"],
+    ])
+    func devicesAndFIFOsAreRefusedNotRead(arguments: [String]) throws {
+        let directory = try scratch()
+        defer { Command.removeDirectory(directory) }
+        let result = try run(arguments, directory: directory)
+        #expect(result.status == 64, "\(arguments): \(result.status) \(result.stderr)")
+        #expect(result.stderr.contains("not a regular file"), "\(result.stderr)")
+    }
+
+    @Test func aFileLargerThanTheLimitIsRefusedUnread() throws {
+        let directory = try scratch()
+        defer { Command.removeDirectory(directory) }
+        #expect(truncate("\(directory)/t.json", 65 << 20) == 0)
+        let result = try run(["generate", "seccomp", "t.json"], directory: directory)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("t.json: is 68157440 bytes; cinch reads at most 67108864 bytes (64 MiB)"))
+    }
+
+    @Test func aBundleWhoseConfigIsADeviceIsRefused() throws {
+        let directory = try scratch()
+        defer { Command.removeDirectory(directory) }
+        try FileManager.default.createDirectory(atPath: "\(directory)/bundle/rootfs", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: "\(directory)/bundle/config.json", withDestinationPath: "/dev/zero")
+        let result = try run(["record", "--bundle", "bundle", "-o", "out.json"], directory: directory)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("config.json: is a character device, not a regular file"), "\(result.stderr)")
+    }
+
+    /// `-o` to a FIFO nobody reads used to block forever in open(2).
+    @Test func anOutputFIFOWithoutAReaderFailsAtOnce() throws {
+        let directory = try scratch()
+        defer { Command.removeDirectory(directory) }
+        let result = try run(["generate", "seccomp", "-q", "t.json", "-o", "fifo"], directory: directory)
+        #expect(result.status == 73, "\(result.status) \(result.stderr)")
+        #expect(result.stderr.contains("fifo: cannot open: it is a FIFO that nobody reads"))
+    }
+
+    /// Replacing an output through a temporary file used to reset its mode to 0644.
+    @Test func aReplacedOutputKeepsItsMode() throws {
+        let directory = try scratch()
+        defer { Command.removeDirectory(directory) }
+        let output = "\(directory)/out.json"
+        #expect(FileManager.default.createFile(atPath: output, contents: Data("old\n".utf8)))
+        #expect(chmod(output, 0o600) == 0)
+        let result = try run(["generate", "seccomp", "-q", "t.json", "-o", "out.json"], directory: directory)
+        #expect(result.status == 0, "\(result.stderr)")
+        let attributes = try FileManager.default.attributesOfItem(atPath: output)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(try String(contentsOfFile: output, encoding: .utf8).contains("\"defaultAction\""))
+    }
+
+    /// `record` used to check `-o` only after the workload ran, losing the whole recording.
+    @Test func recordChecksTheOutputBeforeRunningAnything() throws {
+        let directory = try scratch()
+        defer { Command.removeDirectory(directory) }
+        let result = try run(
+            ["record", "-o", "missing-dir/t.json", "--", "/bin/sh", "-c", "touch ran"], directory: directory)
+        #expect(result.status == 73, "\(result.stderr)")
+        #expect(result.stderr.contains("missing-dir/t.json: cannot create a temporary file next to it"))
+        #expect(result.stderr.contains("nothing was recorded"))
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/ran"))
+    }
+}
