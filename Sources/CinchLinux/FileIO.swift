@@ -41,7 +41,9 @@ public enum FileIO {
                     at: location)
             }
             guard Int(info.st_size) <= limit else {
-                throw InputError("is \(info.st_size) bytes; cinch reads at most \(limit) bytes (\(limit >> 20) MiB) here", at: location)
+                throw InputError(
+                    "is \(info.st_size) bytes; cinch reads at most \(limit) bytes (\(limit >> 20) MiB) here",
+                    at: location)
             }
         }
         var result: [UInt8] = []
@@ -54,7 +56,8 @@ public enum FileIO {
             }
             if count == 0 { return result }
             guard result.count + count <= limit else {
-                throw InputError("is larger than \(limit) bytes (\(limit >> 20) MiB), the most cinch reads here", at: location)
+                throw InputError(
+                    "is larger than \(limit) bytes (\(limit >> 20) MiB), the most cinch reads here", at: location)
             }
             result.append(contentsOf: chunk[0..<count])
         }
