@@ -75,6 +75,36 @@ public enum FileIO {
         }
     }
 
+    /// Whether `path`, with every symbolic link on its way resolved, lies inside `root`.
+    ///
+    /// The part of `path` that does not exist yet (a file about to be written) is resolved as far
+    /// as it exists; its remaining components must hold no `..`.
+    public static func isContained(_ path: String, in root: String) -> Bool {
+        guard let base = resolved(root) else { return false }
+        var existing = path
+        var rest: [Substring] = []
+        var resolvedPrefix = resolved(existing)
+        while resolvedPrefix == nil {
+            guard let slash = existing.lastIndex(of: "/") else {
+                existing = "."
+                resolvedPrefix = resolved(".")
+                break
+            }
+            rest.insert(existing[existing.index(after: slash)...], at: 0)
+            existing = slash == existing.startIndex ? "/" : String(existing[..<slash])
+            resolvedPrefix = resolved(existing)
+        }
+        guard let prefix = resolvedPrefix, !rest.contains("..") else { return false }
+        return prefix == base || prefix.hasPrefix(base == "/" ? "/" : base + "/")
+    }
+
+    /// `realpath(3)` of `path`, or nil when it does not exist.
+    private static func resolved(_ path: String) -> String? {
+        guard let pointer = realpath(path, nil) else { return nil }
+        defer { free(pointer) }
+        return String(cString: pointer)
+    }
+
     /// Checks, before any work is done, that ``writeAtomically(_:to:)`` can write `path`: its
     /// directory exists and takes a new file, it is not a directory, and a FIFO has a reader.
     ///

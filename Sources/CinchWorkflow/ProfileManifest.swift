@@ -229,6 +229,24 @@ public struct ProfileManifest: Sendable, Equatable {
         ("apparmor", ["complain", "name"]),
     ]
 
+    /// A manifest path, checked to stay inside the repository root.
+    ///
+    /// A manifest is input like any other: `cinch check --write` must not write, and `cinch check`
+    /// must not read, anything outside `--root` because a manifest says so. Paths are relative,
+    /// without `..` components, and hold no control characters.
+    private static func confined(_ cursor: JSONCursor) throws(InputError) -> String {
+        let path = try cursor.string()
+        let components = path.split(separator: "/", omittingEmptySubsequences: false)
+        guard !path.isEmpty, !path.hasPrefix("/"), !components.contains(".."),
+            !path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F })
+        else {
+            throw cursor.error(
+                "the path \(String(reflecting: path)) must be relative to the repository root and stay inside it (no leading /, no ..)"
+            )
+        }
+        return path
+    }
+
     private static func entry(_ cursor: JSONCursor) throws(InputError) -> Entry {
         let members = try cursor.objectMembers()
         var kind = "seccomp"
@@ -250,9 +268,10 @@ public struct ProfileManifest: Sendable, Equatable {
         for (key, member) in members {
             switch key {
             case "kind": continue
-            case "path": path = try member.string()
+            case "path": path = try confined(member)
             case "traces":
-                traces = try member.strings()
+                traces = []
+                for element in try member.arrayElements() { traces.append(try confined(element)) }
                 guard !traces.isEmpty else { throw member.error("a profile needs at least one trace") }
             case _ where !ownKeys.contains(key):
                 if let owner = kindKeys.first(where: { $0.keys.contains(key) }) {
@@ -373,6 +392,11 @@ public struct ProfileCheck: Sendable {
         var outcomes: [Outcome] = []
         var diagnostics: [Diagnostic] = []
         for entry in manifest.entries {
+            for path in [entry.path] + entry.traces where !FileIO.isContained(join(root, path), in: root) {
+                throw InputError(
+                    "is outside the repository root \(root): a symbolic link on its way leads out of it",
+                    at: ProfileLocation(file: path))
+            }
             var inputs: [TraceInput] = []
             for trace in entry.traces {
                 inputs.append(TraceInput(file: trace, trace: try Trace.load(path: join(root, trace))))

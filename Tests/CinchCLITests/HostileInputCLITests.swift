@@ -98,4 +98,51 @@ struct HostileInputCLITests {
         #expect(result.stderr.contains("nothing was recorded"))
         #expect(!FileManager.default.fileExists(atPath: "\(directory)/ran"))
     }
+
+    /// A manifest is input: `check --write` used to write entries with absolute or `..` paths
+    /// (`wrote: /elsewhere/x.json`) and `check` opened traces such as `/etc/shadow`.
+    @Test(arguments: [
+        (#"{"path": "ELSEWHERE/x.json", "traces": ["t.json"]}"#, "$.profiles[0].path"),
+        (#"{"path": "Profiles/../../x.json", "traces": ["t.json"]}"#, "$.profiles[0].path"),
+        (#"{"path": "Profiles/x.json", "traces": ["/etc/shadow"]}"#, "$.profiles[0].traces[0]"),
+        (#"{"path": "Profiles/x.json", "traces": ["t.json", "../t.json"]}"#, "$.profiles[0].traces[1]"),
+    ])
+    func manifestPathsStayInsideTheRoot(entry: String, jsonPath: String) throws {
+        let directory = try scratch()
+        let elsewhere = try Command.temporaryDirectory("hostile-elsewhere")
+        defer {
+            Command.removeDirectory(directory)
+            Command.removeDirectory(elsewhere)
+        }
+        try FileManager.default.createDirectory(atPath: "\(directory)/Profiles", withIntermediateDirectories: true)
+        let manifest =
+            #"{"cinchProfiles": 1, "profiles": [\#(entry.replacingOccurrences(of: "ELSEWHERE", with: elsewhere))]}"#
+        try manifest.write(toFile: "\(directory)/Profiles/cinch-profiles.json", atomically: true, encoding: .utf8)
+        for arguments in [["check"], ["check", "--write"]] {
+            let result = try run(arguments, directory: directory)
+            #expect(result.status == 64, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("(\(jsonPath)): the path"), "\(result.stderr)")
+            #expect(result.stderr.contains("must be relative to the repository root and stay inside it"))
+            #expect(!result.stdout.contains("wrote:"))
+            #expect(!result.stderr.contains("root:"))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty)
+    }
+
+    @Test func aSymbolicLinkOutOfTheRootIsNotFollowed() throws {
+        let directory = try scratch()
+        let elsewhere = try Command.temporaryDirectory("hostile-elsewhere")
+        defer {
+            Command.removeDirectory(directory)
+            Command.removeDirectory(elsewhere)
+        }
+        try FileManager.default.createDirectory(atPath: "\(directory)/Profiles", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(directory)/Out", withDestinationPath: elsewhere)
+        try #"{"cinchProfiles": 1, "profiles": [{"path": "Out/x.json", "traces": ["t.json"]}]}"#
+            .write(toFile: "\(directory)/Profiles/cinch-profiles.json", atomically: true, encoding: .utf8)
+        let result = try run(["check", "--write"], directory: directory)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("Out/x.json: is outside the repository root"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty)
+    }
 }
