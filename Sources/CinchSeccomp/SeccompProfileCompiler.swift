@@ -124,6 +124,15 @@ public enum SeccompProfileCompiler {
             return Compilation(diagnostics: diagnostics)
         }
 
+        // MARK: Flags
+        for (index, flag) in profile.flags.enumerated() where !knownFlags.contains(flag) {
+            diagnostics.append(
+                Diagnostic(
+                    .error, id: "seccomp.unknown-flag",
+                    "Unknown seccomp flag \"\(flag)\": runtimes know \(knownFlags.sorted().joined(separator: ", ")).",
+                    at: location("$.flags[\(index)]")))
+        }
+
         // MARK: Default action
         if let errnoRet = profile.defaultErrnoRet, errnoRet > UInt32(UInt16.max) {
             diagnostics.append(
@@ -227,6 +236,22 @@ public enum SeccompProfileCompiler {
             )
         }
 
+        // MARK: Bound the work
+        var distinct = Set<RuleKey>()
+        for rule in plan {
+            for name in rule.names {
+                distinct.insert(RuleKey(action: rule.action, name: name.name, conditions: rule.conditions))
+            }
+        }
+        guard distinct.count <= ruleLimit else {
+            diagnostics.append(
+                Diagnostic(
+                    .error, id: "seccomp.too-many-rules",
+                    "The profile has \(distinct.count) distinct syscall rules; cinch compiles at most \(ruleLimit). libseccomp's compile time grows with the square of the rules a syscall has, and real profiles have a few hundred.",
+                    at: location("$.syscalls")))
+            return Compilation(architectures: abis, diagnostics: diagnostics, inapplicableRules: inapplicable)
+        }
+
         // MARK: Per-ABI and combined filters
         var perArchitecture: [ArchitectureProgram] = []
         for abi in abis {
@@ -275,6 +300,23 @@ public enum SeccompProfileCompiler {
         var names: [PlannedName]
     }
 
+    /// The `flags` the OCI runtime spec defines (runc and crun reject any other).
+    public static let knownFlags: Set<String> = [
+        "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+        "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+    ]
+
+    /// The most distinct rules (syscall name, action and argument conditions) a profile may
+    /// have: Docker's default profile has about 400, and compiling 4,096 takes about a second.
+    public static let ruleLimit = 4096
+
+    /// What makes two rules the same to libseccomp.
+    private struct RuleKey: Hashable {
+        var action: SeccompActionValue
+        var name: String
+        var conditions: [SeccompProfile.ArgumentCondition]
+    }
+
     /// A filter covering `abis` with every planned rule whose name exists on one of them.
     private static func makeFilter(
         abis: [Architecture], defaultValue: SeccompActionValue, plan: [PlannedRule], file: String,
@@ -282,8 +324,13 @@ public enum SeccompProfileCompiler {
     ) throws(SeccompError) -> SeccompFilter {
         let filter = try SeccompFilter(defaultAction: defaultValue)
         try filter.setArchitectures(abis)
+        // libseccomp's rule add is linear in the rules a syscall already has, so N copies of one
+        // rule cost N² (106 s for 40,000). A copy changes nothing: add each distinct rule once.
+        var added = Set<RuleKey>()
         for rule in plan {
             for name in rule.names where abis.contains(where: { name.abis.contains($0) }) {
+                guard added.insert(RuleKey(action: rule.action, name: name.name, conditions: rule.conditions)).inserted
+                else { continue }
                 do throws(SeccompError) {
                     let known = try filter.addRule(rule.action, syscall: name.name, conditions: rule.conditions)
                     if !known {

@@ -267,4 +267,45 @@ import Testing
         let riscv = SeccompProfileCompiler.compile(profile, native: .riscv64)
         #expect(riscv.architectures == [.riscv64])
     }
+
+    // MARK: - Hostile profiles
+
+    /// libseccomp's rule add is linear in the rules a syscall already has: 40,000 copies of one
+    /// rule took 106 s to validate. Copies are now added once; the filter is the single rule's.
+    @Test(.timeLimit(.minutes(1)))
+    func copiesOfOneRuleCompileLikeOne() {
+        let read = SeccompProfile.Rule(names: ["read"], action: .allow)
+        let copies = smallProfile(Array(repeating: read, count: 40_000))
+        let once = smallProfile([read])
+        let many = SeccompProfileCompiler.compile(copies, native: .x86_64)
+        let single = SeccompProfileCompiler.compile(once, native: .x86_64)
+        #expect(!many.hasErrors)
+        #expect(many.bpf != nil && many.bpf == single.bpf)
+    }
+
+    /// Distinct rules cannot be merged, so their number is bounded: past the limit the profile is
+    /// an error instead of minutes of compiling.
+    @Test func tooManyDistinctRulesAreAnErrorNotMinutesOfWork() {
+        let rules = (0..<UInt64(SeccompProfileCompiler.ruleLimit + 1)).map { value in
+            SeccompProfile.Rule(
+                names: ["read"], action: .allow, args: [.init(index: 0, value: value, op: .equal)])
+        }
+        let result = SeccompProfileCompiler.compile(smallProfile(rules), native: .x86_64)
+        #expect(result.bpf == nil)
+        let error = result.diagnostics.first { $0.id == "seccomp.too-many-rules" }
+        #expect(error?.severity == .error)
+        #expect(error?.location?.jsonPath == "$.syscalls")
+    }
+
+    /// `"flags": ["SECCOMP_FILTER_FLAG_BOGUS"]` used to pass validation; runc rejects it.
+    @Test func unknownFlagsAreErrorsAtTheirPath() {
+        var profile = smallProfile()
+        profile.flags = ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_BOGUS"]
+        let result = SeccompProfileCompiler.compile(profile, native: .x86_64)
+        let errors = result.diagnostics.filter { $0.id == "seccomp.unknown-flag" }
+        #expect(errors.count == 1)
+        #expect(errors.first?.location?.jsonPath == "$.flags[1]")
+        #expect(errors.first?.message.contains("SECCOMP_FILTER_FLAG_BOGUS") == true)
+        #expect(result.bpf == nil)
+    }
 }
