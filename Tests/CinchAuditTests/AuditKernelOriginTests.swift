@@ -4,6 +4,7 @@
 import CinchAudit
 import CinchModel
 import CinchTestSupport
+import Foundation
 import Testing
 
 /// Parses one fixture under `Tests/Fixtures/audit`.
@@ -14,10 +15,10 @@ private func ingest(_ name: String) throws -> (trace: Trace, statistics: AuditLo
 }
 
 /// Parses one line held in memory.
-private func parse(_ line: String) throws -> Trace {
+private func parseCounting(_ line: String) throws -> (trace: Trace, statistics: AuditLogStatistics) {
     var parser = AuditLogParser()
     try parser.parse(Array((line + "\n").utf8), file: "line.log")
-    return parser.makeTrace(logs: ["line.log"])
+    return (parser.makeTrace(logs: ["line.log"]), parser.finalStatistics)
 }
 
 /// A `SECCOMP` record body of `ptrace` (x86_64 101), which no workload here made.
@@ -45,9 +46,20 @@ private let ptraceRecord = "audit: type=1326 audit(1733342402.124:100): " + ptra
     ///
     /// Before the fix, any line with `audit: type=` somewhere in it was taken as the kernel's:
     /// `logger` alone widened the capability, seccomp and AppArmor profiles generated from it.
-    @Test(arguments: ["forged-syslog.log", "forged-journal.log", "forged-dmesg.log", "forged-auditd-user.log"])
-    func takesOnlyTheKernelsRecords(fixture: String) throws {
+    ///
+    /// The look-alike lines are counted, and the first one's line is kept for the warning; user
+    /// records are records (relayed by the kernel under the sender's type), not look-alikes.
+    @Test(
+        arguments: [
+            ("forged-syslog.log", 7, 5), ("forged-journal.log", 2, 6), ("forged-dmesg.log", 2, 4),
+            ("forged-auditd-user.log", 0, nil),
+        ] as [(String, Int, Int?)])
+    func takesOnlyTheKernelsRecords(fixture: String, untrusted: Int, firstLine: Int?) throws {
         let (trace, statistics) = try ingest(fixture)
+        #expect(statistics.untrustedLines == untrusted)
+        #expect(
+            statistics.firstUntrustedLine
+                == firstLine.map { ProfileLocation(file: Fixture.path("audit/\(fixture)"), line: $0) })
         #expect(trace.abis.mapValues { $0.syscalls.keys.sorted() } == [.x86_64: ["openat", "read"]])
         #expect(trace.capabilities == ["CAP_NET_BIND_SERVICE"])
         #expect(trace.files == ["/etc/passwd": ["r"]])
@@ -96,15 +108,17 @@ private let ptraceRecord = "audit: type=1326 audit(1733342402.124:100): " + ptra
     /// the kernel writes.
     @Test(arguments: prefixes)
     func takesARecordOnlyInTheKernelsOwnForm(prefix: String, isKernel: Bool) throws {
-        let trace = try parse(prefix + ptraceRecord)
+        let (trace, statistics) = try parseCounting(prefix + ptraceRecord)
         #expect((trace.abis[.x86_64]?.syscalls["ptrace"] != nil) == isKernel, "\(prefix)")
+        #expect(statistics.untrustedLines == (isKernel ? 0 : 1), "\(prefix)")
     }
 
     /// audisp's syslog plugin relays auditd's records under its own tag: a program's line.
     @Test func takesNoRecordRelayedThroughSyslog() throws {
-        let trace = try parse(
+        let (trace, statistics) = try parseCounting(
             "Dec  4 20:00:02 vm audispd: node=vm type=SECCOMP msg=audit(1733342402.124:100): " + ptraceBody)
         #expect(trace.abis.isEmpty)
+        #expect(statistics.untrustedLines == 1)
     }
 
     /// In a log of the kernel's lines (dmesg, syslog), a line in auditd's form is nobody's: the
@@ -119,6 +133,8 @@ private let ptraceRecord = "audit: type=1326 audit(1733342402.124:100): " + ptra
         try parser.parse(Array(log.utf8), file: "mixed.log")
         let trace = parser.makeTrace(logs: ["mixed.log"])
         #expect(trace.abis[.x86_64]?.syscalls.keys.sorted() == ["openat"])
+        #expect(parser.statistics.untrustedLines == 1)
+        #expect(parser.statistics.firstUntrustedLine == ProfileLocation(file: "mixed.log", line: 2))
     }
 
     /// auditd's log: a program's user record carries its own type, whatever its `msg='…'` says.
@@ -135,9 +151,76 @@ private let ptraceRecord = "audit: type=1326 audit(1733342402.124:100): " + ptra
         "Dec  4 20:00:02 vm kernel: audit: type=2999 audit(1733342402.100:803): pid=4242 uid=0 auid=4294967295 ses=4294967295 msg='\(ptraceBody)'",
     ])
     func takesNothingFromUserRecords(line: String) throws {
-        let trace = try parse(line)
+        let (trace, statistics) = try parseCounting(line)
+        #expect(statistics.records == 1, "\(line)")
+        #expect(statistics.untrustedLines == 0, "\(line)")
         #expect(trace.abis.isEmpty, "\(line)")
         #expect(trace.capabilities.isEmpty, "\(line)")
         #expect(trace.files.isEmpty, "\(line)")
+    }
+
+    // MARK: - Genuine logs
+
+    /// No line of a genuine log, in any form, is taken for a look-alike.
+    @Test(arguments: [
+        "shape-auditd.log", "shape-auditd-node.log", "shape-dmesg.log", "shape-dmesg-timestamp.log",
+        "shape-syslog.log", "shape-journal.log", "shape-rfc3339-syslog.log", "real-auditd-enriched.log",
+        "real-auditd-known.log", "real-dmesg-ratelimited.log", "kernel-loss.log", "apparmor-avc.log",
+        "selection.log", "serial-gap.log",
+    ])
+    func findsNoLookAlikesInGenuineLogs(fixture: String) throws {
+        let (_, statistics) = try ingest(fixture)
+        #expect(statistics.untrustedLines == 0)
+        #expect(statistics.firstUntrustedLine == nil)
+        #expect(statistics.records > 0)
+    }
+
+    /// The kernel's messages about dropped records count only from the kernel too: `logger`
+    /// cannot mark a trace incomplete either.
+    @Test func countsOnlyTheKernelsLossMessages() throws {
+        let log = """
+            Dec  4 20:00:00 vm kernel: audit: type=1326 audit(1733342400.100:800): \(openatBody)
+            Dec  4 20:00:00 vm nobody: audit: rate limit exceeded
+            Dec  4 20:00:00 vm nobody: audit: audit_lost=7
+            Dec  4 20:00:00 vm nobody: kauditd_printk_skb: 9 callbacks suppressed
+            Dec  4 20:00:00 vm kernel: audit: backlog limit exceeded
+            Dec  4 20:00:01 vm kernel: audit: type=1326 audit(1733342401.100:801): \(openatBody)
+
+            """
+        var parser = AuditLogParser()
+        try parser.parse(Array(log.utf8), file: "loss.log")
+        #expect(parser.statistics.kernelLossMessages == 1)
+        #expect(parser.statistics.kernelLostCounter == nil)
+        #expect(parser.statistics.suppressedMessages == 0)
+        #expect(parser.statistics.foreignLines == 3)
+    }
+
+    /// A file shared by two threads reports the same count and the same first line as one pass,
+    /// also when the first look-alike is in a later segment.
+    @Test func twoThreadsFindTheSameFirstLookAlike() throws {
+        let directory = try Command.temporaryDirectory("audit-trust-split")
+        defer { Command.removeDirectory(directory) }
+        let path = "\(directory)/split.log"
+        var lines: [String] = []
+        for index in 0..<12_000 {
+            let stamp = "audit(\(1_733_342_400 + index / 1000).\(String(format: "%03d", index % 1000)):\(1000 + index))"
+            if index > 7000, index % 1000 == 1 {
+                lines.append("Dec  4 20:00:02 vm nobody: audit: type=1326 \(stamp): \(ptraceBody)")
+            } else {
+                lines.append("Dec  4 20:00:02 vm kernel: audit: type=1326 \(stamp): \(openatBody)")
+            }
+        }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        var results: [AuditLogStatistics] = []
+        for minimum in [Int.max, 0] {
+            var parser = AuditLogParser()
+            parser.parallelMinimumBytes = minimum
+            try parser.ingest(path: path)
+            #expect(parser.makeTrace(logs: []).abis[.x86_64]?.syscalls.keys.sorted() == ["openat"])
+            results.append(parser.finalStatistics)
+        }
+        #expect(results[0].untrustedLines == 5)
+        #expect(results[0].firstUntrustedLine == ProfileLocation(file: path, line: 7002))
+        #expect(results[1] == results[0])
     }
 }
