@@ -40,4 +40,31 @@ struct AuditTrustCLITests {
         #expect(!apparmor.stdout.contains("/etc/shadow"))
         #expect(!apparmor.stdout.contains("sys_admin"))
     }
+
+    /// The ignored lines are reported on stderr, with their count and the first one's place,
+    /// also with `-q`: someone wrote them. Genuine logs and user records in auditd's log get no
+    /// such warning.
+    @Test(arguments: [
+        ("forged-syslog.log", 7, 5), ("forged-journal.log", 2, 6), ("forged-dmesg.log", 2, 4),
+        ("forged-auditd-user.log", 0, 0), ("shape-syslog.log", 0, 0), ("shape-journal.log", 0, 0),
+    ])
+    func ingestWarnsAboutLookAlikeLines(fixture: String, count: Int, line: Int) throws {
+        let directory = try Command.temporaryDirectory("audit-trust")
+        defer { Command.removeDirectory(directory) }
+        let log = Fixture.path("audit/\(fixture)")
+        for quiet in [[], ["-q"]] {
+            let ingest = try Command.run([cinch, "audit", "ingest"] + quiet + [log, "-o", "\(directory)/t.json"])
+            #expect(ingest.status == 0, "\(ingest.stderr)")
+            let warning =
+                "cinch: warning: \(count) lines look like audit records but were not written by the kernel"
+            if count > 0 {
+                #expect(ingest.stderr.contains(warning), "\(ingest.stderr)")
+                #expect(ingest.stderr.contains("The first is \(log):\(line)."), "\(ingest.stderr)")
+            } else {
+                #expect(!ingest.stderr.contains("not written by the kernel"), "\(ingest.stderr)")
+            }
+            // Not loss: the trace is complete.
+            #expect(!ingest.stderr.contains("incomplete"), "\(ingest.stderr)")
+        }
+    }
 }
