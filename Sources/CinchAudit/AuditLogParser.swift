@@ -337,17 +337,20 @@ public struct AuditLogParser {
     /// Another program's syslog line has its own tag (`nobody:` from `logger`, `app[42]:`), and a
     /// journal line broken in two continues indented: neither has a prefix above. Bytes only: this
     /// runs on every kernel-form line.
-    static func kernelMessageStart(_ line: AuditLine) -> Int? {
+    @inline(__always) static func kernelMessageStart(_ line: AuditLine) -> Int? {
         let start = kernelStampEnd(line, at: 0) ?? 0
         if line.has("audit: ", at: start) || line.has("kauditd_printk_skb: ", at: start) { return start }
-        guard let colon = line.find(": ", from: start), colon >= 7, line.has(" kernel", at: colon - 7) else {
-            return nil
+        // A byte loop: the tag ends a few dozen bytes in, too close for memchr calls to pay off.
+        var colon = start
+        while colon + 1 < line.count, line[colon] != UInt8(ascii: ":") || line[colon + 1] != UInt8(ascii: " ") {
+            colon += 1
         }
+        guard colon + 1 < line.count, line.has(" kernel", at: colon - 7) else { return nil }
         return kernelStampEnd(line, at: colon + 2) ?? colon + 2
     }
 
     /// The index after the kernel's time stamp `[   12.345678] ` at `index`, or nil when there is none.
-    static func kernelStampEnd(_ line: AuditLine, at index: Int) -> Int? {
+    @inline(__always) static func kernelStampEnd(_ line: AuditLine, at index: Int) -> Int? {
         guard line.has("[", at: index) else { return nil }
         var cursor = index + 1
         while line.has(" ", at: cursor) { cursor += 1 }
