@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Merging the parser of a later segment of a file into the parser of what precedes it.
 
+internal import CinchModel
+
 extension AuditLogParser {
     /// Takes in the parser of the next segment of this input, which started at the line after
     /// this parser's last one, so that the result is what one parser reading both in order would
@@ -14,7 +16,7 @@ extension AuditLogParser {
     ///   this one would have, so only the replayed difference is added;
     /// - loss messages held before the segment's first record are settled by the window of the
     ///   records around them, as they would have been in one pass;
-    /// - line numbers continue.
+    /// - line numbers continue (also in the place of the first untrusted line).
     ///
     /// - Returns: false, with nothing changed, when a head ended before the trackers agreed
     ///   and the stream went on (only for contrived logs): the caller then reads the segment
@@ -51,6 +53,10 @@ extension AuditLogParser {
             if pendingLoss.isPending, lastRecordInWindow { settlePendingLoss(nextRecordInWindow: true) }
         }
 
+        if statistics.firstUntrustedLine == nil, var first = second.statistics.firstUntrustedLine {
+            first.line += lineNumber
+            statistics.firstUntrustedLine = first
+        }
         lineNumber += second.lineNumber
         let other = second.statistics
         statistics.lines += other.lines
@@ -60,6 +66,7 @@ extension AuditLogParser {
         statistics.appArmorRecords += other.appArmorRecords
         statistics.malformedLines += other.malformedLines
         statistics.foreignLines += other.foreignLines
+        statistics.untrustedLines += other.untrustedLines
         statistics.missingSerials += other.missingSerials
         statistics.kernelLossMessages += other.kernelLossMessages
         statistics.suppressedMessages += other.suppressedMessages

@@ -27,13 +27,26 @@ internal import CinchSeccomp
 /// - auditd: `type=SECCOMP msg=audit(1732410000.123:4567): auid=… pid=1234 … arch=c000003e
 ///   syscall=257 compat=0 ip=0x… code=0x7ffc0000`, optionally preceded by `node=NAME ` and
 ///   followed by auditd's "enriched" part after a 0x1D byte (`ARCH=x86_64 SYSCALL=openat`, ignored).
-/// - kernel, as `dmesg` prints it: `audit: type=1326 audit(1732410000.123:4567): …`, with or
-///   without a `[   12.345678] ` timestamp.
-/// - syslog and `journalctl -k`: anything before `audit: type=`, such as
+/// - kernel, as `dmesg` prints it: `audit: type=1326 audit(1732410000.123:4567): …` at the start
+///   of the line, with or without the kernel's `[   12.345678] ` time stamp.
+/// - syslog and the journal: a header whose tag is the kernel's own, then the same message (the
+///   time stamp may stay), such as
 ///   `Nov 24 01:02:03 host kernel: [   12.345678] audit: type=1326 audit(…): …`.
 ///
 /// Record types: `SECCOMP` (1326), `AVC` (1400) with `apparmor=`, and `SYSCALL` (1300) for
-/// following children of `--pid`. Other types count for serial tracking only.
+/// following children of `--pid`. Other types count for serial tracking only: among them the
+/// user records (`USER_AVC`, `USER_*`, 1100-1199 and 2100-2999) that programs send through the
+/// kernel, whatever their `msg='…'` says.
+///
+/// ## Trust
+///
+/// Only lines the kernel wrote count. auditd's log holds nothing else, and a program's record in
+/// it carries the program's type. In kernel logs, a line counts only in the kernel's own form
+/// (above): another program's syslog tag (`logger`'s `nobody:`), a journal continuation line,
+/// another kernel subsystem's message quoting `audit: type=`, or auditd's form after kernel
+/// lines is counted in ``AuditLogStatistics/untrustedLines`` and ignored. The
+/// same holds for the kernel's messages about dropped records. A program that names itself
+/// `kernel` in syslog cannot be told apart (see docs/audit.md).
 ///
 /// ## Parsing behavior
 ///
@@ -54,7 +67,7 @@ internal import CinchSeccomp
 ///   (`msg=audit(SECONDS.MILLIS:SERIAL):`) does not parse; a `SECCOMP` record without `pid=`,
 ///   `arch=` or `syscall=`, or without the `compat=` that follows `syscall=` (a cut line); and,
 ///   in a stream that began with auditd lines, any other non-empty line. Other lines of syslog
-///   or dmesg input are ignored.
+///   or dmesg input are ignored (counted as foreign, or as untrusted when they look like records).
 public struct AuditLogParser {
     /// Which records to take.
     public var selection: AuditSelection
@@ -258,6 +271,9 @@ public struct AuditLogParser {
             start = space + 1
         }
         if line.has("type=", at: start) {
+            // In a log of the kernel's own lines (dmesg, syslog, journal) the kernel never writes
+            // auditd's form: such a line came from somewhere else.
+            if sawRecord, !isAuditdStream { return untrusted() }
             if !sawRecord {
                 isAuditdStream = true
                 sawRecord = true
@@ -276,29 +292,81 @@ public struct AuditLogParser {
         if isAuditdStream || node != nil {
             return try malformed("not an audit record", isTerminated: isTerminated)
         }
-        // Kernel form: "audit: type=1326 audit(…): …" after any prefix.
+        // Kernel forms: "audit: type=1326 audit(…): …" where the kernel's line puts it. Every line
+        // that matters here has "audit" in it (kauditd_printk_skb too), so others cost one search.
         guard let audit = line.find("audit") else {
             statistics.foreignLines += 1
             return
         }
-        if let kernel = line.find("audit: type=", from: audit) {
-            sawRecord = true
-            var index = kernel + 12
-            guard let number = line.decimal(&index, end: line.count), line.has(" audit(", at: index) else {
-                return try malformed("a kernel audit message without a record header", isTerminated: isTerminated)
-            }
-            let type: RecordType =
-                switch number {
-                case 1326: .seccomp
-                case 1400: .avc
-                case 1300: .syscall
-                case 1200...1299: .daemon
-                default: .other
+        if let message = Self.kernelMessageStart(line) {
+            if line.has("audit: type=", at: message) {
+                sawRecord = true
+                var index = message + 12
+                guard let number = line.decimal(&index, end: line.count), line.has(" audit(", at: index) else {
+                    return try malformed(
+                        "a kernel audit message without a record header", isTerminated: isTerminated)
                 }
-            try parseRecord(line, type: type, headerAt: index + 7, node: nil, isTerminated: isTerminated)
-            return
+                let type: RecordType =
+                    switch number {
+                    case 1326: .seccomp
+                    case 1400: .avc
+                    case 1300: .syscall
+                    case 1200...1299: .daemon
+                    default: .other
+                    }
+                try parseRecord(line, type: type, headerAt: index + 7, node: nil, isTerminated: isTerminated)
+                return
+            }
+            if parseKernelStatus(line, at: message) { return }
         }
-        if !parseKernelStatus(line, from: audit) { statistics.foreignLines += 1 }
+        if line.find("audit: type=", from: audit) != nil || line.find("msg=audit(", from: max(audit - 4, 0)) != nil {
+            return untrusted()
+        }
+        statistics.foreignLines += 1
+    }
+
+    /// Where the kernel's own message starts in a line of `dmesg`, syslog or journal output, or
+    /// nil when the kernel did not write the line.
+    ///
+    /// The kernel's lines have one of these prefixes, and nothing else before the message:
+    /// - none, or the kernel's time stamp `[SECONDS.MICROS] ` (`dmesg`);
+    /// - a syslog or journal header whose tag is `kernel`: the first `": "` of the line ends the
+    ///   tag (time stamps and host names have none), and the word before it is `kernel` after a
+    ///   space, with no `[pid]`; the kernel's time stamp may follow (rsyslog keeps it).
+    ///
+    /// Another program's syslog line has its own tag (`nobody:` from `logger`, `app[42]:`), and a
+    /// journal line broken in two continues indented: neither has a prefix above. Bytes only: this
+    /// runs on every kernel-form line.
+    @inline(__always) static func kernelMessageStart(_ line: AuditLine) -> Int? {
+        let start = kernelStampEnd(line, at: 0) ?? 0
+        if line.has("audit: ", at: start) || line.has("kauditd_printk_skb: ", at: start) { return start }
+        // A byte loop: the tag ends a few dozen bytes in, too close for memchr calls to pay off.
+        var colon = start
+        while colon + 1 < line.count, line[colon] != UInt8(ascii: ":") || line[colon + 1] != UInt8(ascii: " ") {
+            colon += 1
+        }
+        guard colon + 1 < line.count, line.has(" kernel", at: colon - 7) else { return nil }
+        return kernelStampEnd(line, at: colon + 2) ?? colon + 2
+    }
+
+    /// The index after the kernel's time stamp `[   12.345678] ` at `index`, or nil when there is none.
+    @inline(__always) static func kernelStampEnd(_ line: AuditLine, at index: Int) -> Int? {
+        guard line.has("[", at: index) else { return nil }
+        var cursor = index + 1
+        while line.has(" ", at: cursor) { cursor += 1 }
+        guard line.decimal(&cursor, end: line.count) != nil, line.has(".", at: cursor) else { return nil }
+        cursor += 1
+        guard line.decimal(&cursor, end: line.count) != nil, line.has("] ", at: cursor) else { return nil }
+        return cursor + 2
+    }
+
+    /// Counts a line that looks like an audit record but that the kernel did not write, and
+    /// remembers where the first one is.
+    mutating func untrusted() {
+        statistics.untrustedLines += 1
+        if statistics.firstUntrustedLine == nil {
+            statistics.firstUntrustedLine = ProfileLocation(file: file, line: lineNumber)
+        }
     }
 
     static func recordType(named range: Range<Int>, in line: AuditLine) -> RecordType {
@@ -606,25 +674,23 @@ public struct AuditLogParser {
 
     // MARK: - Kernel status messages
 
-    /// Counts kernel messages about dropped records; returns false when the line is none of them.
-    mutating func parseKernelStatus(_ line: AuditLine, from audit: Int) -> Bool {
-        if let suppressed = line.find(" callbacks suppressed") {
-            // "kauditd_printk_skb: 155 callbacks suppressed": only audit's own rate limiters.
-            var digitsStart = suppressed
-            while digitsStart > 0, line[digitsStart - 1] >= UInt8(ascii: "0"),
-                line[digitsStart - 1] <= UInt8(ascii: "9")
-            {
-                digitsStart -= 1
-            }
-            guard audit < digitsStart, let count = line.decimal(digitsStart..<suppressed) else { return false }
+    /// Counts the kernel's messages about dropped records, at `message` (see
+    /// ``kernelMessageStart(_:)``); returns false when the message is none of them.
+    mutating func parseKernelStatus(_ line: AuditLine, at message: Int) -> Bool {
+        if line.has("kauditd_printk_skb: ", at: message) {
+            // printk's rate limit on audit's own messages: "kauditd_printk_skb: 155 callbacks suppressed".
+            var index = message + 20
+            guard let count = line.decimal(&index, end: line.count), line.has(" callbacks suppressed", at: index)
+            else { return false }
             pendingLoss.suppressed += Int(clamping: count)
-        } else if let lost = line.find("audit_lost=") {
-            var index = lost + 11
+        } else if line.has("audit: audit_lost=", at: message) {
+            var index = message + 18
             guard let count = line.decimal(&index, end: line.count) else { return false }
             pendingLoss.lost = max(pendingLoss.lost ?? 0, count)
-        } else if line.find("audit: ") != nil,
-            line.find("rate limit exceeded") != nil || line.find("backlog limit exceeded") != nil
-                || line.find("printk limit exceeded") != nil || line.find("hold queue overflow") != nil
+        } else if line.has("audit: rate limit exceeded", at: message)
+            || line.has("audit: backlog limit exceeded", at: message)
+            || line.has("audit: printk limit exceeded", at: message)
+            || line.has("audit: kauditd hold queue overflow", at: message)
         {
             pendingLoss.messages += 1
         } else {

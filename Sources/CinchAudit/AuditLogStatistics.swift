@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // What an audit-log ingest read, took, skipped and found missing.
 
+public import CinchModel
+
 /// Counters of one ingest, for the summary on stderr and for tests.
 public struct AuditLogStatistics: Sendable, Equatable {
     /// Lines read.
@@ -17,6 +19,13 @@ public struct AuditLogStatistics: Sendable, Equatable {
     public var malformedLines = 0
     /// Lines that are not audit records (other syslog or dmesg lines), ignored.
     public var foreignLines = 0
+    /// Lines that look like audit records but that the kernel did not write, ignored: another
+    /// program's syslog tag (`logger`'s `nobody:`, `app[42]:`), a journal continuation line, a
+    /// kernel message of another subsystem that quotes one, auditd's form in a kernel log. Not
+    /// loss: the kernel's records are all there.
+    public var untrustedLines = 0
+    /// Where the first of ``untrustedLines`` is.
+    public var firstUntrustedLine: ProfileLocation?
     /// Records missing according to gaps in audit serial numbers.
     public var missingSerials = 0
     /// Kernel messages saying a record was dropped (`rate limit exceeded`, `backlog limit

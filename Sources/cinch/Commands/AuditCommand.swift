@@ -76,6 +76,12 @@ struct AuditIngestCommand: ParsableCommand {
             records and, with --check-auditd, the lost counter of `auditctl -s` mark the trace \
             incomplete, with a warning and counts on stderr.
 
+            Only records the kernel wrote count: in dmesg, syslog and journal input, a line must \
+            carry the kernel's own tag (`kernel:`) or the dmesg prefix, and audit's own message \
+            right after it; in auditd's log, user-space records (USER_*) are never taken. Lines that \
+            look like records but fail this are ignored, with a warning naming how many and the \
+            first one's file:line.
+
             Exit status: 0 when the trace was written (also when incomplete: see the warning); 64 \
             when a log cannot be read or has a malformed line (file and line are named; --lenient \
             skips such lines); 69 when --check-auditd cannot run auditctl; 73 when the trace cannot \
@@ -161,6 +167,13 @@ struct AuditIngestCommand: ParsableCommand {
             if statistics.seccompRecords == 0 && statistics.appArmorRecords == 0 {
                 Console.error("cinch: warning: no record matched; check --since/--until/--pid/--exe and the log file.")
             }
+        }
+        if statistics.untrustedLines > 0 {
+            // Someone else wrote these, so this is said even with --quiet.
+            let first = statistics.firstUntrustedLine.map { " The first is \($0)." } ?? ""
+            Console.error(
+                "cinch: warning: \(statistics.untrustedLines) lines look like audit records but were not written by the kernel (another program's syslog tag, or not the kernel's own form); they were ignored.\(first) See docs/audit.md."
+            )
         }
         if !trace.isComplete {
             Console.error(
