@@ -35,6 +35,9 @@ public enum FileIO {
         var info = stat()
         if fd != 0 {
             guard fstat(fd, &info) == 0 else { throw InputError("cannot stat: \(reason(errno))", at: location) }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                throw InputError("cannot read: \(reason(EISDIR))", at: location)
+            }
             guard (info.st_mode & S_IFMT) == S_IFREG else {
                 throw InputError(
                     "is \(kind(of: info.st_mode)), not a regular file; cinch reads its inputs only from regular files",
