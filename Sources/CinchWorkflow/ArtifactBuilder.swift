@@ -11,6 +11,9 @@ internal import CinchValidate
 public enum ArtifactRecipe: Sendable {
     /// A seccomp profile.
     case seccomp(SeccompProfileGenerator.Options)
+    /// A seccomp profile that allows the traces' syscalls and logs every other one
+    /// (`SCMP_ACT_LOG`), for recording through audit records; the traces are the known ones.
+    case seccompLog(SeccompProfile.Format)
     /// A capability list in one of its formats.
     case capabilities(CapabilityProfileGenerator.Format)
     /// An AppArmor profile.
@@ -71,13 +74,14 @@ public enum ArtifactBuilder {
         case .seccomp(let options):
             let generated = SeccompProfileGenerator.generate(inputs, options: options)
             guard let profile = generated.output else { return refused(generated.diagnostics) }
-            let compilation = SeccompProfileCompiler.compile(profile, file: output)
-            let errors = compilation.diagnostics.filter { $0.severity == .error }
-            guard errors.isEmpty else {
-                return ArtifactBuild(diagnostics: generated.diagnostics + errors, failure: .validation)
+            return proven(profile, diagnostics: generated.diagnostics, output: output)
+        case .seccompLog(let format):
+            let generated = LogProfileGenerator.generate(
+                known: inputs.map(\.trace), format: format, native: SyscallResolver.native)
+            guard !generated.diagnostics.contains(where: { $0.severity == .error }) else {
+                return refused(generated.diagnostics)
             }
-            return ArtifactBuild(
-                artifact: .seccomp(profile), text: profile.jsonValue().rendered(), diagnostics: generated.diagnostics)
+            return proven(generated.profile, diagnostics: generated.diagnostics, output: output)
         case .capabilities(let format):
             let generated = CapabilityProfileGenerator.generate(inputs, options: format)
             guard let list = generated.output else { return refused(generated.diagnostics) }
@@ -104,6 +108,21 @@ public enum ArtifactBuilder {
             }
             return ArtifactBuild(artifact: .apparmor(text), text: text, diagnostics: diagnostics)
         }
+    }
+
+    /// The proof every seccomp profile cinch writes must pass: it compiles with libseccomp for
+    /// every ABI it names (no unknown syscall, no rule libseccomp rejects). Returns the errors.
+    ///
+    /// - Parameter output: the file the profile is for, named by the errors.
+    public static func seccompErrors(_ profile: SeccompProfile, output: String) -> [Diagnostic] {
+        SeccompProfileCompiler.compile(profile, file: output).diagnostics.filter { $0.severity == .error }
+    }
+
+    /// `profile` rendered, or a validation failure with the compiler's errors.
+    private static func proven(_ profile: SeccompProfile, diagnostics: [Diagnostic], output: String) -> ArtifactBuild {
+        let errors = seccompErrors(profile, output: output)
+        guard errors.isEmpty else { return ArtifactBuild(diagnostics: diagnostics + errors, failure: .validation) }
+        return ArtifactBuild(artifact: .seccomp(profile), text: profile.jsonValue().rendered(), diagnostics: diagnostics)
     }
 
     /// Replaces `path` with `text` atomically (`-` is standard output).

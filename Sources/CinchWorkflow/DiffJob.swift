@@ -67,6 +67,9 @@ public enum MergeJob {
         case unusable(InputError)
         /// The inputs conflict (or there are none); nothing was written.
         case refused(diagnostics: [Diagnostic])
+        /// The merge does not pass the check every written profile passes (libseccomp cannot
+        /// compile it); nothing was written.
+        case invalid(diagnostics: [Diagnostic])
         /// The merge could not be written.
         case unwritable(InputError)
     }
@@ -104,6 +107,9 @@ public enum MergeJob {
         }
         let result = ProfileMerge.merge(loaded, files: files, preference: preference)
         guard !result.hasConflicts else { return .refused(diagnostics: result.diagnostics) }
+        // The same proof as `cinch generate`: a merge never writes a profile libseccomp rejects.
+        let errors = ArtifactBuilder.seccompErrors(result.profile, output: output)
+        guard errors.isEmpty else { return .invalid(diagnostics: result.diagnostics + errors) }
         do {
             try FileIO.writeAtomically(result.profile.jsonValue().rendered(), to: output)
         } catch {

@@ -56,6 +56,8 @@ public enum RecordJob {
         case recorded(Trace, container: ContainerSession.Outcome?)
         /// A `--known` trace cannot be read.
         case unreadableKnownTrace(InputError)
+        /// The `--known` traces name syscalls a profile cannot hold (the errors say which).
+        case unusableKnownTraces([Diagnostic])
         /// The output cannot be written; nothing was run.
         case unwritableOutput(InputError)
         /// The workload could not be traced (or the bundle is unusable: ``TraceError/Code/badBundle``).
@@ -74,13 +76,19 @@ public enum RecordJob {
             return .unwritableOutput(error)
         }
         var knownNames: [Architecture: Set<String>] = [:]
+        let known: [TraceInput]
         do {
-            for input in try TraceInput.load(request.knownTraces) {
-                knownNames.merge(input.trace.namesByABI) { $0.union($1) }
-            }
+            known = try TraceInput.load(request.knownTraces)
         } catch {
             return .unreadableKnownTrace(error)
         }
+        // Known names are carried into the trace as inherited, so they must pass the check
+        // every generated profile passes, or the profile made from this trace would not compile.
+        if !known.isEmpty {
+            let check = ArtifactBuilder.build(.seccomp(.init()), from: known, output: "the --known traces' profile")
+            if check.failure != nil { return .unusableKnownTraces(check.diagnostics.filter { $0.severity == .error }) }
+        }
+        for input in known { knownNames.merge(input.trace.namesByABI) { $0.union($1) } }
         let recordOnce: () throws(TraceError) -> (Trace, ContainerSession.Outcome?)
         switch request.workload {
         case .command(let command, let noNewPrivileges, let pinToOneCPU, let installsRecordingFilter):

@@ -50,17 +50,3 @@ enum ExitStatus {
     /// 127: the command was not found.
     static let notFound = ExitCode(127)
 }
-
-/// Loads traces, turning input errors into exit status 64 with the file named.
-func loadTraces(_ paths: [String]) throws -> [Trace] {
-    var traces: [Trace] = []
-    for path in paths {
-        do {
-            traces.append(try Trace.load(path: path))
-        } catch {
-            Console.error("cinch: \(error)")
-            throw ExitStatus.unusableInput
-        }
-    }
-    return traces
-}

@@ -145,4 +145,36 @@ struct HostileInputCLITests {
         #expect(result.stderr.contains("Out/x.json: is outside the repository root"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere).isEmpty)
     }
+
+    /// `record --known`, `audit log-profile --known` and `merge profiles` used to accept syscall
+    /// names that `generate` rejects and write them into profiles `validate` then rejected; all
+    /// now run the check `generate` runs, and write nothing.
+    @Test func everyWriterRefusesTheNamesGenerateRefuses() throws {
+        let directory = try scratch()
+        defer { Command.removeDirectory(directory) }
+        let trace = try String(contentsOfFile: "\(directory)/t.json", encoding: .utf8)
+        try trace.replacingOccurrences(of: "\"nanosleep\"", with: "\"cinch_not_a_syscall\"")
+            .write(toFile: "\(directory)/bad.json", atomically: true, encoding: .utf8)
+        try
+            #"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["cinch_not_a_syscall"], "action": "SCMP_ACT_ALLOW"}]}"#
+            .write(toFile: "\(directory)/p1.json", atomically: true, encoding: .utf8)
+        try #"{"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW"}]}"#
+            .write(toFile: "\(directory)/p2.json", atomically: true, encoding: .utf8)
+        let runs: [(arguments: [String], output: String)] = [
+            (["generate", "seccomp", "bad.json", "-o", "g.json"], "g.json"),
+            (["record", "--known", "bad.json", "-o", "r.json", "--", "/bin/sh", "-c", "touch ran"], "r.json"),
+            (["audit", "log-profile", "--known", "bad.json", "-o", "l.json"], "l.json"),
+            (["merge", "profiles", "p1.json", "p2.json", "-o", "m.json"], "m.json"),
+        ]
+        for run in runs {
+            let result = try self.run(run.arguments, directory: directory)
+            #expect(result.status == 64, "\(run.arguments): \(result.stderr)")
+            #expect(
+                result.stderr.contains(
+                    "error: Unknown syscall \"cinch_not_a_syscall\": libseccomp knows no such syscall"),
+                "\(run.arguments): \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: "\(directory)/\(run.output)"), "\(run.arguments)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/ran"))
+    }
 }

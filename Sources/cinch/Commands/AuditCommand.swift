@@ -3,10 +3,8 @@
 
 import ArgumentParser
 import CinchAudit
-import CinchGenerate
-import CinchLinux
 import CinchModel
-import CinchSeccomp
+import CinchWorkflow
 
 /// `cinch audit`.
 struct AuditCommand: ParsableCommand {
@@ -48,16 +46,9 @@ struct AuditLogProfileCommand: ParsableCommand {
     var output = "-"
 
     func run() throws {
-        let traces = try loadTraces(known)
-        let result = LogProfileGenerator.generate(
-            known: traces, format: format.model, native: SyscallResolver.native)
-        Console.report(result.diagnostics)
-        do {
-            try FileIO.writeAtomically(result.profile.jsonValue().rendered(), to: output)
-        } catch {
-            Console.error("cinch: \(error)")
-            throw ExitStatus.cannotWrite
-        }
+        try GeneratorIO.finish(
+            GenerateJob.run(.seccompLog(format.model), traceFiles: known, output: output), quiet: false,
+            refusal: "no profile was written: fix the --known traces above.")
     }
 }
 
@@ -129,35 +120,22 @@ struct AuditIngestCommand: ParsableCommand {
         let selection = AuditSelection(
             since: since.flatMap(AuditTime.init(parsing:)), until: until.flatMap(AuditTime.init(parsing:)),
             pids: Set(pid), executables: Set(exe))
-        var parser = AuditLogParser(selection: selection, isLenient: lenient)
-        for log in logs {
-            do {
-                try parser.ingest(path: log)
-            } catch {
-                Console.error("cinch: \(error)")
-                throw ExitStatus.unusableInput
-            }
-        }
-        var trace = parser.makeTrace(logs: logs)
-        let statistics = parser.finalStatistics
-        if checkAuditd {
-            do {
-                let status = try AuditDaemonStatus.current()
-                if status.lost > 0 {
-                    trace.markIncomplete(
-                        "auditctl -s reports lost \(status.lost) (records dropped since boot; some may be this workload's)."
-                    )
-                }
-            } catch {
-                Console.error("cinch: \(error)")
-                throw ExitStatus.unavailable
-            }
-        }
-        do {
-            try FileIO.writeAtomically(trace.jsonValue().rendered(), to: output)
-        } catch {
+        let trace: Trace
+        let statistics: AuditLogStatistics
+        switch AuditJob.ingest(logs, selection: selection, isLenient: lenient, checksAuditd: checkAuditd, output: output)
+        {
+        case .unusableLog(let error):
+            Console.error("cinch: \(error)")
+            throw ExitStatus.unusableInput
+        case .auditctlUnavailable(let error):
+            Console.error("cinch: \(error)")
+            throw ExitStatus.unavailable
+        case .unwritable(let error):
             Console.error("cinch: \(error)")
             throw ExitStatus.cannotWrite
+        case .written(let written, let counts):
+            trace = written
+            statistics = counts
         }
         if !quiet {
             let perABI = trace.abis.keys.sorted().map { "\($0.name): \(trace.abis[$0]?.syscalls.count ?? 0)" }

@@ -58,7 +58,7 @@ struct MergeTracesCommand: ParsableCommand {
         case .unusable(let error):
             Console.error("cinch: \(error)")
             throw ExitStatus.unusableInput
-        case .refused(let diagnostics):
+        case .refused(let diagnostics), .invalid(let diagnostics):
             Console.report(diagnostics)
             throw ExitStatus.unusableInput
         case .unwritable(let error):
@@ -124,6 +124,10 @@ struct MergeProfilesCommand: ParsableCommand {
             Console.report(diagnostics)
             Console.error("cinch: nothing written; resolve the conflicts or pass --prefer allow|deny.")
             throw ExitStatus.failure
+        case .invalid(let diagnostics):
+            Console.report(diagnostics)
+            Console.error("cinch: nothing written: the merged profile does not compile; fix the profiles above.")
+            throw ExitStatus.unusableInput
         case .unwritable(let error):
             Console.error("cinch: \(error)")
             throw ExitStatus.cannotWrite

@@ -120,6 +120,10 @@ struct RecordCommand: ParsableCommand {
             case .badBundle: throw ExitStatus.unusableInput
             default: throw ExitStatus.cannotRun
             }
+        case .unusableKnownTraces(let diagnostics):
+            Console.report(diagnostics)
+            Console.error("cinch: the --known traces name syscalls libseccomp does not know; nothing was recorded.")
+            throw ExitStatus.unusableInput
         case .unwritableOutput(let error):
             Console.error("cinch: \(error); nothing was recorded.")
             throw ExitStatus.cannotWrite

@@ -25,7 +25,11 @@ struct GeneratorIO: ParsableArguments {
     ///
     /// - Parameter refusal: what to say when nothing was written because of the diagnostics.
     func generate(_ recipe: ArtifactRecipe, refusal: String) throws {
-        let outcome = GenerateJob.run(recipe, traceFiles: traces, output: output)
+        try Self.finish(GenerateJob.run(recipe, traceFiles: traces, output: output), quiet: quiet, refusal: refusal)
+    }
+
+    /// Reports a ``GenerateJob`` outcome and maps it to an exit status.
+    static func finish(_ outcome: GenerateJob.Outcome, quiet: Bool, refusal: String) throws {
 
         func report(_ findings: [Diagnostic]) -> Bool {
             Console.report(quiet ? findings.filter { $0.severity != .note } : findings)
