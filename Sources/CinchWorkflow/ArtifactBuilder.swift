@@ -122,7 +122,8 @@ public enum ArtifactBuilder {
     private static func proven(_ profile: SeccompProfile, diagnostics: [Diagnostic], output: String) -> ArtifactBuild {
         let errors = seccompErrors(profile, output: output)
         guard errors.isEmpty else { return ArtifactBuild(diagnostics: diagnostics + errors, failure: .validation) }
-        return ArtifactBuild(artifact: .seccomp(profile), text: profile.jsonValue().rendered(), diagnostics: diagnostics)
+        return ArtifactBuild(
+            artifact: .seccomp(profile), text: profile.jsonValue().rendered(), diagnostics: diagnostics)
     }
 
     /// Replaces `path` with `text` atomically (`-` is standard output).

@@ -122,7 +122,8 @@ struct AuditIngestCommand: ParsableCommand {
             pids: Set(pid), executables: Set(exe))
         let trace: Trace
         let statistics: AuditLogStatistics
-        switch AuditJob.ingest(logs, selection: selection, isLenient: lenient, checksAuditd: checkAuditd, output: output)
+        switch AuditJob.ingest(
+            logs, selection: selection, isLenient: lenient, checksAuditd: checkAuditd, output: output)
         {
         case .unusableLog(let error):
             Console.error("cinch: \(error)")
