@@ -60,18 +60,23 @@ public struct SpawnedChild: Sendable {
 
 /// Starts children with the fork → (TRACEME + SIGSTOP) → no_new_privs → seccomp → execve sequence.
 public enum Spawn {
-    /// Finds `command` on `PATH` the way a shell does; a name with a slash is used as is.
+    /// Finds `command` on `PATH` the way a shell does, or nil when nothing of that name exists.
+    ///
+    /// A name with a slash is used as is when it exists. On `PATH` the first executable regular
+    /// file wins; when there is none but a file of that name exists, that file is returned, so
+    /// `execve` reports why it cannot run (EACCES: the shell's 126, not "not found").
     public static func resolveExecutable(_ command: String, path: String? = nil) -> String? {
-        if command.contains("/") { return access(command, X_OK) == 0 ? command : nil }
+        if command.contains("/") { return access(command, F_OK) == 0 ? command : nil }
         let search = path ?? (getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin")
+        var unusable: String?
         for directory in search.split(separator: ":", omittingEmptySubsequences: false) {
             let candidate = (directory.isEmpty ? "." : String(directory)) + "/" + command
             var info = stat()
-            if access(candidate, X_OK) == 0, stat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG {
-                return candidate
-            }
+            guard stat(candidate, &info) == 0, (info.st_mode & S_IFMT) != S_IFDIR else { continue }
+            if access(candidate, X_OK) == 0, (info.st_mode & S_IFMT) == S_IFREG { return candidate }
+            unusable = unusable ?? candidate
         }
-        return nil
+        return unusable
     }
 
     /// Whether this process has `CAP_SYS_ADMIN`, which lets it install a filter without no_new_privs.

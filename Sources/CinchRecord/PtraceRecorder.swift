@@ -224,6 +224,12 @@ private struct TraceSession {
         loop()
         Signals.setTarget(0)
         capabilityOutcome = capabilityWatch?.finish()
+        // An execve that failed in the child (a directory, a file without x, a bad interpreter)
+        // means the workload never ran: no trace, and the shell's 126 or 127.
+        if let failure = Spawn.execFailure(of: root, command: options.command[0]) {
+            let code: TraceError.Code = failure.errno == .noSuchFileOrDirectory ? .commandNotFound : .cannotExecute
+            throw TraceError(code, failure.description, underlying: failure.errno)
+        }
         return makeTrace()
     }
 
@@ -411,8 +417,16 @@ private struct TraceSession {
             trace.abis[abi] = record
         }
         if let signal = Signals.caught {
+            // Say what happened, not more: a workload may handle the signal and exit normally.
+            let after =
+                switch rootStatus {
+                case .exited(let code)?: "the workload then exited with status \(code)"
+                case .signaled(let killer)?: "the signal's delivery ended the workload (\(Signals.name(killer)))"
+                case nil: "the workload's end was not seen"
+                }
             trace.markIncomplete(
-                "Recording was interrupted by \(Signals.name(signal)); the workload did not run to its end.")
+                "Recording was interrupted: cinch received \(Signals.name(signal)) and passed it on, and \(after); what the workload would have done without it was not recorded."
+            )
         }
         for problem in problems { trace.markIncomplete(problem) }
         if let outcome = capabilityOutcome {

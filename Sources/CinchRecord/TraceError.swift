@@ -11,8 +11,10 @@ public struct TraceError: Error, Sendable, CustomStringConvertible {
         private init(_ name: String) { self.name = name }
         /// The command could not be started.
         public static let spawnFailed = Code("spawn-failed")
-        /// The command is not on PATH or not executable.
+        /// The command is not on PATH (or does not exist).
         public static let commandNotFound = Code("command-not-found")
+        /// The command exists but cannot be executed (a directory, no execute permission).
+        public static let cannotExecute = Code("cannot-execute")
         /// The OCI bundle is missing or broken.
         public static let badBundle = Code("bad-bundle")
         /// The container runtime failed in a way that is not the container's doing.

@@ -177,4 +177,24 @@ struct HostileInputCLITests {
         }
         #expect(!FileManager.default.fileExists(atPath: "\(directory)/ran"))
     }
+
+    /// `record -- /tmp` exited 127 and wrote a `complete: true` trace of a workload that never
+    /// ran, and a file without execute permission was "not found"; both are now the shell's 126,
+    /// as `cinch run` says, and no trace is written.
+    @Test(arguments: [["/tmp"], ["./noexec.sh"], ["noexec.sh"]])
+    func aCommandThatCannotBeExecutedIs126WithoutATrace(command: [String]) throws {
+        let directory = try scratch()
+        defer { Command.removeDirectory(directory) }
+        #expect(FileManager.default.createFile(atPath: "\(directory)/noexec.sh", contents: Data("echo hi\n".utf8)))
+        let result = try Command.run(
+            ["timeout", "20", cinch, "record", "-o", "t.trace.json", "--"] + command,
+            environment: ["PATH": "\(directory):/usr/bin:/bin"], directory: directory)
+        #expect(result.status == 126, "\(command): \(result.stderr)")
+        #expect(result.stderr.contains("Permission denied"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/t.trace.json"))
+        let run = try Command.run(
+            ["timeout", "20", cinch, "run", "--seccomp", Fixture.path("seccomp/docker-valid.json"), "--"] + command,
+            environment: ["PATH": "\(directory):/usr/bin:/bin"], directory: directory)
+        #expect(run.status == 126, "\(command): \(run.stderr)")
+    }
 }

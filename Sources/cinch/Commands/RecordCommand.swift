@@ -37,7 +37,7 @@ struct RecordCommand: ParsableCommand {
 
             Exit status: the workload's own (128+N when signal N killed it; for a container stopped by \
             cinch after its driver, the driver's); 64 when the input is unusable; 127 when the command \
-            is not found; 70 when it could not be traced; 73 when the trace cannot be written. On \
+            is not found; 126 when it cannot be executed; 70 when it could not be traced; 73 when the trace cannot be written. On \
             SIGINT/SIGTERM the signal is passed to the workload and the partial trace is written, \
             marked incomplete.
             """
@@ -117,6 +117,7 @@ struct RecordCommand: ParsableCommand {
             Console.error("cinch: \(error)")
             switch error.code {
             case .commandNotFound: throw ExitStatus.notFound
+            case .cannotExecute: throw ExitStatus.cannotExecute
             case .badBundle: throw ExitStatus.unusableInput
             default: throw ExitStatus.cannotRun
             }
