@@ -65,6 +65,7 @@ extension AuditLogParser {
         statistics.seccompRecords += other.seccompRecords
         statistics.appArmorRecords += other.appArmorRecords
         statistics.malformedLines += other.malformedLines
+        statistics.unnumberedRecords += other.unnumberedRecords
         statistics.foreignLines += other.foreignLines
         statistics.untrustedLines += other.untrustedLines
         statistics.missingSerials += other.missingSerials

@@ -481,7 +481,11 @@ public struct AuditLogParser {
         statistics.seccompRecords += 1
         executableUsed[Int(executable)] = true
         pidsSeen.insert(process)
-        guard fields.number >= 0, fields.number <= Int64(UInt32.max) else { return }
+        guard fields.number >= 0, fields.number <= Int64(UInt32.max) else {
+            // A record that says a syscall was made but not which: the trace must not look complete.
+            statistics.unnumberedRecords += 1
+            return
+        }
         let key = fields.arch << 32 | UInt64(fields.number)
         counts.count(key, executable: executable)
     }

@@ -38,6 +38,8 @@ public struct AuditLogStatistics: Sendable, Equatable {
     public var kernelLostCounter: UInt64?
     /// `SECCOMP` records whose `arch=` cinch does not know, by that value.
     public var unknownArchitectures: [UInt32: Int] = [:]
+    /// `SECCOMP` records without a usable syscall number (`syscall=-1`, or one beyond 32 bits).
+    public var unnumberedRecords = 0
 
     /// Creates zeroed counters.
     public init() {}
@@ -61,6 +63,11 @@ public struct AuditLogStatistics: Sendable, Equatable {
         }
         if malformedLines > 0 {
             reasons.append("\(malformedLines) malformed lines were skipped (--lenient).")
+        }
+        if unnumberedRecords > 0 {
+            reasons.append(
+                "\(unnumberedRecords) SECCOMP records carry no syscall number (syscall=-1); the syscalls they stand for are not in the trace."
+            )
         }
         for (arch, count) in unknownArchitectures.sorted(by: { $0.key < $1.key }) {
             reasons.append(

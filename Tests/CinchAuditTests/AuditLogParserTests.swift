@@ -165,6 +165,17 @@ private func names(_ trace: Trace) -> [String: [String]] {
         #expect(trace.incompleteReasons == ["2 audit records are missing (gaps in the audit serial numbers)."])
     }
 
+    /// A record with `syscall=-1` was dropped silently and the trace stayed complete, although a
+    /// syscall it stands for is missing from the profile.
+    @Test func aRecordWithoutASyscallNumberMakesTheTraceIncomplete() throws {
+        let (trace, statistics) = try ingest("seccomp-no-syscall-number.log")
+        #expect(statistics.seccompRecords == 2)
+        #expect(statistics.unnumberedRecords == 1)
+        #expect(names(trace) == ["x86_64": ["openat"]])
+        #expect(!trace.isComplete)
+        #expect(trace.incompleteReasons.contains { $0.contains("carry no syscall number (syscall=-1)") })
+    }
+
     @Test func countsKernelLossMessages() throws {
         let (trace, statistics) = try ingest("kernel-loss.log")
         #expect(statistics.kernelLossMessages == 3)
