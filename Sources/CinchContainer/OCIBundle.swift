@@ -109,6 +109,8 @@ public struct OCIBundle: Sendable {
         }
         let directory = FileIO.string(fromCString: template)
         do {
+            // Who made it: a later cinch removes the bundle when this process was killed.
+            try FileIO.writeAtomically("\(getpid())\n", to: directory + "/owner")
             try FileIO.writeAtomically(config.rendered(), to: directory + "/config.json")
         } catch {
             removeTemporaryBundle(directory)
@@ -120,7 +122,14 @@ public struct OCIBundle: Sendable {
     /// Removes a directory made by ``writeTemporaryBundle(config:)``.
     public static func removeTemporaryBundle(_ directory: String) {
         unlink(directory + "/config.json")
+        unlink(directory + "/owner")
         rmdir(directory)
+    }
+
+    /// The PID of the cinch process that made a temporary bundle, from its `owner` file.
+    public static func owner(ofTemporaryBundle directory: String) -> CInt? {
+        guard let bytes = try? FileIO.read(directory + "/owner", limit: 64) else { return nil }
+        return CInt(String(decoding: bytes.filter { $0 != 0x0A }, as: UTF8.self))
     }
 
     private static func absolute(_ path: String) -> String {

@@ -99,6 +99,7 @@ public enum RecordJob {
                 observesCapabilities: request.observesCapabilities ?? false, onNote: request.onNote)
             recordOnce = { () throws(TraceError) in (try PtraceRecorder(options: options).record(), nil) }
         case .container(var session):
+            reportLeftovers(request.onNote)
             session.seccomp =
                 SeccompProfileGenerator.recordingProfile(
                     defaultAction: .trace, known: knownNames,
@@ -146,5 +147,13 @@ public enum RecordJob {
             return .unwritable(trace, error)
         }
         return .recorded(trace, container: container)
+    }
+
+    /// Removes what killed cinch processes left behind (``Leftovers``) and says what.
+    static func reportLeftovers(_ onNote: (@Sendable (String) -> Void)?) {
+        let removed = Leftovers.clean()
+        if !removed.isEmpty {
+            onNote?("removed what an earlier, killed cinch left behind: \(removed.joined(separator: ", ")).")
+        }
     }
 }

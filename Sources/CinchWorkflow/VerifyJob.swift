@@ -69,6 +69,7 @@ public enum VerifyJob {
         let errors = compilation.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else { return .unusable(messages: errors.map(\.description)) }
         let resolved = profile.resolved(for: target)
+        RecordJob.reportLeftovers(request.onNote)
 
         var messages: [String] = []
         var session = request.session
