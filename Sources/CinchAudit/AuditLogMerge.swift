@@ -101,6 +101,7 @@ extension AuditLogParser {
         network.formUnion(second.network)
         capabilities.formUnion(second.capabilities)
         trackedPids.formUnion(second.trackedPids)
+        pidMatchedNodes.formUnion(second.pidMatchedNodes)
         executablePids.formUnion(second.executablePids)
         return true
     }

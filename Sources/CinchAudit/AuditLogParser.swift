@@ -101,6 +101,11 @@ public struct AuditLogParser {
     /// Per file id: whether the name is a path (starts with `/`), decided once when it is first seen.
     var fileIsPath: [Bool] = []
     var trackedPids: Set<Int32>
+    /// With ``AuditSelection/pids``: the hosts (`node=` values; empty for none) whose records
+    /// matched a selected process. More than one means the pids are ambiguous.
+    var pidMatchedNodes = Set<[UInt8]>()
+    /// The `node=` of the record being parsed.
+    var currentNode: Range<Int>?
     var executablePids: Set<Int32> = []
     var execNames: Set<String> = []
     var network: Set<Trace.NetworkAccess> = []
@@ -438,6 +443,10 @@ public struct AuditLogParser {
             }
         }
         let bodyStart = index + 2
+        currentNode = node
+        if !selection.nodes.isEmpty {
+            guard let node, selection.nodes.contains(line.string(node)) else { return }
+        }
         // The field cursor stops at auditd's 0x1D enrichment separator itself.
         switch type {
         case .seccomp: try parseSeccomp(line, from: bodyStart, to: line.count, isTerminated: isTerminated)
@@ -472,7 +481,10 @@ public struct AuditLogParser {
     /// Counts one SECCOMP record whose fields were read and checked.
     @inline(__always) mutating func take(_ fields: SeccompFields, in line: AuditLine) {
         let process = Int32(fields.pid)
-        if !selection.pids.isEmpty, !trackedPids.contains(process) { return }
+        if !selection.pids.isEmpty {
+            guard trackedPids.contains(process) else { return }
+            notePidMatch(in: line)
+        }
         let executable = fields.exe.map { intern(line, $0) } ?? internMissing()
         if !selection.executables.isEmpty {
             guard executableSelected[Int(executable)] else { return }
@@ -488,6 +500,20 @@ public struct AuditLogParser {
         }
         let key = fields.arch << 32 | UInt64(fields.number)
         counts.count(key, executable: executable)
+    }
+
+    /// Remembers the host of a record a selected pid matched.
+    mutating func notePidMatch(in line: AuditLine) {
+        let key =
+            currentNode.map { Array(UnsafeBufferPointer(start: line.base + $0.lowerBound, count: $0.count)) } ?? []
+        if !pidMatchedNodes.contains(key) { pidMatchedNodes.insert(key) }
+    }
+
+    /// The hosts whose records matched a selected pid, when there are several (`(no node)` for
+    /// records without `node=`); empty when the selection is unambiguous.
+    public var ambiguousPidHosts: [String] {
+        guard pidMatchedNodes.count > 1 else { return [] }
+        return pidMatchedNodes.map { $0.isEmpty ? "(no node)" : "node=" + String(decoding: $0, as: UTF8.self) }.sorted()
     }
 
     /// The id of an executable path, creating it the first time.
@@ -601,7 +627,10 @@ public struct AuditLogParser {
         guard let verdict, !line.equals(verdict, "\"STATUS\""), let operation else { return }
         if let pid, pid <= UInt64(Int32.max) {
             let process = Int32(pid)
-            if !selection.pids.isEmpty, !trackedPids.contains(process) { return }
+            if !selection.pids.isEmpty {
+                guard trackedPids.contains(process) else { return }
+                notePidMatch(in: line)
+            }
             if !selection.executables.isEmpty, !executablePids.contains(process) { return }
             pidsSeen.insert(process)
         } else if !selection.pids.isEmpty || !selection.executables.isEmpty {

@@ -124,15 +124,20 @@ public struct AuditSelection: Sendable, Equatable {
     public var pids: Set<Int32>
     /// Executable paths, compared with the record's decoded `exe=`.
     public var executables: Set<String>
+    /// Hosts, by the `node=` auditd prefixes to records it forwards; a record without `node=` is
+    /// then skipped. A pid names a process on one host only, so ``pids`` needs one host.
+    public var nodes: Set<String>
 
     /// Creates a selection.
     public init(
-        since: AuditTime? = nil, until: AuditTime? = nil, pids: Set<Int32> = [], executables: Set<String> = []
+        since: AuditTime? = nil, until: AuditTime? = nil, pids: Set<Int32> = [], executables: Set<String> = [],
+        nodes: Set<String> = []
     ) {
         self.since = since
         self.until = until
         self.pids = pids
         self.executables = executables
+        self.nodes = nodes
     }
 
     /// Whether `time` is inside the window.

@@ -36,6 +36,14 @@ public enum AuditJob {
                 return .unusableLog(error)
             }
         }
+        let hosts = parser.ambiguousPidHosts
+        guard hosts.isEmpty else {
+            let pids = selection.pids.sorted().map(String.init).joined(separator: ", ")
+            return .unusableLog(
+                InputError(
+                    "--pid \(pids) matched records of \(hosts.count) hosts (\(hosts.joined(separator: ", "))); a pid names a process on one host only, so merging them would mix unrelated processes. Choose the host with --node NAME.",
+                    at: ProfileLocation(file: logs.first ?? "-")))
+        }
         var trace = parser.makeTrace(logs: logs)
         if checksAuditd {
             do {

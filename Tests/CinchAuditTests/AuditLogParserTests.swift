@@ -176,6 +176,19 @@ private func names(_ trace: Trace) -> [String: [String]] {
         #expect(trace.incompleteReasons.contains { $0.contains("carry no syscall number (syscall=-1)") })
     }
 
+    /// `--pid N` merged pid N of two `node=` hosts, two unrelated processes, into one trace;
+    /// the parser now says the selection is ambiguous, and `--node` picks one host.
+    @Test func aPidOnTwoHostsIsAmbiguousUntilANodeIsChosen() throws {
+        var both = AuditLogParser(selection: AuditSelection(pids: [1234]), isLenient: false)
+        try both.ingest(path: Fixture.path("audit/same-pid-two-nodes.log"))
+        #expect(both.ambiguousPidHosts == ["node=alpha", "node=beta"])
+
+        var one = AuditLogParser(selection: AuditSelection(pids: [1234], nodes: ["beta"]), isLenient: false)
+        try one.ingest(path: Fixture.path("audit/same-pid-two-nodes.log"))
+        #expect(one.ambiguousPidHosts == [])
+        #expect(names(one.makeTrace(logs: ["same-pid-two-nodes.log"])) == ["x86_64": ["read"]])
+    }
+
     @Test func countsKernelLossMessages() throws {
         let (trace, statistics) = try ingest("kernel-loss.log")
         #expect(statistics.kernelLossMessages == 3)

@@ -197,4 +197,19 @@ struct HostileInputCLITests {
             environment: ["PATH": "\(directory):/usr/bin:/bin"], directory: directory)
         #expect(run.status == 126, "\(command): \(run.stderr)")
     }
+
+    @Test func auditIngestRefusesAPidThatNamesProcessesOnTwoHosts() throws {
+        let directory = try scratch()
+        defer { Command.removeDirectory(directory) }
+        let log = Fixture.path("audit/same-pid-two-nodes.log")
+        let ambiguous = try run(["audit", "ingest", "--pid", "1234", log, "-o", "a.json"], directory: directory)
+        #expect(ambiguous.status == 64, "\(ambiguous.stderr)")
+        #expect(ambiguous.stderr.contains("--pid 1234 matched records of 2 hosts (node=alpha, node=beta)"))
+        #expect(!FileManager.default.fileExists(atPath: "\(directory)/a.json"))
+        let chosen = try run(
+            ["audit", "ingest", "-q", "--pid", "1234", "--node", "alpha", log, "-o", "a.json"], directory: directory)
+        #expect(chosen.status == 0, "\(chosen.stderr)")
+        let trace = try String(contentsOfFile: "\(directory)/a.json", encoding: .utf8)
+        #expect(trace.contains("\"openat\"") && !trace.contains("\"read\""))
+    }
 }

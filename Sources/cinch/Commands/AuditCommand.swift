@@ -95,6 +95,9 @@ struct AuditIngestCommand: ParsableCommand {
     @Option(help: "Take only records of this executable path (repeatable).")
     var exe: [String] = []
 
+    @Option(help: "Take only records auditd forwarded from this host (node=NAME; repeatable).")
+    var node: [String] = []
+
     @Flag(help: "Skip malformed lines instead of failing, and report how many.")
     var lenient = false
 
@@ -119,7 +122,7 @@ struct AuditIngestCommand: ParsableCommand {
     func run() throws {
         let selection = AuditSelection(
             since: since.flatMap(AuditTime.init(parsing:)), until: until.flatMap(AuditTime.init(parsing:)),
-            pids: Set(pid), executables: Set(exe))
+            pids: Set(pid), executables: Set(exe), nodes: Set(node))
         let trace: Trace
         let statistics: AuditLogStatistics
         switch AuditJob.ingest(
