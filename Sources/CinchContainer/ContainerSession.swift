@@ -309,13 +309,20 @@ public struct ContainerSession: Sendable {
             let started = try? ProcessRunner.start(
                 ["/bin/sh", "-c", driver], captureOutput: false, newProcessGroup: true)
         else { return 127 }
+        // Opened before this thread reaps the driver, so it is the driver's (see ProcessDescriptor).
+        let leader = try? ProcessDescriptor(child: started.pid)
         while true {
             if let status = ProcessRunner.reapIfExited(started.pid) {
                 return status.shellStatus
             }
             if expired() {
                 state.timedOut.store(true, ordering: .releasing)
-                ProcessRunner.killGroup(started.pid)
+                if let leader {
+                    ProcessRunner.killGroup(leader, pid: started.pid)
+                } else {
+                    // No pidfd (Linux < 5.3): the leader is not reaped yet, so its pid is still the group's.
+                    kill(-started.pid, SIGKILL)
+                }
                 let status = (try? Spawn.wait(for: started.pid)) ?? WaitStatus(rawValue: 0x09)
                 return status.shellStatus
             }

@@ -55,7 +55,7 @@ struct RunCommand: ParsableCommand {
         }
         Signals.forward(to: child.pid)
         let status = try Spawn.wait(for: child.pid)
-        Signals.setTarget(0)
+        Signals.stopForwarding()
         let code = status.shellStatus
         if code != 0 { throw ExitCode(code) }
     }
