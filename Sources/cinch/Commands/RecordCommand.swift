@@ -41,7 +41,9 @@ struct RecordCommand: ParsableCommand {
             cinch after its driver, the driver's); 64 when the input is unusable; 127 when the command \
             is not found; 70 when it could not be traced; 73 when the trace cannot be written. On \
             SIGINT/SIGTERM the signal is passed to the workload and the partial trace is written, \
-            marked incomplete.
+            marked incomplete. With --bundle, SIGINT/SIGTERM/SIGHUP stop the container through the \
+            runtime (SIGTERM, SIGKILL after --grace seconds, at once on a second signal), delete it, \
+            write the trace marked incomplete, and exit 128+N (130 for SIGINT, 143 for SIGTERM).
             """
     )
 
@@ -160,7 +162,7 @@ struct RecordCommand: ParsableCommand {
                 ).record()
                 outcome = run
                 if let recorded = run.trace { merged = merged.map { $0.merged(with: recorded) } ?? recorded }
-                if !run.containerSucceeded || run.driverStatus ?? 0 != 0 { break }
+                if run.interruption != nil || !run.containerSucceeded || run.driverStatus ?? 0 != 0 { break }
             } catch {
                 status?.stop()
                 Console.error("cinch: \(error)")
@@ -172,6 +174,7 @@ struct RecordCommand: ParsableCommand {
         trace.source.knownTraces = known
         try write(trace)
         if !quiet || !outcome.containerSucceeded { Console.error("cinch: \(container.describe(outcome))") }
+        try container.exitIfInterrupted(outcome)
         if !outcome.containerSucceeded { throw ExitCode(outcome.containerStatus == 0 ? 1 : outcome.containerStatus) }
         if let driver = outcome.driverStatus, driver != 0 { throw ExitCode(driver) }
     }

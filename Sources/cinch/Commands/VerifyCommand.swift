@@ -22,7 +22,10 @@ struct VerifyCommand: ParsableCommand {
             names every syscall that reached the default action: what the profile must add.
 
             Exit status: 0 when the container and the driver succeed; 1 when they fail (denied \\
-            syscalls are listed); 64 when the profile or bundle is unusable; 70 when the runtime fails.
+            syscalls are listed); 64 when the profile or bundle is unusable; 70 when the runtime fails; \\
+            128+N when signal N (SIGINT, SIGTERM, SIGHUP) stopped the run: the container is stopped \\
+            through the runtime (SIGTERM, SIGKILL after --grace seconds, at once on a second signal) \\
+            and deleted, and the temporary bundle removed.
             """
     )
 
@@ -89,6 +92,7 @@ struct VerifyCommand: ParsableCommand {
         // the runtime's last steps run under the filter.
         if let outcome = try runSession(bundle: bundle, seccomp: resolved, capabilities: capabilities, traced: false) {
             Console.error("cinch: \(container.describe(outcome))")
+            try container.exitIfInterrupted(outcome)
             let driverOK = outcome.driverStatus.map { $0 == 0 } ?? (container.driver == nil)
             if outcome.containerSucceeded, driverOK {
                 print("verify: ok: \(seccomp) runs \(container.bundle ?? "") with \(container.runtime.rawValue)")
@@ -101,6 +105,7 @@ struct VerifyCommand: ParsableCommand {
         diagnostic.defaultErrnoRet = nil
         guard let traced = try runSession(bundle: bundle, seccomp: diagnostic, capabilities: capabilities, traced: true)
         else { throw ExitStatus.cannotRun }
+        try container.exitIfInterrupted(traced)
         var denied: [String] = []
         for (abi, record) in (traced.trace?.abis ?? [:]).sorted(by: { $0.key < $1.key }) where !record.syscalls.isEmpty
         {
