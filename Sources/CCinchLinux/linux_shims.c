@@ -9,6 +9,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sched.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -127,41 +128,77 @@ int cinch_spawn_read_error(int fd, int *stage, int *err) {
     return 1;
 }
 
-static volatile sig_atomic_t forward_pid = 0;
-static volatile sig_atomic_t caught_signal = 0;
-static volatile sig_atomic_t caught_count = 0;
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
 
-static void forwarding_handler(int sig) {
+int cinch_pidfd_open(pid_t pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int cinch_pidfd_send_signal(int pidfd, int sig, unsigned int flags) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, flags);
+}
+
+static volatile sig_atomic_t caught_signal = 0;
+static atomic_int caught_count = 0;
+static atomic_int forward_pidfd = -1;
+static atomic_int handlers_forwarding = 0;
+static int signal_pipe[2] = {-1, -1};
+static int install_result = -1;
+static int install_errno = 0;
+static pthread_once_t install_once = PTHREAD_ONCE_INIT;
+
+static void signal_handler(int sig) {
     int saved = errno;
     if (caught_signal == 0) caught_signal = sig;
-    caught_count = caught_count + 1;
-    pid_t target = (pid_t)forward_pid;
-    if (target > 0) kill(target, caught_count > 1 ? SIGKILL : sig);
+    int count = atomic_fetch_add(&caught_count, 1) + 1;
+    atomic_fetch_add(&handlers_forwarding, 1);
+    int target = atomic_load(&forward_pidfd);
+    if (target >= 0) syscall(SYS_pidfd_send_signal, target, count > 1 ? SIGKILL : sig, NULL, 0);
+    atomic_fetch_sub(&handlers_forwarding, 1);
+    unsigned char byte = (unsigned char)sig;
+    // A full pipe (64 KiB of unread signals) drops the byte; the first signal is still remembered.
+    ssize_t unused = write(signal_pipe[1], &byte, 1);
+    (void)unused;
     errno = saved;
 }
 
-void cinch_install_forwarding_handlers(pid_t pid) {
-    forward_pid = pid;
+static void install_once_body(void) {
+    if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+        install_errno = errno;
+        return;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = forwarding_handler;
+    sa.sa_handler = signal_handler;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;
+    sa.sa_flags = SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
-    // cinch may have been started with these blocked (a parent spawning from a thread that blocks
-    // signals, as libdispatch workers do). Unblock them on the calling thread, which is the one
-    // that waits, so a signal interrupts its waitpid.
-    sigset_t forwarded;
-    sigemptyset(&forwarded);
-    sigaddset(&forwarded, SIGINT);
-    sigaddset(&forwarded, SIGTERM);
-    sigaddset(&forwarded, SIGHUP);
-    pthread_sigmask(SIG_UNBLOCK, &forwarded, NULL);
+    install_result = signal_pipe[0];
 }
 
-void cinch_set_forward_pid(pid_t pid) { forward_pid = pid; }
+int cinch_install_signal_handlers(void) {
+    pthread_once(&install_once, install_once_body);
+    sigset_t caught;
+    sigemptyset(&caught);
+    sigaddset(&caught, SIGINT);
+    sigaddset(&caught, SIGTERM);
+    sigaddset(&caught, SIGHUP);
+    pthread_sigmask(SIG_UNBLOCK, &caught, NULL);
+    if (install_result < 0) errno = install_errno;
+    return install_result;
+}
+
+int cinch_exchange_forward_pidfd(int pidfd) {
+    int previous = atomic_exchange(&forward_pidfd, pidfd);
+    // A handler on another thread may have read the previous descriptor and not yet used it.
+    while (atomic_load(&handlers_forwarding) > 0) sched_yield();
+    return previous;
+}
 
 int cinch_caught_signal(void) { return caught_signal; }
 

@@ -82,6 +82,10 @@ public struct PlainLauncher: ContainerLauncher {
 /// (after a TCP port accepts a connection, if asked). When the driver ends, the container gets
 /// SIGTERM, then SIGKILL after a grace period. The temporary bundle and the container are always
 /// deleted.
+///
+/// SIGINT, SIGTERM or SIGHUP sent to cinch during a run stop the container the same way, through
+/// the runtime (a second signal skips the grace period), and the run returns early with
+/// ``Outcome/interruption`` set; see ``run(launcher:)``.
 public struct ContainerSession: Sendable {
     /// What to run and how.
     public struct Options: Sendable {
@@ -134,6 +138,9 @@ public struct ContainerSession: Sendable {
         public var timedOut: Bool
         /// Why the driver did not run, if it did not.
         public var driverSkippedReason: String?
+        /// The signal (SIGINT, SIGTERM or SIGHUP) sent to cinch that made it stop the container
+        /// before its end, if one was. The caller should stop too and exit with 128 + the signal.
+        public var interruption: CInt?
 
         /// The container ended on its own with 0, or was stopped by cinch after its driver.
         public var containerSucceeded: Bool {
@@ -155,22 +162,37 @@ public struct ContainerSession: Sendable {
     /// with some runtimes and settings happens after the filter is in place, so the profile must
     /// allow it. cinch becomes a child subreaper, so the init is reparented to it when `create`
     /// exits and its exit status is known.
+    ///
+    /// ## Signals
+    ///
+    /// While it runs, SIGINT, SIGTERM and SIGHUP sent to cinch do not end cinch; they are reported
+    /// on a ``SignalWatcher`` thread and stop the run: a driver is killed (its whole process
+    /// group), the container gets `RUNTIME kill ID TERM`, then `RUNTIME kill ID KILL` after the
+    /// grace period (at once when `create` has not yet been followed by `start`, or at a second
+    /// signal), and it is deleted and the temporary bundle removed as after any run. cinch never
+    /// signals the container's processes itself and never signals a pid it has not just checked
+    /// is its own: the runtime signals the container, and cinch's own children are signalled
+    /// through pidfds. The outcome then carries the signal in ``Outcome/interruption``, also when
+    /// the runtime failed meanwhile (a terminal's Ctrl-C reaches `RUNTIME create` too).
     /// - Parameter launcher: runs `RUNTIME create` (plainly by default).
     /// - Throws: ``ContainerError`` when the bundle cannot be prepared, the runtime cannot create
     ///   or start the container, or the launcher fails.
     public func run(launcher: some ContainerLauncher = PlainLauncher()) throws(ContainerError) -> Outcome {
         let options = self.options
         Supervision.becomeChildSubreaper()
+        let state = SharedState()
+        // From here on a signal stops the run instead of ending cinch with the container left.
+        let watcher = try? SignalWatcher { state.interruption.note($0) }
+        defer { watcher?.stop() }
         let id = "cinch-\(getpid())-\(Self.nextSuffix())"
         let config = options.bundle.config(seccomp: options.seccomp, capabilities: options.capabilities)
         let directory = try OCIBundle.writeTemporaryBundle(config: config)
         defer {
-            _ = try? ProcessRunner.run([options.runtime.rawValue, "delete", "--force", id])
+            _ = Self.runRuntime(options.runtime, ["delete", "--force", id])
             OCIBundle.removeTemporaryBundle(directory)
         }
         let runtime = options.runtime.rawValue
         let create = [runtime, "create", "--bundle", directory, id]
-        let state = SharedState()
         var outcome = Outcome(containerStatus: 0, stoppedByCinch: false, timedOut: false)
         // The controller starts the container once `create` has ended and publishes its init's pid (or -1).
         let controller = BackgroundThread { Self.control(id: id, options: options, state: state) }
@@ -200,7 +222,10 @@ public struct ContainerSession: Sendable {
         }
         state.containerExited.store(true, ordering: .releasing)
         controller.join()
-        try state.throwIfTheRuntimeFailed(runtime)
+        outcome.interruption = state.interruption.signal
+        // Interrupted, a failed create or start is most likely the signal's doing (Ctrl-C reaches
+        // the runtime too); the interruption is what to report.
+        if outcome.interruption == nil { try state.throwIfTheRuntimeFailed(runtime) }
         outcome.trace = launch.trace
         outcome.driverStatus = state.driverStatus
         outcome.stoppedByCinch = state.stopped.load(ordering: .acquiring)
@@ -223,6 +248,8 @@ public struct ContainerSession: Sendable {
         let containerExited = Atomic<Bool>(false)
         let stopped = Atomic<Bool>(false)
         let timedOut = Atomic<Bool>(false)
+        /// Signals sent to cinch during the run.
+        let interruption = Interruption()
         // Written by the controller thread only, read after it is joined.
         var driverStatus: Int32?
         var driverSkippedReason: String?
@@ -251,7 +278,7 @@ public struct ContainerSession: Sendable {
         let deadline = options.timeout.map { start + $0 }
         func expired() -> Bool { deadline.map { monotonicSeconds() >= $0 } ?? false }
         func exited() -> Bool { state.containerExited.load(ordering: .acquiring) }
-        let runtime = options.runtime.rawValue
+        func interrupted() -> Bool { state.interruption.isRequested }
 
         while !state.created.load(ordering: .acquiring) { sleepSeconds(0.01) }
         guard state.createStatus.load(ordering: .relaxed) == 0, !exited() else {
@@ -260,20 +287,28 @@ public struct ContainerSession: Sendable {
         }
         let pid = containerPID(id: id, runtime: options.runtime)
         state.containerPID.store(pid ?? -1, ordering: .releasing)
-        let started = try? ProcessRunner.run([runtime, "start", id])
+        if interrupted() {
+            // Created but never started: nothing of the workload has run, so there is nothing to
+            // end gracefully.
+            _ = runRuntime(options.runtime, ["kill", id, "KILL"])
+            return
+        }
+        let started = runRuntime(options.runtime, ["start", id])
         guard let started, started.shellStatus == 0, pid != nil else {
             let message = started.map { $0.errorText } ?? "it could not be run"
-            state.startFailure = "\(runtime) start failed: \(message)"
-            _ = try? ProcessRunner.run([runtime, "kill", id, "KILL"])
+            state.startFailure = "\(options.runtime.rawValue) start failed: \(message)"
+            _ = runRuntime(options.runtime, ["kill", id, "KILL"])
             return
         }
 
         if options.driver != nil || options.waitPort != nil {
             if let port = options.waitPort {
-                while !exited(), !expired(), !acceptsConnection(port: port) { sleepSeconds(0.1) }
+                while !exited(), !expired(), !interrupted(), !acceptsConnection(port: port) { sleepSeconds(0.1) }
             }
             if exited() {
                 state.driverSkippedReason = "the container exited before it was ready"
+            } else if interrupted() {
+                state.driverSkippedReason = "cinch was interrupted before the container was ready"
             } else if expired() {
                 state.driverSkippedReason = "the timeout passed before the container was ready"
             } else if let driver = options.driver {
@@ -285,6 +320,10 @@ public struct ContainerSession: Sendable {
             }
         }
         while !exited() {
+            if interrupted() {
+                stop(id: id, options: options, state: state)
+                return
+            }
             if expired() {
                 state.timedOut.store(true, ordering: .releasing)
                 stop(id: id, options: options, state: state)
@@ -294,28 +333,44 @@ public struct ContainerSession: Sendable {
         }
     }
 
+    /// Runs `RUNTIME arguments…` to its end, capturing its output, in a process group of its own:
+    /// a terminal's Ctrl-C, which reaches cinch's group, must not cut short the `kill` or
+    /// `delete` that cleans up after it. Nil when the runtime cannot be run.
+    static func runRuntime(_ runtime: ContainerRuntime, _ arguments: [String]) -> ProcessOutcome? {
+        try? ProcessRunner.run([runtime.rawValue] + arguments, newProcessGroup: true)
+    }
+
     /// The pid of the container's init, from `RUNTIME state`.
     private static func containerPID(id: String, runtime: ContainerRuntime) -> CInt? {
-        guard let outcome = try? ProcessRunner.run([runtime.rawValue, "state", id]), outcome.shellStatus == 0,
+        guard let outcome = runRuntime(runtime, ["state", id]), outcome.shellStatus == 0,
             let state = try? JSONParser.parse(outcome.standardOutput),
             case .number(let text)? = state.value[member: "pid"], let pid = CInt(text), pid > 0
         else { return nil }
         return pid
     }
 
-    /// Runs the driver in its own process group; at the deadline the whole group is killed.
+    /// Runs the driver in its own process group; at the deadline, or when cinch is interrupted,
+    /// the whole group is killed.
     private static func runDriver(_ driver: String, expired: () -> Bool, state: SharedState) -> Int32 {
         guard
             let started = try? ProcessRunner.start(
                 ["/bin/sh", "-c", driver], captureOutput: false, newProcessGroup: true)
         else { return 127 }
+        // Opened before this thread reaps the driver, so it is the driver's (see ProcessDescriptor).
+        let leader = try? ProcessDescriptor(child: started.pid)
         while true {
             if let status = ProcessRunner.reapIfExited(started.pid) {
                 return status.shellStatus
             }
-            if expired() {
-                state.timedOut.store(true, ordering: .releasing)
-                ProcessRunner.killGroup(started.pid)
+            let timedOut = expired()
+            if timedOut || state.interruption.isRequested {
+                if timedOut { state.timedOut.store(true, ordering: .releasing) }
+                if let leader {
+                    ProcessRunner.killGroup(leader, pid: started.pid)
+                } else {
+                    // No pidfd (Linux < 5.3): the leader is not reaped yet, so its pid is still the group's.
+                    kill(-started.pid, SIGKILL)
+                }
                 let status = (try? Spawn.wait(for: started.pid)) ?? WaitStatus(rawValue: 0x09)
                 return status.shellStatus
             }
@@ -323,14 +378,19 @@ public struct ContainerSession: Sendable {
         }
     }
 
+    /// SIGTERM through the runtime, then SIGKILL after the grace period, or as soon as cinch gets a
+    /// second signal.
     private static func stop(id: String, options: Options, state: SharedState) {
         state.stopped.store(true, ordering: .releasing)
-        let runtime = options.runtime.rawValue
-        _ = try? ProcessRunner.run([runtime, "kill", id, "TERM"])
+        _ = runRuntime(options.runtime, ["kill", id, "TERM"])
         let graceEnd = monotonicSeconds() + options.gracePeriod
-        while !state.containerExited.load(ordering: .acquiring), monotonicSeconds() < graceEnd { sleepSeconds(0.05) }
+        while !state.containerExited.load(ordering: .acquiring), monotonicSeconds() < graceEnd,
+            !state.interruption.isUrgent
+        {
+            sleepSeconds(0.05)
+        }
         if !state.containerExited.load(ordering: .acquiring) {
-            _ = try? ProcessRunner.run([runtime, "kill", id, "KILL"])
+            _ = runRuntime(options.runtime, ["kill", id, "KILL"])
         }
     }
 

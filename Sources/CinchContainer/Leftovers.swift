@@ -69,10 +69,14 @@ public enum Leftovers {
         }
     }
 
-    /// Whether `pid` is a live cinch process (or cinch's test runner).
+    /// Whether `pid` is a live cinch process (or cinch's test runner): it exists, is not a
+    /// zombie (killed, not yet reaped), and its `comm` starts with `cinch`.
     static func isLiveCinch(_ pid: CInt) -> Bool {
-        guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }
-        guard let comm = try? FileIO.read("/proc/\(pid)/comm") else { return false }
-        return String(decoding: comm, as: UTF8.self).hasPrefix("cinch")
+        guard pid > 0, let stat = try? FileIO.read("/proc/\(pid)/stat", limit: 4096),
+            let close = stat.lastIndex(of: UInt8(ascii: ")")), close + 2 < stat.count,
+            stat[close + 2] != UInt8(ascii: "Z"), stat[close + 2] != UInt8(ascii: "X"),
+            let open = stat.firstIndex(of: UInt8(ascii: "("))
+        else { return false }
+        return String(decoding: stat[(open + 1)..<close], as: UTF8.self).hasPrefix("cinch")
     }
 }

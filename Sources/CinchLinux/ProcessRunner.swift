@@ -43,10 +43,15 @@ public enum ProcessRunner {
     ///
     /// - Parameters:
     ///   - captureOutput: capture standard output and error; otherwise they are inherited.
+    ///   - newProcessGroup: run it in a process group of its own, out of the reach of a terminal's
+    ///     Ctrl-C (which signals cinch's foreground group): for a runtime's `kill` or `delete`
+    ///     that must finish even when the user presses Ctrl-C again.
     /// - Throws: `Errno` when the program cannot be started (for example ENOENT).
     /// The corresponding C function is `posix_spawnp`.
-    public static func run(_ arguments: [String], captureOutput: Bool = true) throws(Errno) -> ProcessOutcome {
-        let pid = try start(arguments, captureOutput: captureOutput)
+    public static func run(
+        _ arguments: [String], captureOutput: Bool = true, newProcessGroup: Bool = false
+    ) throws(Errno) -> ProcessOutcome {
+        let pid = try start(arguments, captureOutput: captureOutput, newProcessGroup: newProcessGroup)
         var out: [UInt8] = []
         var err: [UInt8] = []
         if let pipes = pid.pipes { (out, err) = drain(pipes.out, pipes.err) }
@@ -144,8 +149,19 @@ public enum ProcessRunner {
         return (fds[0], fds[1])
     }
 
-    /// Sends SIGKILL to the process group `leader` leads (see `newProcessGroup`).
-    public static func killGroup(_ leader: CInt) { kill(-leader, SIGKILL) }
+    /// Sends SIGKILL to the process group a started program leads (see `newProcessGroup`).
+    ///
+    /// The group is signalled through `leader`, the leader's pidfd (Linux 6.9+). Older kernels
+    /// get `kill(-pid)`, which is right only because the caller has not reaped the leader yet:
+    /// until then its pid, the group's id, cannot be given to another process.
+    /// The corresponding C functions are `pidfd_send_signal(2)` and `kill(2)`.
+    public static func killGroup(_ leader: ProcessDescriptor, pid: CInt) {
+        do {
+            try leader.sendToGroup(SIGKILL)
+        } catch {
+            if error == .invalidArgument { kill(-pid, SIGKILL) }
+        }
+    }
 
     /// The status of `pid` if it has ended (reaping it), or nil if it still runs (`WNOHANG`).
     public static func reapIfExited(_ pid: CInt) -> WaitStatus? {

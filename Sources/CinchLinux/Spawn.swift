@@ -175,12 +175,31 @@ public enum Spawn {
     }
 }
 
-/// Signal forwarding from cinch to its workload.
+/// SIGINT, SIGTERM and SIGHUP sent to cinch: caught, and forwarded to the workload.
+///
+/// One C handler (see ``SignalWatcher``) catches the three signals for the life of the process.
+/// It forwards them through a pidfd, never a pid, so a signal for a workload that has already
+/// ended cannot reach a process that was given its pid.
 public enum Signals {
-    /// Forwards SIGINT, SIGTERM and SIGHUP to `pid` (SIGKILL on the second signal).
-    public static func forward(to pid: CInt) { cinch_install_forwarding_handlers(pid) }
-    /// Changes the forwarding target (0 stops forwarding).
-    public static func setTarget(_ pid: CInt) { cinch_set_forward_pid(pid) }
+    /// Catches SIGINT, SIGTERM and SIGHUP from now on and forwards them to `pid` (SIGKILL from the
+    /// second signal on).
+    ///
+    /// `pid` must be the calling thread's child and not yet reaped (just spawned), so that the
+    /// pidfd opened here refers to it; if it cannot be opened, signals are caught and not forwarded.
+    public static func forward(to pid: CInt) {
+        _ = cinch_install_signal_handlers()
+        let descriptor = system_pidfd_open(pid)
+        guard descriptor >= 0 else { return }
+        let previous = cinch_exchange_forward_pidfd(descriptor)
+        if previous >= 0 { close(previous) }
+    }
+
+    /// Stops forwarding (the signals are still caught) and closes the pidfd.
+    public static func stopForwarding() {
+        let previous = cinch_exchange_forward_pidfd(-1)
+        if previous >= 0 { close(previous) }
+    }
+
     /// The first signal caught, or nil.
     public static var caught: CInt? {
         let signal = cinch_caught_signal()

@@ -2,6 +2,7 @@
 // Records a container: cinch traces the OCI runtime that creates it.
 
 public import CinchContainer
+internal import CinchLinux
 internal import CinchModel
 
 /// Records one run of a container by tracing `RUNTIME create` and everything it starts.
@@ -45,7 +46,8 @@ public struct ContainerRecorder: Sendable {
     /// Runs the container once, traced, and returns the session's outcome with its trace.
     ///
     /// The trace carries the container's exit status and a `ptrace` source naming the bundle and
-    /// runtime; a run that cinch stopped at the timeout is marked incomplete.
+    /// runtime; a run that cinch stopped at the timeout, or because it was sent SIGINT, SIGTERM or
+    /// SIGHUP (``ContainerSession/Outcome/interruption``), is marked incomplete.
     /// - Throws: ``TraceError``: `badBundle` or `runtimeFailed` from the session, or the
     ///   recorder's own error when the runtime cannot be traced.
     public func record() throws(TraceError) -> ContainerSession.Outcome {
@@ -67,6 +69,10 @@ public struct ContainerRecorder: Sendable {
             runtime: session.runtime.rawValue, runtimeVersion: session.runtime.version,
             noNewPrivileges: session.bundle.noNewPrivileges)
         if outcome.timedOut { trace.markIncomplete("The container was stopped at the timeout before it finished.") }
+        if let signal = outcome.interruption {
+            trace.markIncomplete(
+                "Recording was interrupted by \(Signals.name(signal)); cinch stopped the container before it finished.")
+        }
         outcome.trace = trace
         return outcome
     }
@@ -83,7 +89,7 @@ struct TracingLauncher: ContainerLauncher {
             options: .init(
                 command: command, pinToOneCPU: false, progress: options.progress, installsRecordingFilter: false,
                 onCommandExit: { created($0.shellStatus) }, observesCapabilities: options.observesCapabilities,
-                onNote: options.onNote))
+                onNote: options.onNote, forwardsSignals: false))
         do {
             let recording = try recorder.recordWithExits()
             return ContainerLaunch(trace: recording.trace, exits: recording.exits)

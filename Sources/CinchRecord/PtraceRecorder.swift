@@ -70,14 +70,21 @@ public struct PtraceRecorder: Sendable {
         /// Called with a sentence when something the user should know happened that does not make
         /// the trace incomplete (capabilities could not be observed on this kernel).
         public var onNote: (@Sendable (String) -> Void)?
+        /// Whether SIGINT, SIGTERM and SIGHUP sent to cinch are forwarded to the command (through a
+        /// pidfd) and end the recording. Off when the command is `RUNTIME create`: it exits long
+        /// before the container does, and the container is stopped through the runtime by
+        /// whoever runs it (`ContainerSession`), which also marks the trace.
+        public var forwardsSignals: Bool
 
         /// Creates options.
         public init(
             command: [String], known: [Architecture: Set<String>] = [:], knownTraces: [String] = [],
             noNewPrivileges: Bool? = nil, pinToOneCPU: Bool = false, progress: RecordingProgress? = nil,
             installsRecordingFilter: Bool = true, onCommandExit: (@Sendable (Trace.ExitStatus) -> Void)? = nil,
-            observesCapabilities: Bool = false, onNote: (@Sendable (String) -> Void)? = nil
+            observesCapabilities: Bool = false, onNote: (@Sendable (String) -> Void)? = nil,
+            forwardsSignals: Bool = true
         ) {
+            self.forwardsSignals = forwardsSignals
             self.observesCapabilities = observesCapabilities
             self.onNote = onNote
             self.onCommandExit = onCommandExit
@@ -190,7 +197,8 @@ private struct TraceSession {
             let code: TraceError.Code = error.stage == .lookup ? .commandNotFound : .spawnFailed
             throw TraceError(code, error.description, underlying: error.errno)
         }
-        Signals.forward(to: root.pid)
+        // Not yet reaped (it is stopped before its exec), so the pidfd this opens is the child's.
+        if options.forwardsSignals { Signals.forward(to: root.pid) }
     }
 
     mutating func run() throws(TraceError) -> Trace {
@@ -222,7 +230,7 @@ private struct TraceSession {
             bringIntoScope(root.pid)
         }
         loop()
-        Signals.setTarget(0)
+        if options.forwardsSignals { Signals.stopForwarding() }
         capabilityOutcome = capabilityWatch?.finish()
         // An execve that failed in the child (a directory, a file without x, a bad interpreter)
         // means the workload never ran: no trace, and the shell's 126 or 127.
@@ -255,7 +263,7 @@ private struct TraceSession {
                     rootStatus = ended
                     options.onCommandExit?(ended)
                 }
-                if Signals.caught != nil, rootStatus != nil {
+                if options.forwardsSignals, Signals.caught != nil, rootStatus != nil {
                     // Interrupted and the workload's main process is gone: stop what it left behind
                     // (a shell's children) instead of waiting for it.
                     for task in live { kill(task, SIGKILL) }
@@ -416,7 +424,7 @@ private struct TraceSession {
             record.inherited.formUnion(names.subtracting(record.syscalls.keys))
             trace.abis[abi] = record
         }
-        if let signal = Signals.caught {
+        if options.forwardsSignals, let signal = Signals.caught {
             // Say what happened, not more: a workload may handle the signal and exit normally.
             let after =
                 switch rootStatus {

@@ -159,7 +159,7 @@ public enum RunJob {
         }
         Signals.forward(to: child.pid)
         let status = (try? Spawn.wait(for: child.pid))?.shellStatus ?? 128 + 9
-        Signals.setTarget(0)
+        Signals.stopForwarding()
         return .ran(status: status, diagnostics: findings)
     }
 }

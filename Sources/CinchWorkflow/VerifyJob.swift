@@ -46,6 +46,9 @@ public enum VerifyJob {
         case unusable(messages: [String])
         /// The runtime or the tracer failed in a way that is not the profile's doing.
         case cannotRun(messages: [String])
+        /// A signal to cinch stopped the run (``ContainerSession/Outcome/interruption``); the
+        /// container was stopped through the runtime and deleted.
+        case interrupted(ContainerSession.Outcome)
     }
 
     /// Runs the container under the profile; on failure, again with the default action traced.
@@ -80,6 +83,7 @@ public enum VerifyJob {
         var first: ContainerSession.Outcome?
         do {
             let outcome = try ContainerSession(options: session).run()
+            if outcome.interruption != nil { return .interrupted(outcome) }
             let driverOK = outcome.driverStatus.map { $0 == 0 } ?? (session.driver == nil)
             if outcome.containerSucceeded, driverOK { return .passed(outcome) }
             first = outcome
@@ -105,6 +109,7 @@ public enum VerifyJob {
             messages.append(error.message)
             return error.code == .badBundle ? .unusable(messages: messages) : .cannotRun(messages: messages)
         }
+        if traced.interruption != nil { return .interrupted(traced) }
         var denied: [String] = []
         for (abi, record) in (traced.trace?.abis ?? [:]).sorted(by: { $0.key < $1.key }) where !record.syscalls.isEmpty
         {

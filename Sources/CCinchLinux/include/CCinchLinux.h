@@ -87,19 +87,41 @@ pid_t cinch_spawn(const char *_Nonnull path, char *_Nullable const *_Nonnull arg
 /// exec succeeded), or -1 with `errno` set.
 int cinch_spawn_read_error(int fd, int *_Nonnull stage, int *_Nonnull err);
 
-/// Installs SIGINT/SIGTERM/SIGHUP handlers that remember the signal and forward it to `pid`.
+/// Installs cinch's handler for SIGINT, SIGTERM and SIGHUP (once per process) and returns the
+/// read end of its signal pipe, or -1 with `errno` set.
 ///
-/// The handlers are installed without `SA_RESTART`, and the three signals are unblocked on the
-/// calling thread (the one that waits for the workload). A second signal sends `SIGKILL`. Pass
-/// `pid <= 0` to only remember signals. The C side is needed because a Swift signal handler may
-/// not touch Swift state safely.
-void cinch_install_forwarding_handlers(pid_t pid);
+/// The handler remembers the first signal (``cinch_caught_signal``), forwards each signal to the
+/// process of the pidfd set with ``cinch_exchange_forward_pidfd`` (`SIGKILL` from the second
+/// signal on), and writes the signal's number as one byte to a non-blocking, close-on-exec pipe,
+/// so a thread of cinch's can read it in ordinary context. It is C because a Swift signal handler
+/// may not touch Swift state; it calls only async-signal-safe functions. It is installed with
+/// `SA_RESTART` and stays installed for the life of the process. Works whichever thread the
+/// kernel delivers the signal to; the three signals are unblocked on the calling thread, so at
+/// least one thread takes them (cinch may have been started with them blocked, as from a
+/// libdispatch worker).
+int cinch_install_signal_handlers(void);
 
-/// Updates the pid the handlers forward to (0 stops forwarding).
-void cinch_set_forward_pid(pid_t pid);
+/// Makes the handler forward signals to the process of `pidfd` (-1: to nobody) and returns the
+/// previous pidfd once no handler can still be using it (the caller closes it).
+///
+/// A pidfd, unlike a pid, never comes to mean another process: a signal for a process that has
+/// ended fails with `ESRCH` instead of reaching whoever got its pid.
+int cinch_exchange_forward_pidfd(int pidfd);
 
-/// The first signal the handlers caught, or 0.
+/// The first signal the handler caught, or 0.
 int cinch_caught_signal(void);
+
+/// `pidfd_open(pid, 0)` through `syscall()`, which is variadic; glibc 2.36 and musl have no
+/// wrapper. The descriptor is close-on-exec. Returns it, or -1 with `errno` set.
+int cinch_pidfd_open(pid_t pid);
+
+/// `PIDFD_SIGNAL_PROCESS_GROUP` (Linux 6.9): send to the process group the pidfd's process leads.
+/// Debian 12's kernel headers predate it.
+enum { CINCH_PIDFD_SIGNAL_PROCESS_GROUP = 4 };
+
+/// `pidfd_send_signal(pidfd, sig, NULL, flags)` through `syscall()`. Returns 0, or -1 with
+/// `errno` set (`ESRCH` when the process has ended, `EINVAL` for a flag the kernel lacks).
+int cinch_pidfd_send_signal(int pidfd, int sig, unsigned int flags);
 
 /// `prctl(PR_SET_PDEATHSIG, sig)`: `prctl` is variadic.
 int cinch_set_pdeathsig(int sig);

@@ -22,3 +22,14 @@ internal func system_ptrace(
 internal func system_waitpid(_ pid: pid_t, _ status: UnsafeMutablePointer<CInt>, _ options: CInt) -> pid_t {
     waitpid(pid, status, options)
 }
+
+/// `system_pidfd_open` is CinchLinux's wrapper for `pidfd_open(2)` (via `cinch_pidfd_open`).
+internal func system_pidfd_open(_ pid: pid_t) -> CInt {
+    cinch_pidfd_open(pid)
+}
+
+/// `system_pidfd_send_signal` is CinchLinux's wrapper for `pidfd_send_signal(2)` (via
+/// `cinch_pidfd_send_signal`).
+internal func system_pidfd_send_signal(_ pidfd: CInt, _ signal: CInt, _ flags: CUnsignedInt) -> CInt {
+    cinch_pidfd_send_signal(pidfd, signal, flags)
+}

@@ -39,7 +39,9 @@ struct RecordCommand: ParsableCommand {
             cinch after its driver, the driver's); 64 when the input is unusable; 127 when the command \
             is not found; 126 when it cannot be executed; 70 when it could not be traced; 73 when the trace cannot be written. On \
             SIGINT/SIGTERM the signal is passed to the workload and the partial trace is written, \
-            marked incomplete.
+            marked incomplete. With --bundle, SIGINT/SIGTERM/SIGHUP stop the container through the \
+            runtime (SIGTERM, SIGKILL after --grace seconds, at once on a second signal), delete it, \
+            write the trace marked incomplete, and exit 128+N (130 for SIGINT, 143 for SIGTERM).
             """
     )
 
@@ -137,6 +139,7 @@ struct RecordCommand: ParsableCommand {
                 if !quiet || !containerRun.containerSucceeded {
                     Console.error("cinch: \(container.describe(containerRun))")
                 }
+                try container.exitIfInterrupted(containerRun)
                 if !containerRun.containerSucceeded {
                     throw ExitCode(containerRun.containerStatus == 0 ? 1 : containerRun.containerStatus)
                 }

@@ -21,7 +21,10 @@ struct VerifyCommand: ParsableCommand {
             names every syscall that reached the default action: what the profile must add.
 
             Exit status: 0 when the container and the driver succeed; 1 when they fail (denied \\
-            syscalls are listed); 64 when the profile or bundle is unusable; 70 when the runtime fails.
+            syscalls are listed); 64 when the profile or bundle is unusable; 70 when the runtime fails; \\
+            128+N when signal N (SIGINT, SIGTERM, SIGHUP) stopped the run: the container is stopped \\
+            through the runtime (SIGTERM, SIGKILL after --grace seconds, at once on a second signal) \\
+            and deleted, and the temporary bundle removed.
             """
     )
 
@@ -94,6 +97,9 @@ struct VerifyCommand: ParsableCommand {
         case .cannotRun(let messages):
             for message in messages { Console.error("cinch: \(message)") }
             throw ExitStatus.cannotRun
+        case .interrupted(let outcome):
+            Console.error("cinch: \(container.describe(outcome))")
+            try container.exitIfInterrupted(outcome)
         }
     }
 }

@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import CinchContainer
+import CinchLinux
 import CinchModel
 
 /// `--runtime runc|crun`.
@@ -50,6 +51,11 @@ struct ContainerOptions: ParsableArguments {
         }
     }
 
+    /// Exits with 128 + the signal (130 for SIGINT, 143 for SIGTERM) when a signal stopped the run.
+    func exitIfInterrupted(_ outcome: ContainerSession.Outcome) throws {
+        if let signal = outcome.interruption { throw ExitCode(128 + signal) }
+    }
+
     /// Session options for this bundle.
     func sessionOptions(bundle: OCIBundle, seccomp: JSONValue?, capabilities: [String]? = nil)
         -> ContainerSession.Options
@@ -61,7 +67,9 @@ struct ContainerOptions: ParsableArguments {
 
     func describe(_ outcome: ContainerSession.Outcome) -> String {
         var container = "container (\(runtime.rawValue)) exited with \(outcome.containerStatus)"
-        if outcome.stoppedByCinch {
+        if let signal = outcome.interruption {
+            container += " after cinch stopped it on \(Signals.name(signal))"
+        } else if outcome.stoppedByCinch {
             container += outcome.timedOut ? " after cinch stopped it at the timeout" : " after cinch stopped it"
         }
         var parts = [container]
