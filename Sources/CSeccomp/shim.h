@@ -14,6 +14,10 @@
 extern int memfd_create(const char *_Nonnull name, unsigned int flags);
 #define CINCH_MFD_CLOEXEC 1U
 
+/// `free(3)` for buffers libseccomp and the export shims allocate. A C module does not re-export
+/// libc to Swift files that import it, so without this each would import Glibc just for `free`.
+static inline void cinch_scmp_free(void *_Nullable pointer) { free(pointer); }
+
 /// `SCMP_ACT_ERRNO(x)`: a function-like macro, so Swift cannot import it.
 static inline uint32_t cinch_scmp_act_errno(uint16_t errno_value) { return SCMP_ACT_ERRNO(errno_value); }
 

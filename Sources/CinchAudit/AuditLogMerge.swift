@@ -59,18 +59,7 @@ extension AuditLogParser {
         }
         lineNumber += second.lineNumber
         let other = second.statistics
-        statistics.lines += other.lines
-        statistics.bytes += other.bytes
-        statistics.records += other.records
-        statistics.seccompRecords += other.seccompRecords
-        statistics.appArmorRecords += other.appArmorRecords
-        statistics.malformedLines += other.malformedLines
-        statistics.unnumberedRecords += other.unnumberedRecords
-        statistics.foreignLines += other.foreignLines
-        statistics.untrustedLines += other.untrustedLines
-        statistics.missingSerials += other.missingSerials
-        statistics.kernelLossMessages += other.kernelLossMessages
-        statistics.suppressedMessages += other.suppressedMessages
+        for counter in AuditLogStatistics.counters { statistics[keyPath: counter] += other[keyPath: counter] }
         if let lost = other.kernelLostCounter {
             statistics.kernelLostCounter = max(statistics.kernelLostCounter ?? 0, lost)
         }

@@ -41,6 +41,14 @@ public struct AuditLogStatistics: Sendable, Equatable {
     /// `SECCOMP` records without a usable syscall number (`syscall=-1`, or one beyond 32 bits).
     public var unnumberedRecords = 0
 
+    /// The counters that add up when two parts of one log are merged.
+    static var counters: [WritableKeyPath<AuditLogStatistics, Int>] {
+        [
+            \.lines, \.bytes, \.records, \.seccompRecords, \.appArmorRecords, \.malformedLines, \.unnumberedRecords,
+            \.foreignLines, \.untrustedLines, \.missingSerials, \.kernelLossMessages, \.suppressedMessages,
+        ]
+    }
+
     /// Creates zeroed counters.
     public init() {}
 

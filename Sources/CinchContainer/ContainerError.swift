@@ -1,21 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // The error type of running a container.
 
+public import CinchModel
+
 /// A container could not be prepared, created or started.
 public struct ContainerError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private let name: String
-        private init(_ name: String) { self.name = name }
-        /// The OCI bundle is missing or broken.
-        public static let badBundle = Code("bad-bundle")
-        /// The container runtime failed in a way that is not the container's doing.
-        public static let runtimeFailed = Code("runtime-failed")
-        /// The launcher (for example a recorder tracing the runtime) failed; see ``underlying``.
-        public static let launchFailed = Code("launch-failed")
-        /// The stable identifier.
-        public var description: String { name }
-    }
+    public typealias Code = ErrorCode<ContainerError>
 
     /// What kind of failure.
     public var code: Code
@@ -33,4 +24,13 @@ public struct ContainerError: Error, Sendable, CustomStringConvertible {
 
     /// The message.
     public var description: String { message }
+}
+
+extension ErrorCode where Domain == ContainerError {
+    /// The OCI bundle is missing or broken.
+    public static var badBundle: Self { Self("bad-bundle") }
+    /// The container runtime failed in a way that is not the container's doing.
+    public static var runtimeFailed: Self { Self("runtime-failed") }
+    /// The launcher (for example a recorder tracing the runtime) failed; see ``ContainerError/underlying``.
+    public static var launchFailed: Self { Self("launch-failed") }
 }

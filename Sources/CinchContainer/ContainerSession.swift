@@ -5,14 +5,6 @@ internal import CinchLinux
 public import CinchModel
 internal import Synchronization
 
-#if canImport(Glibc)
-    internal import Glibc
-#elseif canImport(Musl)
-    internal import Musl
-#else
-    #error("Unsupported platform")
-#endif
-
 /// A container runtime cinch can drive.
 public enum ContainerRuntime: String, Sendable, CaseIterable {
     /// runc (the reference runtime).
@@ -184,7 +176,7 @@ public struct ContainerSession: Sendable {
         // From here on a signal stops the run instead of ending cinch with the container left.
         let watcher = try? SignalWatcher { state.interruption.note($0) }
         defer { watcher?.stop() }
-        let id = "cinch-\(getpid())-\(Self.nextSuffix())"
+        let id = "cinch-\(System.processID)-\(Self.nextSuffix())"
         let config = options.bundle.config(seccomp: options.seccomp, capabilities: options.capabilities)
         let directory = try OCIBundle.writeTemporaryBundle(config: config)
         defer {
@@ -216,7 +208,7 @@ public struct ContainerSession: Sendable {
             var pid: CInt = 0
             while pid == 0 {
                 pid = state.containerPID.load(ordering: .acquiring)
-                if pid == 0 { Self.sleepSeconds(0.01) }
+                if pid == 0 { System.sleep(seconds: 0.01) }
             }
             if pid > 0, let status = try? Spawn.wait(for: pid) { outcome.containerStatus = status.shellStatus }
         }
@@ -274,13 +266,13 @@ public struct ContainerSession: Sendable {
     /// Starts the container, waits until it is up, runs the driver, stops the container, and
     /// enforces the timeout.
     private static func control(id: String, options: Options, state: SharedState) {
-        let start = monotonicSeconds()
+        let start = System.monotonicSeconds()
         let deadline = options.timeout.map { start + $0 }
-        func expired() -> Bool { deadline.map { monotonicSeconds() >= $0 } ?? false }
+        func expired() -> Bool { deadline.map { System.monotonicSeconds() >= $0 } ?? false }
         func exited() -> Bool { state.containerExited.load(ordering: .acquiring) }
         func interrupted() -> Bool { state.interruption.isRequested }
 
-        while !state.created.load(ordering: .acquiring) { sleepSeconds(0.01) }
+        while !state.created.load(ordering: .acquiring) { System.sleep(seconds: 0.01) }
         guard state.createStatus.load(ordering: .relaxed) == 0, !exited() else {
             state.containerPID.store(-1, ordering: .releasing)
             return
@@ -303,7 +295,9 @@ public struct ContainerSession: Sendable {
 
         if options.driver != nil || options.waitPort != nil {
             if let port = options.waitPort {
-                while !exited(), !expired(), !interrupted(), !acceptsConnection(port: port) { sleepSeconds(0.1) }
+                while !exited(), !expired(), !interrupted(), !System.acceptsConnection(port: port) {
+                    System.sleep(seconds: 0.1)
+                }
             }
             if exited() {
                 state.driverSkippedReason = "the container exited before it was ready"
@@ -329,7 +323,7 @@ public struct ContainerSession: Sendable {
                 stop(id: id, options: options, state: state)
                 return
             }
-            sleepSeconds(0.05)
+            System.sleep(seconds: 0.05)
         }
     }
 
@@ -369,12 +363,12 @@ public struct ContainerSession: Sendable {
                     ProcessRunner.killGroup(leader, pid: started.pid)
                 } else {
                     // No pidfd (Linux < 5.3): the leader is not reaped yet, so its pid is still the group's.
-                    kill(-started.pid, SIGKILL)
+                    ProcessRunner.killUnreapedGroup(started.pid)
                 }
                 let status = (try? Spawn.wait(for: started.pid)) ?? WaitStatus(rawValue: 0x09)
                 return status.shellStatus
             }
-            sleepSeconds(0.05)
+            System.sleep(seconds: 0.05)
         }
     }
 
@@ -383,43 +377,14 @@ public struct ContainerSession: Sendable {
     private static func stop(id: String, options: Options, state: SharedState) {
         state.stopped.store(true, ordering: .releasing)
         _ = runRuntime(options.runtime, ["kill", id, "TERM"])
-        let graceEnd = monotonicSeconds() + options.gracePeriod
-        while !state.containerExited.load(ordering: .acquiring), monotonicSeconds() < graceEnd,
+        let graceEnd = System.monotonicSeconds() + options.gracePeriod
+        while !state.containerExited.load(ordering: .acquiring), System.monotonicSeconds() < graceEnd,
             !state.interruption.isUrgent
         {
-            sleepSeconds(0.05)
+            System.sleep(seconds: 0.05)
         }
         if !state.containerExited.load(ordering: .acquiring) {
             _ = runRuntime(options.runtime, ["kill", id, "KILL"])
         }
-    }
-
-    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
-    static func acceptsConnection(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(truncatingIfNeeded: port).bigEndian)
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        let rc = withUnsafePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        return rc == 0
-    }
-
-    private static func monotonicSeconds() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-    }
-
-    static func sleepSeconds(_ seconds: Double) {
-        var request = timespec(tv_sec: Int(seconds), tv_nsec: Int((seconds - Double(Int(seconds))) * 1e9))
-        var remaining = timespec()
-        while nanosleep(&request, &remaining) != 0, errno == EINTR { request = remaining }
     }
 }

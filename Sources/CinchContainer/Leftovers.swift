@@ -4,14 +4,6 @@
 internal import CinchLinux
 internal import CinchModel
 
-#if canImport(Glibc)
-    internal import Glibc
-#elseif canImport(Musl)
-    internal import Musl
-#else
-    #error("Unsupported platform")
-#endif
-
 /// Containers and temporary bundles of cinch processes that no longer exist.
 ///
 /// A cinch that is killed outright cannot clean up: its container (`cinch-PID-N`) stays, often

@@ -4,14 +4,6 @@
 internal import CinchLinux
 public import CinchModel
 
-#if canImport(Glibc)
-    internal import Glibc
-#elseif canImport(Musl)
-    internal import Musl
-#else
-    #error("Unsupported platform")
-#endif
-
 /// An OCI bundle: a directory with `config.json` and a root filesystem.
 ///
 /// cinch never modifies the user's bundle. It writes a temporary bundle directory holding a
@@ -47,10 +39,9 @@ public struct OCIBundle: Sendable {
         guard let path = config[member: "root"]?[member: "path"]?.stringValue, !path.isEmpty else {
             throw ContainerError(.badBundle, "The bundle \(directory) has no root.path in config.json.")
         }
-        let absoluteDirectory = Self.absolute(directory)
+        let absoluteDirectory = System.absolutePath(directory)
         rootPath = path.hasPrefix("/") ? path : absoluteDirectory + "/" + path
-        var info = stat()
-        guard stat(rootPath, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+        guard System.isDirectory(rootPath) else {
             throw ContainerError(
                 .badBundle, "The bundle \(directory) names root.path \(path), which is not a directory.")
         }
@@ -99,18 +90,15 @@ public struct OCIBundle: Sendable {
 
     /// Writes a temporary bundle with `config` and returns its directory (remove it when done).
     public static func writeTemporaryBundle(config: JSONValue) throws(ContainerError) -> String {
-        var template = Array("/tmp/cinch-bundle-XXXXXX".utf8CString)
-        let made = template.withUnsafeMutableBufferPointer { buffer -> Bool in
-            guard let base = buffer.baseAddress else { return false }
-            return mkdtemp(base) != nil
+        let directory: String
+        do {
+            directory = try System.makeTemporaryDirectory(prefix: Leftovers.bundlePrefix)
+        } catch {
+            throw ContainerError(.badBundle, "Could not create a temporary bundle: \(error).")
         }
-        guard made else {
-            throw ContainerError(.badBundle, "Could not create a temporary bundle: \(FileIO.reason(errno)).")
-        }
-        let directory = FileIO.string(fromCString: template)
         do {
             // Who made it: a later cinch removes the bundle when this process was killed.
-            try FileIO.writeAtomically("\(getpid())\n", to: directory + "/owner")
+            try FileIO.writeAtomically("\(System.processID)\n", to: directory + "/owner")
             try FileIO.writeAtomically(config.rendered(), to: directory + "/config.json")
         } catch {
             removeTemporaryBundle(directory)
@@ -121,21 +109,12 @@ public struct OCIBundle: Sendable {
 
     /// Removes a directory made by ``writeTemporaryBundle(config:)``.
     public static func removeTemporaryBundle(_ directory: String) {
-        unlink(directory + "/config.json")
-        unlink(directory + "/owner")
-        rmdir(directory)
+        System.removeDirectory(directory, files: ["config.json", "owner"])
     }
 
     /// The PID of the cinch process that made a temporary bundle, from its `owner` file.
     public static func owner(ofTemporaryBundle directory: String) -> CInt? {
         guard let bytes = try? FileIO.read(directory + "/owner", limit: 64) else { return nil }
         return CInt(String(decoding: bytes.filter { $0 != 0x0A }, as: UTF8.self))
-    }
-
-    private static func absolute(_ path: String) -> String {
-        if path.hasPrefix("/") { return path }
-        var buffer = [CChar](repeating: 0, count: 4096)
-        guard getcwd(&buffer, buffer.count) != nil else { return path }
-        return FileIO.string(fromCString: buffer) + "/" + path
     }
 }

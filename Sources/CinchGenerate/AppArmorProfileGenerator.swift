@@ -238,16 +238,15 @@ public enum AppArmorProfileGenerator {
         // Rules name a family and a type; AppArmor 3.0 has no protocol conditions, so accesses that
         // differ only by protocol make one rule.
         var network: [AppArmorRule] = []
+        func leftOut(_ what: String) -> Diagnostic {
+            Diagnostic(.warning, id: "apparmor.unknown-network", "\(what) has no AppArmor name; it was left out.")
+        }
         let pairs = Set(trace.network.map { [$0.family, $0.socketType] }).sorted { $0.lexicographicallyPrecedes($1) }
         let familyWide = Set(pairs.filter { $0[1].isEmpty }.map { $0[0] })
         for pair in pairs {
             let (family, type) = (pair[0], pair[1])
             guard networkFamilies.contains(family) else {
-                diagnostics.append(
-                    Diagnostic(
-                        .warning, id: "apparmor.unknown-network",
-                        "The socket family \(SeccompProfileGenerator.escaped(family)) has no AppArmor name; it was left out."
-                    ))
+                diagnostics.append(leftOut("The socket family \(SeccompProfileGenerator.escaped(family))"))
                 continue
             }
             if type.isEmpty {
@@ -263,10 +262,7 @@ public enum AppArmorProfileGenerator {
                 network.append(AppArmorRule(.network(family: family, type: type, protocol: nil)))
             } else {
                 diagnostics.append(
-                    Diagnostic(
-                        .warning, id: "apparmor.unknown-network",
-                        "The socket type \(SeccompProfileGenerator.escaped(type)) of family \(family) has no AppArmor name; it was left out."
-                    ))
+                    leftOut("The socket type \(SeccompProfileGenerator.escaped(type)) of family \(family)"))
             }
         }
 

@@ -163,6 +163,12 @@ public enum ProcessRunner {
         }
     }
 
+    /// Sends SIGKILL to the process group led by `pid`, a child of the caller not reaped yet (so
+    /// its pid, the group's id, cannot have been given to another process).
+    ///
+    /// The corresponding C function is `kill(2)` with a negative pid.
+    public static func killUnreapedGroup(_ pid: CInt) { kill(-pid, SIGKILL) }
+
     /// The status of `pid` if it has ended (reaping it), or nil if it still runs (`WNOHANG`).
     public static func reapIfExited(_ pid: CInt) -> WaitStatus? {
         var status: CInt = 0

@@ -81,16 +81,10 @@ struct AppArmorProfileParser {
                     while index < count, bytes[index] != 0x0A { index += 1 }
                 }
                 continue
-            case UInt8(ascii: ","):
-                tokens.append(Token(kind: .comma, text: ",", line: line, logicalLine: logical))
-                index += 1
-                continue
-            case UInt8(ascii: "{"):
-                tokens.append(Token(kind: .open, text: "{", line: line, logicalLine: logical))
-                index += 1
-                continue
-            case UInt8(ascii: "}"):
-                tokens.append(Token(kind: .close, text: "}", line: line, logicalLine: logical))
+            case UInt8(ascii: ","), UInt8(ascii: "{"), UInt8(ascii: "}"):
+                let kind: Token.Kind = byte == UInt8(ascii: ",") ? .comma : byte == UInt8(ascii: "{") ? .open : .close
+                tokens.append(
+                    Token(kind: kind, text: String(UnicodeScalar(byte)), line: line, logicalLine: logical))
                 index += 1
                 continue
             case UInt8(ascii: "\""):

@@ -5,14 +5,6 @@ internal import CSeccomp
 public import CinchModel
 internal import SystemPackage
 
-#if canImport(Glibc)
-    internal import Glibc
-#elseif canImport(Musl)
-    internal import Musl
-#else
-    #error("Unsupported platform")
-#endif
-
 /// A seccomp action with its data, as libseccomp encodes it.
 public struct SeccompActionValue: RawRepresentable, Hashable, Sendable {
     /// libseccomp's 32-bit action value.
@@ -86,7 +78,7 @@ public struct SeccompFilter: ~Copyable {
         let native = seccomp_arch_native()
         for abi in abis where abi.auditArch != native {
             let rc = seccomp_arch_add(context, abi.auditArch)
-            if rc != -EEXIST { try check(rc, "seccomp_arch_add", abi.name) }
+            if rc != -Errno.fileExists.rawValue { try check(rc, "seccomp_arch_add", abi.name) }
         }
         if !abis.contains(where: { $0.auditArch == native }) {
             try check(seccomp_arch_remove(context, native), "seccomp_arch_remove", "native")
@@ -163,7 +155,7 @@ public struct SeccompFilter: ~Copyable {
         var length = 0
         try check(cinch_seccomp_export_bpf_buffer(context, &buffer, &length), "seccomp_export_bpf")
         guard let buffer else { return [] }
-        defer { free(buffer) }
+        defer { cinch_scmp_free(buffer) }
         return Array(UnsafeRawBufferPointer(start: buffer, count: length))
     }
 
@@ -174,7 +166,7 @@ public struct SeccompFilter: ~Copyable {
         var text: UnsafeMutablePointer<CChar>?
         try check(cinch_seccomp_export_pfc_string(context, &text), "seccomp_export_pfc")
         guard let text else { return "" }
-        defer { free(text) }
+        defer { cinch_scmp_free(text) }
         return String(cString: text)
     }
 

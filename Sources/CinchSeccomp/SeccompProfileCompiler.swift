@@ -5,14 +5,6 @@ internal import CSeccomp
 internal import CinchLinux
 public import CinchModel
 
-#if canImport(Glibc)
-    internal import Glibc
-#elseif canImport(Musl)
-    internal import Musl
-#else
-    #error("Unsupported platform")
-#endif
-
 /// Compiles a ``SeccompProfile`` into a classic-BPF seccomp program with libseccomp.
 ///
 /// The compiler does what runc and crun do with a profile — expand the architectures, evaluate
@@ -165,37 +157,11 @@ public enum SeccompProfileCompiler {
                 inapplicable.append(index)
                 continue
             }
-            if let errnoRet = rule.errnoRet, errnoRet > UInt32(UInt16.max) {
-                diagnostics.append(
-                    Diagnostic(
-                        .error, id: "seccomp.errno-out-of-range",
-                        "errnoRet \(errnoRet) does not fit the 16-bit seccomp return data.",
-                        at: location(rulePath + ".errnoRet")
-                    )
-                )
+            if let problem = skipReason(rule, defaultValue: defaultValue, at: rulePath, in: file) {
+                diagnostics.append(problem)
                 continue
             }
             let value = SeccompActionValue(rule.action, errnoRet: rule.errnoRet)
-            if value == defaultValue {
-                diagnostics.append(
-                    Diagnostic(
-                        .note, id: "seccomp.redundant-rule",
-                        "The rule's action \(rule.action.rawValue) is the default action, so it has no effect; libseccomp rejects such rules (EACCES), so it is skipped.",
-                        at: location(rulePath + ".action")
-                    )
-                )
-                continue
-            }
-            if let repeated = repeatedArgumentIndex(rule.args) {
-                diagnostics.append(
-                    Diagnostic(
-                        .error, id: "seccomp.duplicate-argument-condition",
-                        "The rule for \(rule.names.joined(separator: ", ")) has more than one condition on argument \(repeated); libseccomp rejects this (EINVAL) and runc would OR the conditions as separate rules instead of AND-ing them. Split it into separate rules.",
-                        at: location(rulePath + ".args")
-                    )
-                )
-                continue
-            }
             var names: [PlannedName] = []
             for (nameIndex, name) in rule.names.enumerated() {
                 let namePath = rulePath + ".names[\(nameIndex)]"
@@ -309,6 +275,33 @@ public enum SeccompProfileCompiler {
     /// The most distinct rules (syscall name, action and argument conditions) a profile may
     /// have: Docker's default profile has about 400, and compiling 4,096 takes about a second.
     public static let ruleLimit = 4096
+
+    /// Why `rule` cannot be added to a filter whose default is `defaultValue`, if it cannot: an
+    /// `errnoRet` beyond 16 bits, an action equal to the default (libseccomp rejects it with
+    /// EACCES; a note), or two conditions on one argument (EINVAL).
+    private static func skipReason(
+        _ rule: SeccompProfile.Rule, defaultValue: SeccompActionValue, at rulePath: String, in file: String
+    ) -> Diagnostic? {
+        func location(_ member: String) -> ProfileLocation { ProfileLocation(file: file, jsonPath: rulePath + member) }
+        if let errnoRet = rule.errnoRet, errnoRet > UInt32(UInt16.max) {
+            return Diagnostic(
+                .error, id: "seccomp.errno-out-of-range",
+                "errnoRet \(errnoRet) does not fit the 16-bit seccomp return data.", at: location(".errnoRet"))
+        }
+        if SeccompActionValue(rule.action, errnoRet: rule.errnoRet) == defaultValue {
+            return Diagnostic(
+                .note, id: "seccomp.redundant-rule",
+                "The rule's action \(rule.action.rawValue) is the default action, so it has no effect; libseccomp rejects such rules (EACCES), so it is skipped.",
+                at: location(".action"))
+        }
+        if let repeated = repeatedArgumentIndex(rule.args) {
+            return Diagnostic(
+                .error, id: "seccomp.duplicate-argument-condition",
+                "The rule for \(rule.names.joined(separator: ", ")) has more than one condition on argument \(repeated); libseccomp rejects this (EINVAL) and runc would OR the conditions as separate rules instead of AND-ing them. Split it into separate rules.",
+                at: location(".args"))
+        }
+        return nil
+    }
 
     /// What makes two rules the same to libseccomp.
     private struct RuleKey: Hashable {

@@ -4,14 +4,6 @@
 internal import CSeccomp
 public import CinchModel
 
-#if canImport(Glibc)
-    internal import Glibc
-#elseif canImport(Musl)
-    internal import Musl
-#else
-    #error("Unsupported platform")
-#endif
-
 /// Resolves syscall names and numbers per ABI with libseccomp.
 ///
 /// Never resolve a compat call with the native table: `int 0x80` number 20 is `getpid` on x86,
@@ -48,7 +40,7 @@ public enum SyscallResolver {
         guard let pointer = seccomp_syscall_resolve_num_arch(abi.auditArch, Int32(truncatingIfNeeded: number)) else {
             return nil
         }
-        defer { free(pointer) }
+        defer { cinch_scmp_free(pointer) }
         return String(cString: pointer)
     }
 

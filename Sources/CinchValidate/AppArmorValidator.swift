@@ -4,14 +4,6 @@
 internal import CinchLinux
 internal import CinchModel
 
-#if canImport(Glibc)
-    internal import Glibc
-#elseif canImport(Musl)
-    internal import Musl
-#else
-    #error("Unsupported platform")
-#endif
-
 /// Checks AppArmor profiles with AppArmor's own compiler, `apparmor_parser`.
 ///
 /// The parser runs as `apparmor_parser -Q -K FILE`: `-Q` compiles without loading anything into
@@ -33,14 +25,14 @@ public enum AppArmorValidator {
     /// `$CINCH_APPARMOR_PARSER` wins even when it names nothing executable (the report then says
     /// so), so a test or a user can make validation use one particular parser.
     public static func parserPath() -> String? {
-        if let chosen = environment(parserVariable), !chosen.isEmpty {
-            return access(chosen, X_OK) == 0 ? chosen : nil
+        if let chosen = System.environment(parserVariable), !chosen.isEmpty {
+            return System.isExecutable(chosen) ? chosen : nil
         }
-        let path = environment("PATH") ?? ""
+        let path = System.environment("PATH") ?? ""
         let directories = path.split(separator: ":").map(String.init) + ["/usr/sbin", "/sbin"]
         for directory in directories where !directory.isEmpty {
             let candidate = directory + "/apparmor_parser"
-            if access(candidate, X_OK) == 0 { return candidate }
+            if System.isExecutable(candidate) { return candidate }
         }
         return nil
     }
@@ -63,22 +55,15 @@ public enum AppArmorValidator {
     ///   - file: The name used in diagnostics.
     /// - Returns: The report.
     public static func validate(text: String, file: String) -> ValidationReport {
-        let base = (environment("TMPDIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp") + "/cinch-apparmor-XXXXXX"
-        var template = Array(base.utf8CString)
-        let created = template.withUnsafeMutableBufferPointer { buffer -> Bool in
-            guard let pointer = buffer.baseAddress else { return false }
-            return mkdtemp(pointer) != nil
+        let parent = System.environment("TMPDIR").flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let directory: String
+        do {
+            directory = try System.makeTemporaryDirectory(in: parent, prefix: "cinch-apparmor-")
+        } catch {
+            return unavailable("Cannot create a temporary directory for apparmor_parser: \(error).", file: file)
         }
-        guard created else {
-            return unavailable(
-                "Cannot create a temporary directory for apparmor_parser: \(FileIO.reason(errno)).", file: file)
-        }
-        let directory = FileIO.string(fromCString: template)
         let temporary = directory + "/profile"
-        defer {
-            unlink(temporary)
-            rmdir(directory)
-        }
+        defer { System.removeDirectory(directory, files: ["profile"]) }
         do {
             try FileIO.writeAtomically(text, to: temporary)
         } catch {
@@ -98,7 +83,7 @@ public enum AppArmorValidator {
 
     private static func validate(parserInput: String, file: String) -> ValidationReport {
         guard let parser = parserPath() else {
-            let chosen = environment(parserVariable).flatMap { $0.isEmpty ? nil : $0 }
+            let chosen = System.environment(parserVariable).flatMap { $0.isEmpty ? nil : $0 }
             let why =
                 chosen.map { "\(parserVariable)=\($0) is not an executable" }
                 ?? "apparmor_parser was not found on PATH or in /usr/sbin and /sbin"
@@ -160,10 +145,6 @@ public enum AppArmorValidator {
         }
         let id = severity == .error ? "apparmor.parser-error" : "apparmor.parser-warning"
         return Diagnostic(severity, id: id, message, at: location)
-    }
-
-    private static func environment(_ name: String) -> String? {
-        getenv(name).map { String(cString: $0) }
     }
 }
 

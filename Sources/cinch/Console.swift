@@ -6,10 +6,6 @@ import CinchLinux
 import CinchModel
 import SystemPackage
 
-#if canImport(Glibc)
-    import Glibc
-#endif
-
 /// Messages for the user on standard error.
 enum Console {
     /// Writes one line to standard error.
@@ -23,7 +19,13 @@ enum Console {
     }
 
     /// Whether standard error is a terminal.
-    static var isTerminal: Bool { isatty(2) == 1 }
+    static var isTerminal: Bool { System.isTerminal(2) }
+
+    /// Prints `cinch: MESSAGE` to standard error and returns `status`, for `throw Console.fail(…)`.
+    static func fail(_ message: some CustomStringConvertible, _ status: ExitCode) -> ExitCode {
+        error("cinch: \(message)")
+        return status
+    }
 
     /// Prints diagnostics, most severe first, and returns whether any was an error.
     @discardableResult

@@ -129,14 +129,11 @@ struct AuditIngestCommand: ParsableCommand {
             logs, selection: selection, isLenient: lenient, checksAuditd: checkAuditd, output: output)
         {
         case .unusableLog(let error):
-            Console.error("cinch: \(error)")
-            throw ExitStatus.unusableInput
+            throw Console.fail(error, ExitStatus.unusableInput)
         case .auditctlUnavailable(let error):
-            Console.error("cinch: \(error)")
-            throw ExitStatus.unavailable
+            throw Console.fail(error, ExitStatus.unavailable)
         case .unwritable(let error):
-            Console.error("cinch: \(error)")
-            throw ExitStatus.cannotWrite
+            throw Console.fail(error, ExitStatus.cannotWrite)
         case .written(let written, let counts):
             trace = written
             statistics = counts

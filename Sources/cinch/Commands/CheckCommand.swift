@@ -79,8 +79,7 @@ struct CheckCommand: ParsableCommand {
                     + "OCI profile per \(traces)/NAME.trace.json) or write it by hand (docs/ci.md).")
             throw ExitStatus.unusableInput
         case .unusable(let error):
-            Console.error("cinch: \(error)")
-            throw ExitStatus.unusableInput
+            throw Console.fail(error, ExitStatus.unusableInput)
         case .checked(let loaded, let checked):
             manifest = loaded
             check = checked
@@ -172,8 +171,7 @@ struct CheckCommand: ParsableCommand {
             throw ExitStatus.unusableInput
         case .unwritable(let written, let error):
             list(written)
-            Console.error("cinch: \(error)")
-            throw ExitStatus.cannotWrite
+            throw Console.fail(error, ExitStatus.cannotWrite)
         }
     }
 
@@ -188,8 +186,7 @@ struct CheckCommand: ParsableCommand {
             Console.error("cinch: no *.trace.json files in \(directory) to build a manifest from.")
             throw ExitStatus.unusableInput
         case .unwritable(let error):
-            Console.error("cinch: \(error)")
-            throw ExitStatus.cannotWrite
+            throw Console.fail(error, ExitStatus.cannotWrite)
         }
     }
 }

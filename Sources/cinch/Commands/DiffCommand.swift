@@ -103,8 +103,7 @@ struct DiffCommand: ParsableCommand {
     func run() throws {
         switch DiffJob.run(old: old, new: new, target: targetOptions.target) {
         case .unusable(let error):
-            Console.error("cinch: \(error)")
-            throw ExitStatus.unusableInput
+            throw Console.fail(error, ExitStatus.unusableInput)
         case .differentKinds(let before, let after):
             Console.error("cinch: \(old) and \(new) are of different kinds (\(before) and \(after)).")
             throw ExitStatus.unusableInput

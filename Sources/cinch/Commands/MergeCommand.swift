@@ -56,14 +56,12 @@ struct MergeTracesCommand: ParsableCommand {
     func run() throws {
         switch MergeJob.traces(traces, output: output) {
         case .unusable(let error):
-            Console.error("cinch: \(error)")
-            throw ExitStatus.unusableInput
+            throw Console.fail(error, ExitStatus.unusableInput)
         case .refused(let diagnostics), .invalid(let diagnostics):
             Console.report(diagnostics)
             throw ExitStatus.unusableInput
         case .unwritable(let error):
-            Console.error("cinch: \(error)")
-            throw ExitStatus.cannotWrite
+            throw Console.fail(error, ExitStatus.cannotWrite)
         case .written(let merge, _):
             switch coverage {
             case .text: print(merge.coverageTable, terminator: "")
@@ -118,8 +116,7 @@ struct MergeProfilesCommand: ParsableCommand {
     func run() throws {
         switch MergeJob.profiles(profiles, preference: prefer?.model, output: output) {
         case .unusable(let error):
-            Console.error("cinch: \(error)")
-            throw ExitStatus.unusableInput
+            throw Console.fail(error, ExitStatus.unusableInput)
         case .refused(let diagnostics):
             Console.report(diagnostics)
             Console.error("cinch: nothing written; resolve the conflicts or pass --prefer allow|deny.")
@@ -129,8 +126,7 @@ struct MergeProfilesCommand: ParsableCommand {
             Console.error("cinch: nothing written: the merged profile does not compile; fix the profiles above.")
             throw ExitStatus.unusableInput
         case .unwritable(let error):
-            Console.error("cinch: \(error)")
-            throw ExitStatus.cannotWrite
+            throw Console.fail(error, ExitStatus.cannotWrite)
         case .written(_, let diagnostics):
             Console.report(diagnostics)
         }

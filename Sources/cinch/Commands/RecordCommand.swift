@@ -113,8 +113,7 @@ struct RecordCommand: ParsableCommand {
         status?.stop()
         switch outcome {
         case .unreadableKnownTrace(let error):
-            Console.error("cinch: \(error)")
-            throw ExitStatus.unusableInput
+            throw Console.fail(error, ExitStatus.unusableInput)
         case .cannotTrace(let error):
             Console.error("cinch: \(error)")
             switch error.code {
@@ -131,8 +130,7 @@ struct RecordCommand: ParsableCommand {
             Console.error("cinch: \(error); nothing was recorded.")
             throw ExitStatus.cannotWrite
         case .unwritable(_, let error):
-            Console.error("cinch: \(error)")
-            throw ExitStatus.cannotWrite
+            throw Console.fail(error, ExitStatus.cannotWrite)
         case .recorded(let trace, let containerRun):
             summarize(trace)
             if let containerRun {

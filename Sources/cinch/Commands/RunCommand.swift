@@ -38,8 +38,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         switch RunJob.run(profile: seccomp, command: command, noNewPrivileges: noNewPrivileges) {
         case .unreadableProfile(let error):
-            Console.error("cinch: \(error)")
-            throw ExitStatus.unusableInput
+            throw Console.fail(error, ExitStatus.unusableInput)
         case .unusableProfile(let diagnostics):
             Console.report(diagnostics)
             throw ExitStatus.unusableInput

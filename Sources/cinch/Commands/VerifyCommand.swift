@@ -55,8 +55,7 @@ struct VerifyCommand: ParsableCommand {
             do {
                 names = try CapabilityList(bytes: FileIO.read(capsFile), file: capsFile).capabilities
             } catch {
-                Console.error("cinch: \(error)")
-                throw ExitStatus.unusableInput
+                throw Console.fail(error, ExitStatus.unusableInput)
             }
         }
         let unknown = (names ?? []).filter { !CapabilityList.isKnown($0) }

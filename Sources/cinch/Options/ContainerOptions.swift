@@ -46,8 +46,7 @@ struct ContainerOptions: ParsableArguments {
         do {
             return try OCIBundle(directory: bundle)
         } catch {
-            Console.error("cinch: \(error)")
-            throw ExitStatus.unusableInput
+            throw Console.fail(error, ExitStatus.unusableInput)
         }
     }
 

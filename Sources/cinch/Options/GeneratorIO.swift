@@ -38,16 +38,13 @@ struct GeneratorIO: ParsableArguments {
         case .written(let diagnostics):
             _ = report(diagnostics)
         case .unreadableTrace(let error):
-            Console.error("cinch: \(error)")
-            throw ExitStatus.unusableInput
+            throw Console.fail(error, ExitStatus.unusableInput)
         case .refused(let diagnostics, _):
             _ = report(diagnostics)
-            Console.error("cinch: \(refusal)")
-            throw ExitStatus.unusableInput
+            throw Console.fail(refusal, ExitStatus.unusableInput)
         case .unwritable(let diagnostics, let error):
             _ = report(diagnostics)
-            Console.error("cinch: \(error)")
-            throw ExitStatus.cannotWrite
+            throw Console.fail(error, ExitStatus.cannotWrite)
         }
     }
 }
