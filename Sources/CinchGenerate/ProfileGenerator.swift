@@ -53,7 +53,7 @@ public protocol ProfileGenerator {
 extension SeccompProfileGenerator: ProfileGenerator {
     /// Generates a seccomp profile; no output when a diagnostic is an error.
     public static func generate(_ inputs: [TraceInput], options: Options) -> GeneratorResult<SeccompProfile> {
-        let result = generate(from: inputs.map(\.trace), options: options)
+        let result = generate(from: inputs.map(\.trace), files: inputs.map(\.file), options: options)
         let failed = result.diagnostics.contains { $0.severity == .error }
         return GeneratorResult(output: failed ? nil : result.profile, diagnostics: result.diagnostics)
     }

@@ -57,8 +57,11 @@ public enum SeccompProfileGenerator {
 
     /// Generates a profile from the union of `traces`.
     ///
-    /// - Parameter traces: at least one trace; several are merged by union.
-    public static func generate(from traces: [Trace], options: Options = Options()) -> Result {
+    /// - Parameters:
+    ///   - traces: at least one trace; several are merged by union.
+    ///   - files: the traces' file names, in the same order, so a finding about one trace's
+    ///     contents names that file; may be empty.
+    public static func generate(from traces: [Trace], files: [String] = [], options: Options = Options()) -> Result {
         var diagnostics: [Diagnostic] = []
         guard let first = traces.first else {
             return Result(
@@ -101,10 +104,20 @@ public enum SeccompProfileGenerator {
         }
         // Names come from trace files, which may be hostile: only syscall-shaped names go in.
         for name in names.sorted() where !isSyscallName(name) {
+            // Name the trace that holds it, not the profile it would have gone into.
+            let holder = traces.indices.first { index in
+                traces[index].abis.values.contains { $0.syscalls[name] != nil || $0.inherited.contains(name) }
+            }
+            let abi = holder.flatMap { index in traces[index].abis.first { $0.value.allNames.contains(name) }?.key }
+            let location = holder.flatMap { index in
+                index < files.count
+                    ? ProfileLocation(file: files[index], jsonPath: "$.abis.\(abi?.name ?? "?").syscalls") : nil
+            }
             diagnostics.append(
                 Diagnostic(
                     .error, id: "generate.invalid-syscall-name",
-                    "The trace names a syscall \(escaped(name)), which is not a syscall name; it was left out."))
+                    "The trace names a syscall \(escaped(name)), which is not a syscall name; it was left out.",
+                    at: location))
             names.remove(name)
         }
         let added = essentialSyscalls.filter { !names.contains($0) }
@@ -146,7 +159,8 @@ public enum SeccompProfileGenerator {
 
     /// Whether `name` looks like a syscall name: 1 to 64 characters of `a-z`, `0-9` and `_`.
     public static func isSyscallName(_ name: String) -> Bool {
-        (1...64).contains(name.utf8.count)
+        guard let first = name.utf8.first, (0x61...0x7A).contains(first) || first == 0x5F else { return false }
+        return (1...64).contains(name.utf8.count)
             && name.utf8.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F }
     }
 

@@ -212,4 +212,22 @@ struct HostileInputCLITests {
         let trace = try String(contentsOfFile: "\(directory)/a.json", encoding: .utf8)
         #expect(trace.contains("\"openat\"") && !trace.contains("\"read\""))
     }
+
+    /// A numeric syscall name passed the generator's name check and failed only in the compile,
+    /// whose error named the output file; it is now refused as a trace's content, at its path.
+    @Test func aNumericSyscallNameIsReportedAtTheTrace() throws {
+        let directory = try scratch()
+        defer { Command.removeDirectory(directory) }
+        let trace = try String(contentsOfFile: "\(directory)/t.json", encoding: .utf8)
+        try trace.replacingOccurrences(of: "\"nanosleep\"", with: "\"123\"")
+            .write(toFile: "\(directory)/num.json", atomically: true, encoding: .utf8)
+        let result = try run(["generate", "seccomp", "-q", "num.json", "-o", "out.json"], directory: directory)
+        #expect(result.status == 64)
+        #expect(
+            result.stderr.contains(
+                "num.json ($.abis.x86_64.syscalls): error: The trace names a syscall \"123\", which is not a syscall name"
+            ),
+            "\(result.stderr)")
+        #expect(!result.stderr.contains("out.json"))
+    }
 }
