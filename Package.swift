@@ -99,6 +99,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "CinchLinuxTests",
+            dependencies: [
+                "CinchLinux", "CinchTestSupport", .product(name: "SystemPackage", package: "swift-system"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "CinchSeccompTests",
             dependencies: ["CinchSeccomp", "CSeccomp", "CinchModel", "CinchTestSupport"],
             swiftSettings: swiftSettings
