@@ -102,7 +102,10 @@ let package = Package(
         ),
         .testTarget(
             name: "CinchLinuxTests",
-            dependencies: ["CinchLinux", "CinchModel", "CinchTestSupport"],
+            dependencies: [
+                "CinchLinux", "CinchModel", "CinchTestSupport",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -77,7 +77,8 @@ public struct PlainLauncher: ContainerLauncher {
 ///
 /// SIGINT, SIGTERM or SIGHUP sent to cinch during a run stop the container the same way, through
 /// the runtime (a second signal skips the grace period), and the run returns early with
-/// ``Outcome/interruption`` set; see ``run(launcher:)``.
+/// ``Outcome/interruption`` set; see ``run(launcher:)``. If cinch is killed outright (SIGKILL), a
+/// watchdog process deletes the container and the temporary bundle.
 public struct ContainerSession: Sendable {
     /// What to run and how.
     public struct Options: Sendable {
@@ -179,9 +180,12 @@ public struct ContainerSession: Sendable {
         let id = "cinch-\(System.processID)-\(Self.nextSuffix())"
         let config = options.bundle.config(seccomp: options.seccomp, capabilities: options.capabilities)
         let directory = try OCIBundle.writeTemporaryBundle(config: config)
+        // Does the same as the cleanup below if cinch dies before it (SIGKILL).
+        let watchdog = CleanupWatchdog.start(runtime: options.runtime, id: id, directory: directory)
         defer {
             _ = Self.runRuntime(options.runtime, ["delete", "--force", id])
             OCIBundle.removeTemporaryBundle(directory)
+            watchdog?.dismiss()
         }
         let runtime = options.runtime.rawValue
         let create = [runtime, "create", "--bundle", directory, id]

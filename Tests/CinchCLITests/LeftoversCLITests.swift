@@ -22,8 +22,23 @@ struct LeftoversCLITests {
             .filter { (try? String(contentsOfFile: $0 + "/owner", encoding: .utf8)) == "\(pid)\n" }
     }
 
-    /// SIGKILL during `record --bundle` left a stopped container and a temporary bundle that no
-    /// later run removed; now the next container command removes them and names them.
+    /// Kills the cleanup watchdogs of cinch `pid` (`sh -c … cinch-cleanup RUNTIME cinch-PID-N`),
+    /// as a `kill -9` of a whole session or cgroup, or the OOM killer, would.
+    func killWatchdogs(of pid: Int32) throws {
+        for entry in try FileManager.default.contentsOfDirectory(atPath: "/proc") {
+            guard let other = Int32(entry),
+                let cmdline = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline")
+            else { continue }
+            let words = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            if words.contains("cinch-cleanup"), words.contains(where: { $0.hasPrefix("cinch-\(pid)-") }) {
+                kill(other, SIGKILL)
+            }
+        }
+    }
+
+    /// SIGKILL during `record --bundle` of cinch and its cleanup watchdog (the whole session)
+    /// left a stopped container and a temporary bundle that no later run removed; now the next
+    /// container command removes them and names them.
     @Test(arguments: ["runc", "crun"])
     func theNextContainerCommandRemovesAKilledCinchsLeftovers(runtime: String) throws {
         let sleeper = try BusyboxBundle(arguments: ["sleep", "1000"], noNewPrivileges: true)
@@ -32,21 +47,21 @@ struct LeftoversCLITests {
             sleeper.remove()
             batch.remove()
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: cinch)
-        process.arguments = [
-            "record", "-q", "--bundle", sleeper.directory, "--runtime", runtime, "-o", sleeper.directory + "/t.json",
-        ]
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let pid = process.processIdentifier
+        let process = try BackgroundProcess(
+            [
+                cinch, "record", "-q", "--bundle", sleeper.directory, "--runtime", runtime, "-o",
+                sleeper.directory + "/t.json",
+            ],
+            errorPath: sleeper.directory + "/stderr")
+        let pid = process.pid
         let prefix = "\(runtime):cinch-\(pid)-"
         let deadline = Date().addingTimeInterval(20)
         while !RuntimeState.leftoverContainers().contains(where: { $0.hasPrefix(prefix) }), Date() < deadline {
             usleep(50_000)
         }
-        kill(pid, SIGKILL)
-        process.waitUntilExit()
+        try killWatchdogs(of: pid)
+        process.send(SIGKILL)
+        #expect(process.waitForExit(within: 20) != nil)
         let left = RuntimeState.leftoverContainers().filter { $0.hasPrefix(prefix) }
         try #require(left.count == 1, "the killed cinch left no container to clean up: \(left)")
         let bundle = try #require(try bundles(ownedBy: pid).first)
@@ -70,12 +85,10 @@ struct LeftoversCLITests {
             sleeper.remove()
             batch.remove()
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: cinch)
-        process.arguments = ["record", "-q", "--bundle", sleeper.directory, "-o", sleeper.directory + "/t.json"]
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let prefix = "runc:cinch-\(process.processIdentifier)-"
+        let process = try BackgroundProcess(
+            [cinch, "record", "-q", "--bundle", sleeper.directory, "-o", sleeper.directory + "/t.json"],
+            errorPath: sleeper.directory + "/stderr")
+        let prefix = "runc:cinch-\(process.pid)-"
         let deadline = Date().addingTimeInterval(20)
         while !RuntimeState.leftoverContainers().contains(where: { $0.hasPrefix(prefix) }), Date() < deadline {
             usleep(50_000)
@@ -86,9 +99,10 @@ struct LeftoversCLITests {
         #expect(next.status == 0, "\(next.stderr)")
         #expect(!next.stderr.contains("removed what an earlier"), "\(next.stderr)")
         #expect(RuntimeState.leftoverContainers().contains { $0.hasPrefix(prefix) })
-        // Clean up as a user would: SIGKILL, then one more container command.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        // Clean up as after a killed session: SIGKILL, then one more container command.
+        try killWatchdogs(of: process.pid)
+        process.send(SIGKILL)
+        #expect(process.waitForExit(within: 20) != nil)
         _ = try Command.run([cinch, "record", "-q", "--bundle", batch.directory, "-o", batch.directory + "/t.json"])
         #expect(RuntimeState.leftoverContainers().filter { $0.hasPrefix(prefix) } == [])
     }

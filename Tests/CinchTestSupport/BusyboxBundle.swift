@@ -86,6 +86,21 @@ public struct BusyboxBundle {
 
 /// Container runtimes' lists, to check that no test leaves a container behind.
 public enum RuntimeState {
+    /// What `RUNTIME state ID` reports, or nil when the runtime does not know the container.
+    public static func state(_ runtime: String, id: String) -> (status: String, bundle: String)? {
+        guard let result = try? Command.run([runtime, "state", id]), result.status == 0,
+            let object = try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any],
+            let status = object["status"] as? String, let bundle = object["bundle"] as? String
+        else { return nil }
+        return (status, bundle)
+    }
+
+    /// The containers one cinch process made (its ids are `cinch-PID-N`) that `runtime list` still has.
+    public static func containers(ofCinch pid: Int32, runtime: String) -> [String] {
+        guard let result = try? Command.run([runtime, "list", "-q"]) else { return ["\(runtime) list failed"] }
+        return result.stdout.split(separator: "\n").map(String.init).filter { $0.hasPrefix("cinch-\(pid)-") }
+    }
+
     /// The container ids `runc list` and `crun list` report, prefixed with the runtime.
     public static func leftoverContainers() -> [String] {
         var ids: [String] = []
