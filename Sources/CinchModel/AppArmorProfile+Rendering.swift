@@ -12,8 +12,8 @@ extension AppArmorProfile {
     /// keep their order within a section, so a model built sorted renders sorted. Rendering is
     /// deterministic; parsing the text gives back the same rules.
     ///
-    /// File rule paths are written as the model holds them (AppArmor glob syntax, escapes kept);
-    /// a path with an unescaped blank or `"` is quoted.
+    /// File rule paths and the profile name are written as the model holds them (AppArmor glob
+    /// syntax, escapes kept); one with an unescaped blank or `"` is quoted.
     /// - Parameter comment: a first line saying where the profile came from (no time stamps).
     public func rendered(comment: String? = nil) -> String {
         var lines: [String] = []
@@ -21,7 +21,7 @@ extension AppArmorProfile {
         if let abi { lines += ["abi \(abi),", ""] }
         if !includes.isEmpty { lines += includes.map { "include \($0)" } + [""] }
         if !variables.isEmpty { lines += variables + [""] }
-        var header = "profile \(name)"
+        var header = "profile \(Self.renderedPath(name))"
         if let attachment { header += " " + Self.renderedPath(attachment) }
         if !flags.isEmpty { header += " flags=(\(flags.joined(separator: ",")))" }
         lines.append(header + " {")

@@ -64,6 +64,49 @@ import Testing
         #expect(parsed == Self.model)
     }
 
+    /// A quoted include before the profile lost its quotes (`include "local/web"` read as
+    /// `local/web`: the parser looked at the keyword's quotes, not the file's), while one inside
+    /// the profile kept them. The renderer writes every include at the top, so a profile with a
+    /// quoted include changed on its first round trip. Found by `make fuzz` (apparmor).
+    @Test func keepsTheQuotesOfAnIncludeBeforeTheProfile() throws {
+        let text = "include \"local/web\"\n#include <tunables/global>\nprofile p {\n  include \"/srv/my files/x\"\n}\n"
+        let profile = try AppArmorProfile(bytes: Array(text.utf8), file: "quoted")
+        #expect(profile.includes == ["\"/srv/my files/x\"", "\"local/web\"", "<tunables/global>"])
+        let reparsed = try AppArmorProfile(bytes: Array(profile.rendered().utf8), file: "rendered")
+        #expect(reparsed.includes == profile.includes)
+    }
+
+    /// A quoted profile name with a blank (`profile "my app" {`, which AppArmor accepts) was
+    /// rendered unquoted, and the rendering read back as the name `my` attached to `app`.
+    /// Found by `make fuzz` (apparmor).
+    @Test func quotesAProfileNameWithABlank() throws {
+        let profile = try AppArmorProfile(bytes: Array("profile \"my app\" {\n  /a r,\n}\n".utf8), file: "name")
+        #expect(profile.name == "my app")
+        #expect(profile.rendered().contains("profile \"my app\" {"))
+        let reparsed = try AppArmorProfile(bytes: Array(profile.rendered().utf8), file: "rendered")
+        #expect(reparsed.name == "my app")
+        #expect(reparsed.attachment == nil)
+    }
+
+    /// A header with `flags=(…)` followed by more words was read as one list with parentheses
+    /// inside (`flags=(a,b)x flags=(a)` gave the flags `a`, `b` and `b)xflags=(a`, duplicates
+    /// kept), which rendered into flags that read back different. Only one list is flags.
+    /// Found by `make fuzz` (apparmor).
+    @Test(arguments: ["profile p flags=(a,b)  x  flags=(a) {\n}\n", "profile p flags=(x)y(z) {\n}\n"])
+    func rejectsFlagsThatAreNotOneList(text: String) {
+        #expect(throws: InputError.self) { try AppArmorProfile(bytes: Array(text.utf8), file: "flags") }
+    }
+
+    /// Parenthesised lists are normalised (split at blanks and commas, sorted, unique), but a
+    /// group holding braces is not such a list: `**({{ } })` became `**({{,})`, whose braces no
+    /// longer balance, so the rendering did not parse. Found by `make fuzz` (apparmor).
+    @Test func keepsAParenthesisedGroupWithBracesAsWritten() throws {
+        let profile = try AppArmorProfile(bytes: Array("**({{ } }) {}".utf8), file: "group")
+        #expect(profile.name == "**({{ } })")
+        let reparsed = try AppArmorProfile(bytes: Array(profile.rendered().utf8), file: "rendered")
+        #expect(reparsed == profile)
+    }
+
     /// Every profile fixture, parsed and rendered, parses to the same rules: the renderer prints
     /// whatever the parser reads, and rendering is idempotent.
     @Test(arguments: ["container-default", "web-new", "web-old", "web-reordered"])
