@@ -171,7 +171,8 @@ struct AppArmorProfileParser {
 
     /// `(send, receive)` → `(receive,send)` inside a word; other text is unchanged. An escaped
     /// character (`\(` in a path) is text, never a list's bracket or separator, and a group with
-    /// braces is not a list: `({a b})` split at the blank would unbalance its braces.
+    /// braces is not a list: `({a b})` split at the blank would unbalance its braces, so only its
+    /// blanks and line breaks are made single spaces.
     static func normalizingLists(_ text: String) -> String {
         guard text.contains("(") else { return text }
         var result = ""
@@ -192,7 +193,10 @@ struct AppArmorProfileParser {
             case ")" where depth == 1:
                 depth = 0
                 guard !group.contains("{"), !group.contains("}") else {
-                    result += "(" + group + ")"
+                    // Its blanks stay, one space each: a line break would end the quotes a
+                    // rendering puts around a name or path with a blank.
+                    let words = group.split { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+                    result += "(" + words.joined(separator: " ") + ")"
                     continue
                 }
                 let items = group.split { $0 == "," || $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
