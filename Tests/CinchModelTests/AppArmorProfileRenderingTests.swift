@@ -88,6 +88,23 @@ import Testing
         #expect(reparsed.attachment == nil)
     }
 
+    /// Names and paths are quoted exactly when the parser would not read them back bare: a
+    /// quote inside parentheses (where blanks do not end a word) made the rendering quote a name
+    /// that then ended at that quote, and a quoted path without a leading `/` was rendered bare,
+    /// where it is no path. Found by the seeded mutation test of the apparmor fuzz target.
+    @Test(arguments: [
+        "**({{ } \"/srv/my files/**\" }) {}",
+        "profile p {\n  \"x\" r,\n  \"@{HOME}/a b\" r,\n  \"/a,b\" r,\n  \"#x\" r,\n  /a(b c) r,\n}\n",
+        "profile p \"attached\" {\n  /bin/a px -> \"other profile\",\n}\n",
+    ])
+    func rendersNamesAndPathsThatReadBackTheSame(text: String) throws {
+        let profile = try AppArmorProfile(bytes: Array(text.utf8), file: "words")
+        let reparsed = try AppArmorProfile(bytes: Array(profile.rendered().utf8), file: "rendered")
+        #expect(reparsed.name == profile.name)
+        #expect(reparsed.attachment == profile.attachment)
+        #expect(reparsed.rules.map(AppArmorProfile.rendered) == profile.rules.map(AppArmorProfile.rendered))
+    }
+
     /// A header with `flags=(…)` followed by more words was read as one list with parentheses
     /// inside (`flags=(a,b)x flags=(a)` gave the flags `a`, `b` and `b)xflags=(a`, duplicates
     /// kept), which rendered into flags that read back different. Only one list is flags.
