@@ -158,7 +158,8 @@ private func names(_ trace: Trace) -> [String: [String]] {
 
     /// `type=UNKNOWN[` with no number and no `]` (a cut or hostile auditd line) made the parser
     /// build the reversed range `13..<12` and trap: one line crashed `cinch audit`. Found by
-    /// `make fuzz` (audit). Run in a child process so that a crash fails this test alone.
+    /// reading the parser for its fuzz target. Runs in a child process, so that a crash fails this
+    /// test alone.
     @Test func survivesAnUnknownTypeWithoutItsNumber() async {
         await #expect(processExitsWith: .success) {
             for text in ["type=UNKNOWN[ msg=audit(1.1:1): x\n", "type=UNKNOWN[] msg=audit(1.1:1): x\n"] {
