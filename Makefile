@@ -3,7 +3,7 @@ SWIFT ?= swift
 DEBUG_BIN := .build/debug
 RELEASE_BIN := .build/release
 
-.PHONY: all setup build test demo bench lint format clean
+.PHONY: all setup build test fuzz demo bench lint format clean
 
 all: build
 
@@ -16,6 +16,13 @@ build:
 # Products are built first: the tests run the real cinch and cinch-probe binaries.
 test: setup build
 	$(SWIFT) test --no-parallel
+
+# libFuzzer with AddressSanitizer on the JSON readers, the AppArmor and capability-list parsers and
+# the audit line parser, FUZZ_SECONDS each (FUZZ_TARGETS picks some): see scripts/fuzz.sh.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+fuzz: setup
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash scripts/fuzz.sh
 
 demo: setup build
 	CINCH=$(DEBUG_BIN)/cinch PROBE=$(DEBUG_BIN)/cinch-probe bash scripts/demo.sh

@@ -150,5 +150,32 @@ let package = Package(
             dependencies: ["CinchLinux", "CinchModel", "CinchTestSupport"],
             swiftSettings: swiftSettings
         ),
+
+        // MARK: - Fuzzing
+        // The parsers' properties, shared by the mutation tests and the libFuzzer harness.
+        .target(
+            name: "CinchFuzzSupport",
+            dependencies: ["CinchAudit", "CinchModel", "CinchWorkflow"],
+            path: "Tests/CinchFuzzSupport",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CinchFuzzTests",
+            dependencies: ["CinchFuzzSupport", "CinchLinux", "CinchModel", "CinchTestSupport"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )
+
+// The libFuzzer harness links only with -sanitize=fuzzer (libFuzzer supplies `main`), so it is
+// part of the package only when `make fuzz` builds it (scripts/fuzz.sh sets CINCH_LIBFUZZER=1).
+if Context.environment["CINCH_LIBFUZZER"] == "1" {
+    package.targets.append(
+        .executableTarget(
+            name: "cinch-fuzz",
+            dependencies: ["CinchFuzzSupport"],
+            path: "Tests/cinch-fuzz",
+            swiftSettings: swiftSettings
+        )
+    )
+}

@@ -380,7 +380,9 @@ public struct AuditLogParser {
         if line.equals(range, "AVC") { return .avc }
         if line.has("DAEMON_", at: range.lowerBound) { return .daemon }
         if line.has("UNKNOWN[", at: range.lowerBound) {
-            // auditd prints types it has no name for as UNKNOWN[1326].
+            // auditd prints types it has no name for as UNKNOWN[1326]. A cut `type=UNKNOWN[` has
+            // no number and no `]` to drop: no type, and no reversed range to trap on.
+            guard range.count > 9, line[range.upperBound - 1] == UInt8(ascii: "]") else { return .other }
             switch line.decimal(range.lowerBound + 8..<range.upperBound - 1) {
             case 1326: return .seccomp
             case 1400: return .avc

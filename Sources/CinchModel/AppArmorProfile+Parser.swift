@@ -164,7 +164,9 @@ struct AppArmorProfileParser {
     }
 
     /// `(send, receive)` → `(receive,send)` inside a word; other text is unchanged. An escaped
-    /// character (`\(` in a path) is text, never a list's bracket or separator.
+    /// character (`\(` in a path) is text, never a list's bracket or separator, and a group with
+    /// braces is not a list: `({a b})` split at the blank would unbalance its braces, so only its
+    /// blanks and line breaks are made single spaces.
     static func normalizingLists(_ text: String) -> String {
         guard text.contains("(") else { return text }
         var result = ""
@@ -184,6 +186,13 @@ struct AppArmorProfileParser {
                 group = ""
             case ")" where depth == 1:
                 depth = 0
+                guard !group.contains("{"), !group.contains("}") else {
+                    // Its blanks stay, one space each: a line break would end the quotes a
+                    // rendering puts around a name or path with a blank.
+                    let words = group.split { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+                    result += "(" + words.joined(separator: " ") + ")"
+                    continue
+                }
                 let items = group.split { $0 == "," || $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
                 result += "(" + Set(items.map(String.init)).sorted().joined(separator: ",") + ")"
             default:
@@ -227,12 +236,13 @@ struct AppArmorProfileParser {
         }
 
         func include(_ token: Token) throws(InputError) {
-            var words = restOfLine(after: token).map(\.text)
-            if words.first == "if", words.dropFirst().first == "exists" { words.removeFirst(2) }
+            var words = restOfLine(after: token)
+            if words.first?.text == "if", words.dropFirst().first?.text == "exists" { words.removeFirst(2) }
             guard words.count == 1, let target = words.first else {
                 throw error("'\(token.text)' needs one <file> or \"file\" on the same line.", line: token.line)
             }
-            includes.insert(token.kind == .quoted ? "\"\(target)\"" : target)
+            // The target's quotes, not the keyword's: "file" and <file> are different includes.
+            includes.insert(target.kind == .quoted ? "\"\(target.text)\"" : target.text)
         }
 
         while index < tokens.count {
@@ -312,10 +322,13 @@ struct AppArmorProfileParser {
         var flags: [String] = []
         if let flagText {
             let body = flagText.dropFirst("flags".count).drop { $0 == " " || $0 == "=" }
-            guard body.hasPrefix("("), body.hasSuffix(")") else {
+            // One list: `flags=(a)x(b)` is not flags, and reading it as "a)x(b" made a flag no
+            // rendering reads back.
+            let list = body.dropFirst().dropLast()
+            guard body.hasPrefix("("), body.hasSuffix(")"), !list.contains("("), !list.contains(")") else {
                 throw error("Expected flags=(…), not '\(flagText)'.", line: line)
             }
-            flags = body.dropFirst().dropLast().split(separator: ",").map(String.init).sorted()
+            flags = Set(list.split(separator: ",").map(String.init)).sorted()
         }
         return AppArmorProfile(name: nameToken.text, attachment: attachment, flags: flags, rules: [])
     }

@@ -12,8 +12,9 @@ extension AppArmorProfile {
     /// keep their order within a section, so a model built sorted renders sorted. Rendering is
     /// deterministic; parsing the text gives back the same rules.
     ///
-    /// File rule paths are written as the model holds them (AppArmor glob syntax, escapes kept);
-    /// a path with an unescaped blank or `"` is quoted.
+    /// File rule paths and the profile name are written as the model holds them (AppArmor glob
+    /// syntax, escapes kept), and quoted when the parser would not read them back bare (a blank,
+    /// a `,`, a leading `#`, a path without a leading `/`).
     /// - Parameter comment: a first line saying where the profile came from (no time stamps).
     public func rendered(comment: String? = nil) -> String {
         var lines: [String] = []
@@ -21,7 +22,7 @@ extension AppArmorProfile {
         if let abi { lines += ["abi \(abi),", ""] }
         if !includes.isEmpty { lines += includes.map { "include \($0)" } + [""] }
         if !variables.isEmpty { lines += variables + [""] }
-        var header = "profile \(name)"
+        var header = "profile \(Self.renderedName(name))"
         if let attachment { header += " " + Self.renderedPath(attachment) }
         if !flags.isEmpty { header += " flags=(\(flags.joined(separator: ",")))" }
         lines.append(header + " {")
@@ -53,19 +54,56 @@ extension AppArmorProfile {
         }
     }
 
-    /// `path`, quoted when it holds a blank or `"` that no backslash escapes.
+    /// `path`, quoted unless the parser reads it back bare as one path (``isBareWord(_:asPath:)``).
     static func renderedPath(_ path: String) -> String {
+        isBareWord(path, asPath: true) ? path : "\"" + path + "\""
+    }
+
+    /// `name`, quoted unless the parser reads it back bare as one word.
+    static func renderedName(_ name: String) -> String {
+        isBareWord(name, asPath: false) ? name : "\"" + name + "\""
+    }
+
+    /// Whether the tokenizer reads `text` written bare as exactly one word with that text, and
+    /// (`asPath`) one that starts like a path (`/`, `@{`, `**`), as a rule's path must.
+    ///
+    /// A word ends at a blank, or at `,` or `}` outside braces, unless inside parentheses, and
+    /// its parentheses and braces balance; a `#` or `"` cannot start one. A backslash escapes the
+    /// next byte. Any other text is quoted (a quoted string keeps everything but a line break or
+    /// an unescaped `"`, which no parsed name or path holds).
+    static func isBareWord(_ text: String, asPath: Bool) -> Bool {
+        guard let first = text.utf8.first, first != UInt8(ascii: "#"), first != UInt8(ascii: "\""),
+            !asPath || text.hasPrefix("/") || text.hasPrefix("@{") || text.hasPrefix("**")
+        else { return false }
         var escaped = false
-        for byte in path.utf8 {
+        var parentheses = 0
+        var braces = 0
+        for byte in text.utf8 {
             if escaped {
                 escaped = false
-            } else if byte == UInt8(ascii: "\\") {
-                escaped = true
-            } else if byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") {
-                return "\"" + path + "\""
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\\"): escaped = true
+            case UInt8(ascii: "("): parentheses += 1
+            case UInt8(ascii: ")"):
+                guard parentheses > 0 else { return false }
+                parentheses -= 1
+            case UInt8(ascii: "{"): braces += 1
+            case UInt8(ascii: "}"):
+                guard braces > 0 || parentheses > 0 else { return false }
+                braces -= 1
+            case UInt8(ascii: ","):
+                guard braces > 0 || parentheses > 0 else { return false }
+            case 0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D:
+                guard parentheses > 0 else { return false }
+            default: break
+            }
+            guard parentheses <= AppArmorProfile.nestingLimit, braces <= AppArmorProfile.nestingLimit else {
+                return false
             }
         }
-        return path
+        return !escaped && parentheses == 0 && braces == 0
     }
 
     /// The sections of the layout, in order.

@@ -111,7 +111,7 @@ extension Trace {
                     abis[abi] = try Self.readABI(abiCursor)
                 }
             case "files":
-                for (path, modes) in try cursor.objectMembers() { files[path] = Set(try modes.string()) }
+                for (path, modes) in try cursor.objectMembers() { files[path] = try Self.readAccessLetters(modes) }
             case "network":
                 for element in try cursor.arrayElements() { network.insert(try Self.readNetwork(element)) }
             case "capabilities": capabilities = Set(try cursor.strings())
@@ -135,6 +135,20 @@ extension Trace {
             processCount: processes, executables: executables, abis: abis, files: files, network: network,
             capabilities: capabilities, observed: observed
         )
+    }
+
+    /// A file's access letters: ASCII letters, so later versions can add some (generators warn
+    /// about letters they do not know).
+    ///
+    /// Anything else is rejected: a combining mark (U+0301) is a `Character` of its own here, but
+    /// joins the letter before it when the set is written back as one string ("é"), so the trace
+    /// would change on every rewrite.
+    private static func readAccessLetters(_ cursor: JSONCursor) throws(InputError) -> Set<Character> {
+        let letters = try cursor.string()
+        guard letters.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x41 && $0 <= 0x5A) }) else {
+            throw cursor.error("file access modes are letters such as \"rw\", not \(String(reflecting: letters))")
+        }
+        return Set(letters)
     }
 
     /// `{"0": [1, 2, 10]}`, or `{"0": "unbounded"}` past ``ArgumentValues/limit`` values.

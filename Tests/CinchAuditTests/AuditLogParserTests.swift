@@ -156,6 +156,32 @@ private func names(_ trace: Trace) -> [String: [String]] {
         #expect(trace.incompleteReasons.contains("1 malformed lines were skipped (--lenient)."))
     }
 
+    /// `type=UNKNOWN[` with no number and no `]` (a cut or hostile auditd line) made the parser
+    /// build the reversed range `13..<12` and trap: one line crashed `cinch audit`. Found by
+    /// reading the parser for its fuzz target. Runs in a child process, so that a crash fails this
+    /// test alone.
+    @Test func survivesAnUnknownTypeWithoutItsNumber() async {
+        await #expect(processExitsWith: .success) {
+            for text in ["type=UNKNOWN[ msg=audit(1.1:1): x\n", "type=UNKNOWN[] msg=audit(1.1:1): x\n"] {
+                var parser = AuditLogParser()
+                try? parser.parse(Array(text.utf8), file: "cut.log")
+            }
+        }
+    }
+
+    /// Only `UNKNOWN[NUMBER]` names a type by number; anything else after `UNKNOWN[` is no type.
+    @Test(arguments: [
+        ("UNKNOWN[", 0), ("UNKNOWN[]", 0), ("UNKNOWN[1326", 0), ("UNKNOWN[1326x", 0), ("UNKNOWN[1326]", 1),
+    ])
+    func readsTheNumberOfAnUnknownTypeOnlyInBrackets(type: String, seccompRecords: Int) throws {
+        let body =
+            "auid=0 uid=0 gid=0 ses=1 pid=1 comm=\"a\" exe=\"/a\" sig=0 arch=c000003e syscall=0 compat=0 ip=0x1 code=0x7ffc0000"
+        var parser = AuditLogParser()
+        try parser.parse(Array("type=\(type) msg=audit(1.1:1): \(body)\n".utf8), file: "unknown.log")
+        #expect(parser.finalStatistics.records == 1)
+        #expect(parser.finalStatistics.seccompRecords == seccompRecords)
+    }
+
     // MARK: - Loss
 
     /// Serials 100 101 103 102 103 106 107: 102 arrives late (not lost), 104 and 105 are lost.

@@ -64,6 +64,69 @@ import Testing
         #expect(parsed == Self.model)
     }
 
+    /// A quoted include before the profile lost its quotes (`include "local/web"` read as
+    /// `local/web`: the parser looked at the keyword's quotes, not the file's), while one inside
+    /// the profile kept them. The renderer writes every include at the top, so a profile with a
+    /// quoted include changed on its first round trip. Found by `make fuzz` (apparmor).
+    @Test func keepsTheQuotesOfAnIncludeBeforeTheProfile() throws {
+        let text = "include \"local/web\"\n#include <tunables/global>\nprofile p {\n  include \"/srv/my files/x\"\n}\n"
+        let profile = try AppArmorProfile(bytes: Array(text.utf8), file: "quoted")
+        #expect(profile.includes == ["\"/srv/my files/x\"", "\"local/web\"", "<tunables/global>"])
+        let reparsed = try AppArmorProfile(bytes: Array(profile.rendered().utf8), file: "rendered")
+        #expect(reparsed.includes == profile.includes)
+    }
+
+    /// A quoted profile name with a blank (`profile "my app" {`, which AppArmor accepts) was
+    /// rendered unquoted, and the rendering read back as the name `my` attached to `app`.
+    /// Found by `make fuzz` (apparmor).
+    @Test func quotesAProfileNameWithABlank() throws {
+        let profile = try AppArmorProfile(bytes: Array("profile \"my app\" {\n  /a r,\n}\n".utf8), file: "name")
+        #expect(profile.name == "my app")
+        #expect(profile.rendered().contains("profile \"my app\" {"))
+        let reparsed = try AppArmorProfile(bytes: Array(profile.rendered().utf8), file: "rendered")
+        #expect(reparsed.name == "my app")
+        #expect(reparsed.attachment == nil)
+    }
+
+    /// Names and paths are quoted exactly when the parser would not read them back bare: a
+    /// quote inside parentheses (where blanks do not end a word) made the rendering quote a name
+    /// that then ended at that quote, and a quoted path without a leading `/` was rendered bare,
+    /// where it is no path. Found by the seeded mutation test of the apparmor fuzz target.
+    @Test(arguments: [
+        "**({{ } \"/srv/my files/**\" }) {}",
+        "profile p {\n  \"x\" r,\n  \"@{HOME}/a b\" r,\n  \"/a,b\" r,\n  \"#x\" r,\n  /a(b c) r,\n}\n",
+        "profile p \"attached\" {\n  /bin/a px -> \"other profile\",\n}\n",
+    ])
+    func rendersNamesAndPathsThatReadBackTheSame(text: String) throws {
+        let profile = try AppArmorProfile(bytes: Array(text.utf8), file: "words")
+        let reparsed = try AppArmorProfile(bytes: Array(profile.rendered().utf8), file: "rendered")
+        #expect(reparsed.name == profile.name)
+        #expect(reparsed.attachment == profile.attachment)
+        #expect(reparsed.rules.map(AppArmorProfile.rendered) == profile.rules.map(AppArmorProfile.rendered))
+    }
+
+    /// A header with `flags=(…)` followed by more words was read as one list with parentheses
+    /// inside (`flags=(a,b)x flags=(a)` gave the flags `a`, `b` and `b)xflags=(a`, duplicates
+    /// kept), which rendered into flags that read back different. Only one list is flags.
+    /// Found by `make fuzz` (apparmor).
+    @Test(arguments: ["profile p flags=(a,b)  x  flags=(a) {\n}\n", "profile p flags=(x)y(z) {\n}\n"])
+    func rejectsFlagsThatAreNotOneList(text: String) {
+        #expect(throws: InputError.self) { try AppArmorProfile(bytes: Array(text.utf8), file: "flags") }
+    }
+
+    /// Parenthesised lists are normalised (split at blanks and commas, sorted, unique), but a
+    /// group holding braces is not such a list: `**({{ } })` became `**({{,})`, whose braces no
+    /// longer balance, so the rendering did not parse. Kept as written, its line breaks ended
+    /// the quotes the rendering puts around a name with a blank; they are single spaces now.
+    /// Found by `make fuzz` (apparmor).
+    @Test(arguments: [("**({{ } }) {}", "**({{ } })"), ("**({a,\n   b{ } }) {}", "**({a, b{ } })")])
+    func keepsAParenthesisedGroupWithBracesAsWritten(text: String, name: String) throws {
+        let profile = try AppArmorProfile(bytes: Array(text.utf8), file: "group")
+        #expect(profile.name == name)
+        let reparsed = try AppArmorProfile(bytes: Array(profile.rendered().utf8), file: "rendered")
+        #expect(reparsed == profile)
+    }
+
     /// Every profile fixture, parsed and rendered, parses to the same rules: the renderer prints
     /// whatever the parser reads, and rendering is idempotent.
     @Test(arguments: ["container-default", "web-new", "web-old", "web-reordered"])
