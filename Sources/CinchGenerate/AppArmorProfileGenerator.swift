@@ -158,7 +158,7 @@ public enum AppArmorProfileGenerator {
             diagnostics.append(
                 Diagnostic(
                     .error, id: "apparmor.files-not-observed",
-                    "This trace did not watch file access (it has no AppArmor records), so it cannot say which files the profile must allow. Run the workload under an AppArmor profile in complain mode and ingest the audit log with `cinch audit ingest` (see docs/audit.md and docs/apparmor.md); ptrace recordings do not observe files.",
+                    "This trace did not watch file access, so it cannot say which files the profile must allow. Record with `cinch record --files -- CMD` (the default with --bundle), or ingest AppArmor complain-mode records with `cinch audit ingest` (see docs/apparmor.md).",
                     at: location))
         }
         let trace = traces.dropFirst().reduce(first) { $0.merged(with: $1) }
@@ -189,6 +189,7 @@ public enum AppArmorProfileGenerator {
         }
 
         var fileRules: [(path: String, access: AppArmorFileModes)] = []
+        let created = Set(trace.files.filter { $0.value.contains("c") }.keys)
         for (path, letters) in trace.files.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
             if let reason = unrepresentableReason(path) {
                 diagnostics.append(
@@ -219,6 +220,52 @@ public enum AppArmorProfileGenerator {
             }
             if access.isEmpty { continue }
             fileRules.append((path, access))
+        }
+        // Per-run names of created files and directories become globs; rules that meet merge.
+        var globs: [String: AppArmorFileModes] = [:]
+        var generalised = 0
+        for (path, access) in fileRules {
+            let glob = Self.glob(for: path, created: created)
+            if glob != escapedPath(path) { generalised += 1 }
+            globs[glob] =
+                globs[glob].map {
+                    AppArmorFileModes($0.permissions.union(access.permissions), exec: $0.exec ?? access.exec)
+                } ?? access
+        }
+        if generalised > 0 {
+            diagnostics.append(
+                Diagnostic(
+                    .note, id: "apparmor.generalised-names",
+                    "\(generalised) path\(generalised == 1 ? "" : "s") the workload created had per-run names (digits, or random-looking letters and digits) and \(generalised == 1 ? "is" : "are") written with `*` for that part (docs/apparmor.md, \"Names that change per run\")."
+                ))
+        }
+        var ownRules: [AppArmorRule] = []
+        for (prefix, entries) in [
+            ("@{PROC}/@{pid}/", trace.processFiles), ("@{PROC}/@{pid}/task/@{tid}/", trace.threadFiles),
+        ] {
+            for (relative, letters) in entries.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                let concrete = "/proc/1/" + relative
+                if let reason = unrepresentableReason(concrete) {
+                    diagnostics.append(
+                        Diagnostic(
+                            .warning, id: "apparmor.unrepresentable-path",
+                            "The path \(SeccompProfileGenerator.escaped(concrete)) \(reason); it was left out, so the workload is denied access to it."
+                        ))
+                    continue
+                }
+                let access = AppArmorFileModes(traceLetters: letters)
+                guard !access.isEmpty else { continue }
+                let glob = prefix + String(escapedPath("/" + relative).dropFirst())
+                ownRules.append(AppArmorRule(.file(path: glob, modes: access, target: nil)))
+            }
+        }
+        if !trace.failedFiles.isEmpty {
+            let count = trace.failedFiles.count
+            diagnostics.append(
+                Diagnostic(
+                    .note, id: "apparmor.failed-accesses",
+                    "\(count) file access\(count == 1 ? "" : "es") failed during the recording (missing files, denied by file permissions…); they get no rule, and the workload keeps getting the same error, because the kernel fails them before AppArmor is asked (docs/apparmor.md)."
+                ))
         }
         if fileRules.isEmpty {
             diagnostics.append(
@@ -284,21 +331,91 @@ public enum AppArmorProfileGenerator {
                 "Added signal rules that traces cannot observe: the container runtime (unconfined) may signal the workload, so it can be stopped, and the workload's processes may signal each other."
             ))
 
-        let fileModel = fileRules.map { AppArmorRule(.file(path: escapedPath($0.path), modes: $0.access, target: nil)) }
+        let fileModel =
+            globs.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map {
+                AppArmorRule(.file(path: $0.key, modes: $0.value, target: nil))
+            } + ownRules
         let signals = [
             AppArmorRule(.other(keyword: "signal", arguments: "(receive) peer=unconfined")),
             AppArmorRule(.other(keyword: "signal", arguments: "(send, receive) peer=\(name)")),
         ]
+        // Scoped to the profile itself: one process of the workload reading another's /proc
+        // entries (a task reading its own needs no rule), or tracing it when it used ptrace.
+        var ptrace: [AppArmorRule] = []
+        if !ownRules.isEmpty || trace.files.keys.contains(where: isProcessSpecific) {
+            ptrace.append(AppArmorRule(.other(keyword: "ptrace", arguments: "(read, readby) peer=\(name)")))
+        }
+        if trace.abis.values.contains(where: { $0.syscalls["ptrace"] != nil }) {
+            ptrace.append(AppArmorRule(.other(keyword: "ptrace", arguments: "(trace, tracedby) peer=\(name)")))
+        }
+        let mountGuards = ["mount", "umount", "pivot_root"].map {
+            AppArmorRule(.other(keyword: $0, arguments: ""), isDeny: true)
+        }
         let profile = AppArmorProfile(
             name: name, flags: (containerFlags + (options.complain ? ["complain"] : [])).sorted(),
             includes: ["<tunables/global>"], abi: "<abi/3.0>",
-            rules: fileModel + network + capabilities + signals + guardRules.map(\.rule))
+            rules: fileModel + network + capabilities + signals + ptrace + guardRules.map(\.rule) + mountGuards)
         let count = traces.count
         let text = profile.rendered(
             comment:
                 "AppArmor profile generated by cinch from \(count) trace\(count == 1 ? "" : "s"): what the workload was seen to do, nothing more."
         )
         return Result(text: text, name: name, diagnostics: diagnostics)
+    }
+
+    // MARK: - Per-run names
+
+    /// `path` as a glob: exact, except that the name of each file or directory the workload created
+    /// (`created`, directories ending in `/`) has its per-run parts (``variablePattern(_:)``)
+    /// replaced by `*`.
+    static func glob(for path: String, created: Set<String>) -> String {
+        let isDirectory = path.hasSuffix("/")
+        let components = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        var result = ""
+        var prefix = ""
+        for (index, component) in components.enumerated() {
+            prefix += "/" + component
+            let isLast = index == components.count - 1
+            let key = isLast && !isDirectory ? prefix : prefix + "/"
+            let pattern = created.contains(key) ? variablePattern(component) : nil
+            result += "/" + (pattern ?? String(escapedPath("/" + component).dropFirst()))
+        }
+        return (result.isEmpty ? "" : result) + (isDirectory ? "/" : "")
+    }
+
+    /// `name` with its per-run parts as `*`, escaped for a profile, or nil when nothing in it
+    /// changes per run.
+    ///
+    /// A per-run part is a run of letters and digits (between other characters) that is either
+    /// two or more digits (`app.1234.pid`, `core.17`), or six or more characters with both letters
+    /// and digits (`tmp.aB3xYz`, `sess_8f3a9c2d`). Everything else stays literal and escaped, so a
+    /// glob never crosses a `/` and never matches a name of another shape.
+    static func variablePattern(_ name: String) -> String? {
+        var result = ""
+        var run = ""
+        var changed = false
+        func flush() {
+            guard !run.isEmpty else { return }
+            let digits = run.allSatisfy(\.isASCIIDigit)
+            let mixed = run.contains(where: \.isASCIIDigit) && run.contains(where: \.isASCIILetter)
+            if (digits && run.count >= 2) || (mixed && run.count >= 6) {
+                if !result.hasSuffix("*") { result += "*" }
+                changed = true
+            } else {
+                result += String(escapedPath("/" + run).dropFirst())
+            }
+            run = ""
+        }
+        for character in name {
+            if character.isASCIIDigit || character.isASCIILetter {
+                run.append(character)
+            } else {
+                flush()
+                result += String(escapedPath("/" + String(character)).dropFirst())
+            }
+        }
+        flush()
+        return changed ? result : nil
     }
 
     // MARK: - Names
@@ -363,4 +480,11 @@ public enum AppArmorProfileGenerator {
         let modes = AppArmorFileModes(traceLetters: letters)
         return modes.isEmpty ? nil : modes.description
     }
+}
+
+extension Character {
+    /// `0`–`9`.
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
+    /// `a`–`z`, `A`–`Z`.
+    fileprivate var isASCIILetter: Bool { isASCII && isLetter }
 }

@@ -28,6 +28,13 @@ struct RecordCommand: ParsableCommand {
             bundle is never modified. A service container is exercised with --driver; the container is \
             then stopped (SIGTERM, then SIGKILL after --grace seconds) and deleted.
 
+            --files (the default with --bundle) also records the files the workload opened, created, \
+            removed, renamed, linked, chmod'ed or locked, the programs it ran, the libraries it mapped \
+            executable and its sockets, with paths resolved as the workload's kernel resolved them \
+            (relative to its dirfd, cwd and root, symbolic links followed); accesses that failed are kept \
+            apart. The trace then says it "observed" files and network, and `cinch generate apparmor` \
+            makes a profile from it (docs/apparmor.md).
+
             --capabilities (the default with --bundle) also records which capabilities the workload \
             used after its exec boundary, from the kernel's capability:cap_capable tracepoint (Linux \
             6.14+, in a tracefs instance of cinch's own that follows the workload's forks); the trace \
@@ -74,6 +81,15 @@ struct RecordCommand: ParsableCommand {
             """)
     var capabilities: Bool?
 
+    @Flag(
+        name: .long, inversion: .prefixedNo,
+        help: """
+            Observe the files, programs, libraries and sockets the workload uses after its exec boundary \
+            (the syscalls that name them stop, and their results are read), for `cinch generate \
+            apparmor`. Default: on with --bundle, off for a command.
+            """)
+    var files: Bool?
+
     @Flag(name: .long, help: .hidden)
     var withoutRecordingFilter = false
 
@@ -109,7 +125,8 @@ struct RecordCommand: ParsableCommand {
         let outcome = RecordJob.run(
             RecordJob.Request(
                 workload: workload, knownTraces: known, runs: runs, observesCapabilities: capabilities,
-                output: output, progress: progress, onNote: { Console.error("cinch: note: \($0)") }))
+                observesObjects: files, output: output, progress: progress,
+                onNote: { Console.error("cinch: note: \($0)") }))
         status?.stop()
         switch outcome {
         case .unreadableKnownTrace(let error):
