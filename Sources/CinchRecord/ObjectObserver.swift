@@ -154,7 +154,7 @@ struct ObjectObserver {
                 entry.howFlags = how.reversed().reduce(0) { $0 << 8 | UInt64($1) }
             }
             if openFlags(entry) & Self.oCreate != 0 {
-                let resolver = PathResolver(pid: pid)
+                let resolver = resolver(for: pid)
                 let base = dirfd.map { Self.descriptor(arguments[$0]) } ?? PathResolver.currentDirectory
                 if let resolved = resolver.resolve(entry.paths[path] ?? [], relativeTo: base, followFinal: true) {
                     entry.existedBefore = ProcessInspection.kind(of: Array("/proc/\(pid)/root".utf8) + resolved) != nil
@@ -169,17 +169,17 @@ struct ObjectObserver {
         case .symlink(_, let new):
             guard readPath(new) else { return false }
         case .descriptor(let fd, let letters):
-            record(pid: pid, PathResolver(pid: pid).file(Self.descriptor(arguments[fd])), letters: letters)
+            record(pid: pid, resolver(for: pid).file(Self.descriptor(arguments[fd])), letters: letters)
             return false
         case .fcntl:
             // F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW take a lock.
             guard [6, 7, 37, 38].contains(arguments[1] & 0xFFFF_FFFF) else { return false }
-            record(pid: pid, PathResolver(pid: pid).file(Self.descriptor(arguments[0])), letters: "k")
+            record(pid: pid, resolver(for: pid).file(Self.descriptor(arguments[0])), letters: "k")
             return false
         case .mmap:
             // PROT_EXEC of a file (not MAP_ANONYMOUS): a library or program mapped executable.
             guard arguments[2] & 0x4 != 0, arguments[3] & 0x20 == 0 else { return false }
-            record(pid: pid, PathResolver(pid: pid).file(Self.descriptor(arguments[4])), letters: "m")
+            record(pid: pid, resolver(for: pid).file(Self.descriptor(arguments[4])), letters: "m")
             return false
         case .socket:
             let family = Int(arguments[0] & 0xFFFF_FFFF)
@@ -208,7 +208,7 @@ struct ObjectObserver {
         guard let entry = pending.removeValue(forKey: pid) else { return }
         // 512…516 are the kernel's restart codes: the call runs again and stops again.
         if result.isError, (512...516).contains(-result.value) { return }
-        let resolver = PathResolver(pid: pid)
+        let resolver = resolver(for: pid)
         let arguments = entry.arguments
         func base(_ index: Int?) -> Int32 {
             index.map { Self.descriptor(arguments[$0]) } ?? PathResolver.currentDirectory
@@ -326,6 +326,12 @@ struct ObjectObserver {
     mutating func workloadIDs(including pid: CInt) -> (processes: Set<Int>, threads: Set<Int>) {
         if namespaceIDs[pid] == nil, let ids = ProcessInspection.namespaceIDs(of: pid) { namespaceIDs[pid] = ids }
         return (Set(namespaceIDs.values.map(\.process)), Set(namespaceIDs.values.map(\.thread)))
+    }
+
+    /// A resolver for task `pid`, which knows the task's own `/proc` numbers.
+    mutating func resolver(for pid: CInt) -> PathResolver {
+        if namespaceIDs[pid] == nil, let ids = ProcessInspection.namespaceIDs(of: pid) { namespaceIDs[pid] = ids }
+        return PathResolver(pid: pid, ids: namespaceIDs[pid])
     }
 
     /// Notes the namespace ids of a task that joined the workload.

@@ -18,6 +18,9 @@ internal import CinchLinux
 struct PathResolver {
     /// The tracee.
     let pid: CInt
+    /// The tracee's thread and process ids as its `/proc` numbers them, for `/proc/self` and
+    /// `/proc/thread-self` (whose links name the reader, cinch, when cinch reads them).
+    var ids: (thread: Int, process: Int)?
     /// The most symbolic links followed in one resolution (the kernel's limit), after which the
     /// path is taken as it stands.
     static let linkLimit = 40
@@ -67,6 +70,13 @@ struct PathResolver {
             if component == [UInt8(ascii: ".")] { continue }
             if component == [UInt8(ascii: "."), UInt8(ascii: ".")] {
                 _ = resolved.popLast()
+                continue
+            }
+            if resolved == [Array("proc".utf8)], let ids,
+                component == Array("self".utf8) || component == Array("thread-self".utf8)
+            {
+                let own = component.count == 4 ? "\(ids.process)" : "\(ids.process)/task/\(ids.thread)"
+                pending.append(contentsOf: own.utf8.split(separator: slash).map(Array.init).reversed())
                 continue
             }
             resolved.append(component)

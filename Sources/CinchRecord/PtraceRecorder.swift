@@ -404,7 +404,7 @@ private struct TraceSession {
     mutating func crossedExecBoundary(_ pid: CInt) {
         objects?.exit(pid: pid, result: Ptrace.SyscallResult(value: 0, isError: false))
         if objectScope.insert(pid).inserted { objects?.noteTask(pid) }
-        let program = PathResolver(pid: pid)
+        guard let program = objects?.resolver(for: pid) else { return }
         if let exe = ProcessInspection.linkTarget("/proc/\(pid)/exe") {
             objects?.record(pid: pid, exe, letters: "x")
             if let interpreter = ProcessInspection.elfInterpreter("/proc/\(pid)/exe"),
