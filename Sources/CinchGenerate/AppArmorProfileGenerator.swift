@@ -125,6 +125,12 @@ public enum AppArmorProfileGenerator {
             reason: "energy counters, a side channel on other tenants"),
     ]
 
+    /// `deny mount,`, `deny umount,`, `deny pivot_root,`: no container workload changes its mount
+    /// table, and a deny rule keeps holding when someone widens the profile by hand.
+    public static let mountGuardRules: [AppArmorRule] = ["mount", "umount", "pivot_root"].map {
+        AppArmorRule(.other(keyword: $0, arguments: ""), isDeny: true)
+    }
+
     /// The flags every profile has (``Options/complain`` adds `complain`).
     public static let containerFlags = ["attach_disconnected", "mediate_deleted"]
 
@@ -158,7 +164,7 @@ public enum AppArmorProfileGenerator {
             diagnostics.append(
                 Diagnostic(
                     .error, id: "apparmor.files-not-observed",
-                    "This trace did not watch file access, so it cannot say which files the profile must allow. Record with `cinch record --files -- CMD` (the default with --bundle), or ingest AppArmor complain-mode records with `cinch audit ingest` (see docs/apparmor.md).",
+                    "This trace did not watch file access, so it cannot say which files the profile must allow. Record with `cinch record --files -- CMD` (the default with --bundle), or run it under an AppArmor profile in complain mode and ingest the audit log with `cinch audit ingest` (see docs/apparmor.md).",
                     at: location))
         }
         let trace = traces.dropFirst().reduce(first) { $0.merged(with: $1) }
@@ -348,13 +354,11 @@ public enum AppArmorProfileGenerator {
         if trace.abis.values.contains(where: { $0.syscalls["ptrace"] != nil }) {
             ptrace.append(AppArmorRule(.other(keyword: "ptrace", arguments: "(trace, tracedby) peer=\(name)")))
         }
-        let mountGuards = ["mount", "umount", "pivot_root"].map {
-            AppArmorRule(.other(keyword: $0, arguments: ""), isDeny: true)
-        }
+
         let profile = AppArmorProfile(
             name: name, flags: (containerFlags + (options.complain ? ["complain"] : [])).sorted(),
             includes: ["<tunables/global>"], abi: "<abi/3.0>",
-            rules: fileModel + network + capabilities + signals + ptrace + guardRules.map(\.rule) + mountGuards)
+            rules: fileModel + network + capabilities + signals + ptrace + guardRules.map(\.rule) + mountGuardRules)
         let count = traces.count
         let text = profile.rendered(
             comment:

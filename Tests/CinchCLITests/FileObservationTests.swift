@@ -138,6 +138,46 @@ struct FileObservationTests {
     }
 }
 
+extension FileObservationTests {
+    /// Audit and ptrace agree: the same workload recorded with `cinch record --files` and the AVC
+    /// records AppArmor writes for it in complain mode (`Tests/Fixtures/audit/agree-avc.log`,
+    /// written by hand in the kernel's format, since this kernel has no AppArmor) give the same
+    /// file rules, the workload's own `/proc/PID/status` included.
+    @Test func auditAndPtraceGiveTheSameFileRules() throws {
+        let work = "/tmp/cinch-agree"
+        Command.removeDirectory(work)
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { Command.removeDirectory(work) }
+        try "in\n".write(toFile: "\(work)/in.txt", atomically: true, encoding: .utf8)
+        let directory = try Command.temporaryDirectory("agree")
+        defer { Command.removeDirectory(directory) }
+        let workload =
+            "cd \(work); cat in.txt > out.txt; mkdir sub; mv out.txt sub/moved.txt; ln -s in.txt sym; rm sub/moved.txt; cat /proc/self/status > /dev/null"
+        let record = try Command.run([
+            cinch, "record", "-q", "--files", "-o", "\(directory)/ptrace.json", "--", "/usr/bin/busybox", "sh", "-c",
+            workload,
+        ])
+        try #require(record.status == 0, "\(record.stderr)")
+        let ingest = try Command.run([
+            cinch, "audit", "ingest", Fixture.path("audit/agree-avc.log"), "-o", "\(directory)/audit.json",
+        ])
+        try #require(ingest.status == 0, "\(ingest.stderr)")
+        func fileRules(_ trace: String) throws -> [String] {
+            let result = try Command.run([
+                cinch, "generate", "apparmor", "-q", "--name", "agree", "\(directory)/\(trace)",
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+            return result.stdout.split(separator: "\n").map(String.init).filter {
+                $0.hasPrefix("  /") || $0.hasPrefix("  @{PROC}")
+            }
+        }
+        let fromPtrace = try fileRules("ptrace.json")
+        #expect(fromPtrace.contains("  @{PROC}/@{pid}/status r,"), "\(fromPtrace)")
+        #expect(fromPtrace.contains("  /tmp/cinch-agree/sub/moved.txt w,"), "\(fromPtrace)")
+        #expect(fromPtrace == (try fileRules("audit.json")))
+    }
+}
+
 /// The container acceptance, recording half: busybox httpd serving a page and a CGI script,
 /// recorded with runc and crun; the profile names the script, the page and the data the script
 /// reads, and compiles.
