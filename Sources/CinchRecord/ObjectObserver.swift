@@ -227,7 +227,10 @@ struct ObjectObserver {
             if failure == nil, result.value >= 0 {
                 let fd = Int32(truncatingIfNeeded: result.value)
                 var name = resolver.file(fd)
-                if name != nil, resolver.isDirectory(fd: fd) { name = Self.asDirectory(name) }
+                // Only a read-only open can name a directory; O_DIRECTORY says so without a stat.
+                if name != nil, flags & 0o3 == 0, flags & Self.oDirectory != 0 || resolver.isDirectory(fd: fd) {
+                    name = Self.asDirectory(name)
+                }
                 record(pid: pid, name, letters: String(letters))
             } else {
                 let follows = flags & Self.oNoFollow == 0
@@ -355,6 +358,7 @@ struct ObjectObserver {
     static let oCreate: UInt64 = 0o100
     static let oNoFollow: UInt64 = 0o400000
     static let oPath: UInt64 = 0o10000000
+    static let oDirectory: UInt64 = 0o200000
 
     func openFlags(_ entry: Pending) -> UInt64 {
         guard case .open(_, _, let flagsIndex, let fixed, let inStruct) = entry.call else { return 0 }
