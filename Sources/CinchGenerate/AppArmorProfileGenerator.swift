@@ -46,11 +46,18 @@ public enum AppArmorProfileGenerator {
         public var name: String?
         /// Adds the `complain` flag: AppArmor logs what the profile would deny instead of denying.
         public var complain: Bool
+        /// A directory with this many or more files read with the same permissions (and nothing
+        /// else) is written as one `DIR/*` rule; 0 never does (``collapsedSiblings(_:limit:)``).
+        public var siblingLimit: Int
+
+        /// The default ``siblingLimit``.
+        public static let defaultSiblingLimit = 32
 
         /// Creates options.
-        public init(name: String? = nil, complain: Bool = false) {
+        public init(name: String? = nil, complain: Bool = false, siblingLimit: Int = defaultSiblingLimit) {
             self.name = name
             self.complain = complain
+            self.siblingLimit = siblingLimit
         }
     }
 
@@ -238,6 +245,15 @@ public enum AppArmorProfileGenerator {
                     AppArmorFileModes($0.permissions.union(access.permissions), exec: $0.exec ?? access.exec)
                 } ?? access
         }
+        let (collapsedGlobs, collapsed) = Self.collapsedSiblings(globs, limit: options.siblingLimit)
+        globs = collapsedGlobs
+        if !collapsed.isEmpty {
+            diagnostics.append(
+                Diagnostic(
+                    .note, id: "apparmor.collapsed-siblings",
+                    "\(collapsed.count) director\(collapsed.count == 1 ? "y" : "ies") had \(options.siblingLimit) or more files read alike and \(collapsed.count == 1 ? "is" : "are") written as DIR/* (--siblings 0 keeps every file): \(collapsed.prefix(5).joined(separator: ", "))\(collapsed.count > 5 ? ", …" : "")."
+                ))
+        }
         if generalised > 0 {
             diagnostics.append(
                 Diagnostic(
@@ -367,6 +383,41 @@ public enum AppArmorProfileGenerator {
         return Result(text: text, name: name, diagnostics: diagnostics)
     }
 
+    // MARK: - Siblings
+
+    /// Directories below which files are never collapsed: credentials and host interfaces, where
+    /// a file the workload did not read must stay denied.
+    public static let exactDirectories = [
+        "/etc/", "/root/", "/home/", "/proc/", "/sys/", "/dev/", "/boot/", "/run/secrets/", "/var/run/secrets/",
+    ]
+
+    /// Rules `DIR/NAME PERMS` collapsed into `DIR/* PERMS` for each directory that has `limit` or
+    /// more of them with one and the same read-only permission set (`r`, `m`), no subdirectory
+    /// rule among them, and is not below ``exactDirectories``; returns the rules and the
+    /// directories collapsed (escaped, sorted).
+    static func collapsedSiblings(
+        _ globs: [String: AppArmorFileModes], limit: Int
+    ) -> (rules: [String: AppArmorFileModes], directories: [String]) {
+        guard limit > 0 else { return (globs, []) }
+        var byDirectory: [String: [String]] = [:]
+        for (glob, modes) in globs where !glob.hasSuffix("/") && modes.exec == nil {
+            guard modes.permissions.isSubset(of: ["r", "m"]), let slash = glob.lastIndex(of: "/") else { continue }
+            byDirectory[String(glob[...slash]), default: []].append(glob)
+        }
+        var result = globs
+        var directories: [String] = []
+        for (directory, members) in byDirectory where members.count >= limit {
+            guard !exactDirectories.contains(where: { directory.hasPrefix($0) }) else { continue }
+            let sets = Set(members.compactMap { globs[$0] })
+            guard sets.count == 1, let modes = sets.first else { continue }
+            for member in members { result[member] = nil }
+            let star = directory + "*"
+            result[star] = result[star].map { AppArmorFileModes($0.permissions.union(modes.permissions)) } ?? modes
+            directories.append(directory)
+        }
+        return (result, directories.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+    }
+
     // MARK: - Per-run names
 
     /// `path` as a glob: exact, except that the name of each file or directory the workload created
@@ -390,35 +441,56 @@ public enum AppArmorProfileGenerator {
     /// `name` with its per-run parts as `*`, escaped for a profile, or nil when nothing in it
     /// changes per run.
     ///
-    /// A per-run part is a run of letters and digits (between other characters) that is either
-    /// two or more digits (`app.1234.pid`, `core.17`), or six or more characters with both letters
-    /// and digits (`tmp.aB3xYz`, `sess_8f3a9c2d`). Everything else stays literal and escaped, so a
-    /// glob never crosses a `/` and never matches a name of another shape.
+    /// Per-run parts: every run of two or more digits (`app.1234.pid`, `core.17`, `app123456`),
+    /// and a run of six or more letters and digits that follows a `.`, `-` or `_` and mixes at least
+    /// two of lower case, upper case and digits (`tmp.aB3xYz`, `sess_8f3a9c2d`: `mkstemp`-style
+    /// suffixes). Everything else stays literal and escaped (`index2.html`), so a glob never
+    /// crosses a `/` and never matches a name of another shape.
     static func variablePattern(_ name: String) -> String? {
         var result = ""
-        var run = ""
         var changed = false
-        func flush() {
-            guard !run.isEmpty else { return }
-            let digits = run.allSatisfy(\.isASCIIDigit)
-            let mixed = run.contains(where: \.isASCIIDigit) && run.contains(where: \.isASCIILetter)
-            if (digits && run.count >= 2) || (mixed && run.count >= 6) {
-                if !result.hasSuffix("*") { result += "*" }
-                changed = true
-            } else {
-                result += String(escapedPath("/" + run).dropFirst())
-            }
-            run = ""
+        var run = ""
+        var previous: Character?
+        func star() {
+            if !result.hasSuffix("*") { result += "*" }
+            changed = true
         }
+        func literal(_ text: String) { result += String(escapedPath("/" + text).dropFirst()) }
+        func flush(followsSeparator: Bool) {
+            guard !run.isEmpty else { return }
+            defer { run = "" }
+            let classes = [
+                run.contains(where: \.isASCIIDigit), run.contains(where: { $0.isASCII && $0.isLowercase }),
+                run.contains(where: { $0.isASCII && $0.isUppercase }),
+            ].filter { $0 }.count
+            if followsSeparator, run.count >= 6, classes >= 2 {
+                star()
+                return
+            }
+            var digits = ""
+            for character in run {
+                if character.isASCIIDigit {
+                    digits.append(character)
+                    continue
+                }
+                if digits.count >= 2 { star() } else if !digits.isEmpty { literal(digits) }
+                digits = ""
+                literal(String(character))
+            }
+            if digits.count >= 2 { star() } else if !digits.isEmpty { literal(digits) }
+        }
+        var runFollowsSeparator = false
         for character in name {
             if character.isASCIIDigit || character.isASCIILetter {
+                if run.isEmpty { runFollowsSeparator = previous.map { ".-_".contains($0) } ?? false }
                 run.append(character)
             } else {
-                flush()
-                result += String(escapedPath("/" + String(character)).dropFirst())
+                flush(followsSeparator: runFollowsSeparator)
+                literal(String(character))
             }
+            previous = character
         }
-        flush()
+        flush(followsSeparator: runFollowsSeparator)
         return changed ? result : nil
     }
 
