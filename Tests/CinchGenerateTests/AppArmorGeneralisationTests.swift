@@ -18,7 +18,8 @@ private func profile(_ trace: Trace, siblings: Int = AppArmorProfileGenerator.Op
 }
 
 private func observed(files: [String: String]) -> Trace {
-    Trace(source: .init(kind: "ptrace"), files: files.mapValues { Set($0) }, observed: [.files, .network, .capabilities])
+    Trace(
+        source: .init(kind: "ptrace"), files: files.mapValues { Set($0) }, observed: [.files, .network, .capabilities])
 }
 
 @Suite struct AppArmorGeneralisationTests {
@@ -66,7 +67,9 @@ private func observed(files: [String: String]) -> Trace {
         #expect(rules.filter { $0.hasPrefix("/opt/few/") }.count == 5)
         #expect(rules.filter { $0.hasPrefix("/usr/share/mixed/") }.count == 40, "mixed permissions stay exact")
         #expect(
-            rules.filter { $0.hasPrefix("/usr/share/alike/") } == ["/usr/share/alike/* r,", "/usr/share/alike/written rw,"])
+            rules.filter { $0.hasPrefix("/usr/share/alike/") } == [
+                "/usr/share/alike/* r,", "/usr/share/alike/written rw,",
+            ])
         #expect(result.diagnostics.contains { $0.id == "apparmor.collapsed-siblings" })
         let (exact, _) = try profile(observed(files: files), siblings: 0)
         #expect(exact.filter { $0.hasPrefix("/usr/share/doc/pkg/") }.count == 40)

@@ -65,7 +65,8 @@ struct GenerateAppArmorCommand: ParsableCommand {
 
     func run() throws {
         try io.generate(
-            .apparmor(.init(name: name, complain: complain, siblingLimit: siblings)), refusal: "no profile was written: fix the problems above."
+            .apparmor(.init(name: name, complain: complain, siblingLimit: siblings)),
+            refusal: "no profile was written: fix the problems above."
         )
     }
 }
