@@ -109,6 +109,12 @@ public struct PtraceRecorder: Sendable {
     /// The syscalls that stop whenever objects are observed, whatever the known set says.
     public static var objectSyscallNames: Set<String> { Set(ObjectObserver.objectSyscalls.keys) }
 
+    /// Object syscalls that need no stop when their arguments meet these conditions: an `mmap`
+    /// without `PROT_EXEC` maps nothing a profile names. A known one is allowed on that condition.
+    public static let quietObjectSyscalls: [String: [SeccompProfile.ArgumentCondition]] = [
+        "mmap": [SeccompProfile.ArgumentCondition(index: 2, value: 0x4, valueTwo: 0, op: .maskedEqual)]
+    ]
+
     /// What a trace names as the executable of the child before its first execve.
     public static let launcherName = "(cinch launcher)"
 
@@ -192,7 +198,13 @@ private struct TraceSession {
                 let silent =
                     options.observesObjects
                     ? options.known.mapValues { $0.subtracting(PtraceRecorder.objectSyscallNames) } : options.known
-                filter = try RecordingFilter.build(known: silent).bpf
+                let quiet =
+                    options.observesObjects
+                    ? options.known.mapValues { names in
+                        PtraceRecorder.quietObjectSyscalls.filter { names.contains($0.key) }
+                    }
+                    : [:]
+                filter = try RecordingFilter.build(known: silent, quiet: quiet).bpf
             } catch {
                 throw TraceError(.filterFailed, "Could not build the recording filter: \(error).")
             }

@@ -112,7 +112,8 @@ public enum RecordJob {
                     defaultAction: .trace, known: knownNames,
                     abis: RecordingFilter.coveredABIs(native: SyscallResolver.native), format: .oci,
                     alwaysRecorded: Set(Trace.argumentCaptures.keys).union(
-                        wantsObjects ? PtraceRecorder.objectSyscallNames : [])
+                        wantsObjects ? PtraceRecorder.objectSyscallNames : []),
+                    quiet: wantsObjects ? PtraceRecorder.quietObjectSyscalls : [:]
                 ).jsonValue()
             // With known syscalls a container task can run without one stop, so cinch would never
             // see it cross the boundary and could not watch its capability checks.
