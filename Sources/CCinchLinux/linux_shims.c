@@ -214,6 +214,8 @@ int cinch_exchange_forward_pidfd(int pidfd) {
 
 int cinch_caught_signal(void) { return caught_signal; }
 
+int cinch_caught_count(void) { return atomic_load(&caught_count); }
+
 int cinch_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
 
 int cinch_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }

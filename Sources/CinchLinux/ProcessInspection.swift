@@ -100,6 +100,15 @@ public enum ProcessInspection {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// The thread group (process) id of task `tid` (`Tgid` in `/proc/TID/status`), or nil.
+    public static func processID(of tid: CInt) -> CInt? {
+        guard let bytes = try? FileIO.read("/proc/\(tid)/status", limit: 1 << 16) else { return nil }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("Tgid:") {
+            return CInt(line.dropFirst(5).trimmingPrefix(while: { $0 == " " || $0 == "\t" }))
+        }
+        return nil
+    }
+
     /// The ids of task `tid` in the innermost pid namespace it belongs to: (thread id, process id),
     /// from the last fields of `NSpid` and `NStgid` in `/proc/TID/status`. Nil when the task is gone.
     public static func namespaceIDs(of tid: CInt) -> (thread: Int, process: Int)? {

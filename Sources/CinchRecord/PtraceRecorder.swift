@@ -184,6 +184,8 @@ private struct TraceSession {
     var capabilityWatched: Set<CInt> = []
     /// What the workload touched, when objects are observed.
     var objects: ObjectObserver?
+    /// How many caught signals ``relaySignals()`` has passed on.
+    var relayedSignals = 0
     /// Tasks past the exec boundary (and what they forked), whose object accesses count.
     var objectScope: Set<CInt> = []
 
@@ -279,6 +281,7 @@ private struct TraceSession {
             } catch {
                 return  // ECHILD: every tracee is gone.
             }
+            if options.forwardsSignals { relaySignals() }
             guard let (pid, status) = next else { continue }  // EINTR: the handler forwarded a signal.
             if status.isExited || status.isSignaled {
                 live.remove(pid)
@@ -304,6 +307,22 @@ private struct TraceSession {
             guard status.isStopped else { continue }
             handleStop(pid: pid, status: status)
         }
+    }
+
+    /// Passes signals cinch caught on to every other process of the workload, as a terminal sends
+    /// SIGINT to its whole foreground process group: the handler already sent it to the command's
+    /// own process. Every pid signalled is a traced task cinch has not reaped, so it cannot have
+    /// been given to another process.
+    mutating func relaySignals() {
+        let count = Signals.caughtCount
+        guard count > relayedSignals, let first = Signals.caught else { return }
+        relayedSignals = count
+        let signal = count > 1 ? SIGKILL : first
+        var processes: Set<CInt> = []
+        for task in live where task != root.pid && inScope.contains(task) {
+            if let process = ProcessInspection.processID(of: task), process != root.pid { processes.insert(process) }
+        }
+        for process in processes.sorted() where live.contains(process) { kill(process, signal) }
     }
 
     mutating func handleStop(pid: CInt, status: WaitStatus) {

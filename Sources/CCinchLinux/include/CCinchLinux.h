@@ -120,6 +120,9 @@ int cinch_exchange_forward_pidfd(int pidfd);
 /// The first signal the handler caught, or 0.
 int cinch_caught_signal(void);
 
+/// How many signals the handler has caught so far.
+int cinch_caught_count(void);
+
 /// `pidfd_open(pid, 0)` through `syscall()`, which is variadic; glibc 2.36 and musl have no
 /// wrapper. The descriptor is close-on-exec. Returns it, or -1 with `errno` set.
 int cinch_pidfd_open(pid_t pid);

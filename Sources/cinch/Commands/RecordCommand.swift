@@ -45,7 +45,8 @@ struct RecordCommand: ParsableCommand {
             Exit status: the workload's own (128+N when signal N killed it; for a container stopped by \
             cinch after its driver, the driver's); 64 when the input is unusable; 127 when the command \
             is not found; 126 when it cannot be executed; 70 when it could not be traced; 73 when the trace cannot be written. On \
-            SIGINT/SIGTERM the signal is passed to the workload and the partial trace is written, \
+            SIGINT/SIGTERM the signal is passed to every process of the workload (as a terminal sends \
+            Ctrl-C to its process group) and the partial trace is written, \
             marked incomplete. With --bundle, SIGINT/SIGTERM/SIGHUP stop the container through the \
             runtime (SIGTERM, SIGKILL after --grace seconds, at once on a second signal), delete it, \
             write the trace marked incomplete, and exit 128+N (130 for SIGINT, 143 for SIGTERM).
