@@ -16,10 +16,13 @@ step() { printf '\n== %s\n' "$*"; }
 make_httpd_bundle() {
     local bundle=$DEMO/httpd
     rm -rf "$bundle"
-    mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/www" "$bundle/rootfs"/{proc,sys,dev,tmp,etc}
+    mkdir -p "$bundle/rootfs/bin" "$bundle/rootfs/www/cgi-bin" "$bundle/rootfs"/{proc,sys,dev,tmp,etc}
     cp /bin/busybox "$bundle/rootfs/bin/busybox"
-    for applet in sh httpd; do ln -s busybox "$bundle/rootfs/bin/$applet"; done
+    for applet in sh httpd cat; do ln -s busybox "$bundle/rootfs/bin/$applet"; done
     echo '<h1>served under a cinch profile</h1>' >"$bundle/rootfs/www/index.html"
+    echo 'cinch-cgi' >"$bundle/rootfs/www/cgi.txt"
+    printf '#!/bin/sh\necho "Content-Type: text/plain"\necho\ncat /www/cgi.txt\n' >"$bundle/rootfs/www/cgi-bin/hello.cgi"
+    chmod 755 "$bundle/rootfs/www/cgi-bin/hello.cgi"
     (cd "$bundle" && runc spec)
     python3 - "$bundle/config.json" "$PORT" <<'PY'
 import json, sys
@@ -34,7 +37,8 @@ PY
 }
 
 mkdir -p Traces Profiles "$DEMO"
-driver="wget -q -O - http://127.0.0.1:$PORT/ | grep -q cinch"
+# The page and a CGI script (a program the container runs, reading a file of its own).
+driver="wget -q -O - http://127.0.0.1:$PORT/ | grep -q cinch && wget -q -O - http://127.0.0.1:$PORT/cgi-bin/hello.cgi | grep -q cinch-cgi"
 
 step "record: a shell pipeline"
 "$CINCH" record -o Traces/shell.trace.json -- sh -c 'ls / >/dev/null; cat /etc/os-release' >/dev/null
@@ -42,7 +46,8 @@ step "record: a shell pipeline"
 step "record: the probe (threads, fork, vfork+exec, an i386 int 0x80 call, a socket)"
 "$CINCH" record -o Traces/probe.trace.json -- "$PROBE" threads:2 fork vfork-exec:/bin/true int80:getpid socket:tcp
 
-step "record: busybox httpd as a container, driven by wget, with runc and with crun"
+step "record: busybox httpd as a container (a page and a CGI script), driven by wget, with runc and with crun"
+# With --bundle, one recording observes syscalls, files, programs, sockets and capabilities.
 make_httpd_bundle
 for runtime in runc crun; do
     "$CINCH" record --runs 2 --bundle "$DEMO/httpd" --runtime "$runtime" --driver "$driver" --wait-port "$PORT" \
@@ -75,7 +80,12 @@ for runtime in runc crun; do
         --caps-file Profiles/httpd.caps --driver "$driver" --wait-port "$PORT" --grace 1 --timeout 60
 done
 
-step "AppArmor: a profile from an AppArmor complain-mode audit log (a recorded fixture: this kernel has no AppArmor)"
+step "AppArmor: the profile from the same recordings (files, programs and sockets seen by ptrace)"
+sed -n '/^profile/,/^}/p' Profiles/httpd.apparmor
+"$CINCH" validate Profiles/httpd.apparmor
+echo "ok: apparmor_parser -Q -K compiles Profiles/httpd.apparmor (this kernel has no AppArmor: compiled, never loaded)"
+
+step "AppArmor, the audit route: a profile from a complain-mode audit log (a recorded fixture)"
 "$CINCH" audit ingest -q Tests/Fixtures/audit/apparmor-avc.log -o "$DEMO/avc.trace.json"
 "$CINCH" generate apparmor -q --name cinch-demo "$DEMO/avc.trace.json" -o "$DEMO/demo.apparmor"
 "$CINCH" validate "$DEMO/demo.apparmor"

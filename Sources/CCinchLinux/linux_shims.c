@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Implementation of the CCinchLinux shims; see the header for why each one exists.
+#define _GNU_SOURCE
 #include "CCinchLinux.h"
 
 #include <errno.h>
@@ -14,10 +15,17 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 long cinch_ptrace(int request, pid_t pid, void *addr, void *data) {
     return ptrace((enum __ptrace_request)request, pid, addr, data);
+}
+
+long cinch_process_vm_read(pid_t pid, void *local, unsigned long length, uint64_t remote) {
+    struct iovec here = {.iov_base = local, .iov_len = length};
+    struct iovec there = {.iov_base = (void *)(uintptr_t)remote, .iov_len = length};
+    return (long)process_vm_readv(pid, &here, 1, &there, 1, 0);
 }
 
 int cinch_get_syscall_info(pid_t pid, cinch_syscall_info *out) {
@@ -37,6 +45,10 @@ int cinch_get_syscall_info(pid_t pid, cinch_syscall_info *out) {
         out->nr = info.seccomp.nr;
         memcpy(out->args, info.seccomp.args, sizeof out->args);
         out->ret_data = info.seccomp.ret_data;
+        break;
+    case PTRACE_SYSCALL_INFO_EXIT:
+        out->rval = info.exit.rval;
+        out->is_error = info.exit.is_error;
         break;
     default:
         break;
@@ -201,6 +213,8 @@ int cinch_exchange_forward_pidfd(int pidfd) {
 }
 
 int cinch_caught_signal(void) { return caught_signal; }
+
+int cinch_caught_count(void) { return atomic_load(&caught_count); }
 
 int cinch_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
 

@@ -187,6 +187,12 @@ struct AuditPidSet {
         }
     }
 
+    /// Whether `pid` was inserted (pids outside the bitmap's range are never found).
+    func contains(_ pid: Int32) -> Bool {
+        guard pid >= 0, pid < 1 << 22, Int(pid >> 6) < words.count else { return false }
+        return words[Int(pid >> 6)] & (1 << UInt64(pid & 63)) != 0
+    }
+
     /// Adds every pid of `other`.
     mutating func formUnion(_ other: AuditPidSet) {
         if other.words.count > words.count {

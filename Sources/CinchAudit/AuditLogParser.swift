@@ -677,6 +677,26 @@ public struct AuditLogParser {
         statistics.appArmorRecords += 1
     }
 
+    /// Where a path below `/proc/N/` of one of the recorded processes belongs, as `cinch record`
+    /// files it: relative to the process's directory, or to `/proc/N/task/T/`. Audit records carry
+    /// the host's pids, so a container's own `/proc` numbers match only when the container shares
+    /// the host's pid namespace.
+    enum OwnProcessPath: Equatable {
+        case process(String)
+        case thread(String)
+    }
+
+    static func ownProcessPath(_ path: String, isRecorded: (Int32) -> Bool) -> OwnProcessPath? {
+        guard path.hasPrefix("/proc/") else { return nil }
+        let parts = path.dropFirst(6).split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 2, let number = Int32(parts[0]), isRecorded(number) else { return nil }
+        let rest = Array(parts.dropFirst())
+        if rest.count >= 3, rest[0] == "task", let thread = Int32(rest[1]), isRecorded(thread) {
+            return .thread(rest.dropFirst(2).joined(separator: "/"))
+        }
+        return .process(rest.joined(separator: "/"))
+    }
+
     /// AppArmor's file access letters, in bit order.
     static let accessLetters: [Character] = ["r", "w", "a", "c", "d", "x", "m", "k", "l"]
 
@@ -787,7 +807,12 @@ public struct AuditLogParser {
             for (bit, letter) in Self.accessLetters.enumerated() where bits & (1 << UInt16(bit)) != 0 {
                 letters.insert(letter)
             }
-            trace.files[fileNames.names[id]] = letters
+            let path = fileNames.names[id]
+            switch Self.ownProcessPath(path, isRecorded: pidsSeen.contains) {
+            case .process(let relative): trace.processFiles[relative, default: []].formUnion(letters)
+            case .thread(let relative): trace.threadFiles[relative, default: []].formUnion(letters)
+            case nil: trace.files[path] = letters
+            }
         }
         trace.network = network
         trace.capabilities = capabilities

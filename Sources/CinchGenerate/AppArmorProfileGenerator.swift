@@ -46,11 +46,18 @@ public enum AppArmorProfileGenerator {
         public var name: String?
         /// Adds the `complain` flag: AppArmor logs what the profile would deny instead of denying.
         public var complain: Bool
+        /// A directory with this many or more files read with the same permissions (and nothing
+        /// else) is written as one `DIR/*` rule; 0 never does (``collapsedSiblings(_:limit:)``).
+        public var siblingLimit: Int
+
+        /// The default ``siblingLimit``.
+        public static let defaultSiblingLimit = 32
 
         /// Creates options.
-        public init(name: String? = nil, complain: Bool = false) {
+        public init(name: String? = nil, complain: Bool = false, siblingLimit: Int = defaultSiblingLimit) {
             self.name = name
             self.complain = complain
+            self.siblingLimit = siblingLimit
         }
     }
 
@@ -125,6 +132,12 @@ public enum AppArmorProfileGenerator {
             reason: "energy counters, a side channel on other tenants"),
     ]
 
+    /// `deny mount,`, `deny umount,`, `deny pivot_root,`: no container workload changes its mount
+    /// table, and a deny rule keeps holding when someone widens the profile by hand.
+    public static let mountGuardRules: [AppArmorRule] = ["mount", "umount", "pivot_root"].map {
+        AppArmorRule(.other(keyword: $0, arguments: ""), isDeny: true)
+    }
+
     /// The flags every profile has (``Options/complain`` adds `complain`).
     public static let containerFlags = ["attach_disconnected", "mediate_deleted"]
 
@@ -158,7 +171,7 @@ public enum AppArmorProfileGenerator {
             diagnostics.append(
                 Diagnostic(
                     .error, id: "apparmor.files-not-observed",
-                    "This trace did not watch file access (it has no AppArmor records), so it cannot say which files the profile must allow. Run the workload under an AppArmor profile in complain mode and ingest the audit log with `cinch audit ingest` (see docs/audit.md and docs/apparmor.md); ptrace recordings do not observe files.",
+                    "This trace did not watch file access, so it cannot say which files the profile must allow. Record with `cinch record --files -- CMD` (the default with --bundle), or run it under an AppArmor profile in complain mode and ingest the audit log with `cinch audit ingest` (see docs/apparmor.md).",
                     at: location))
         }
         let trace = traces.dropFirst().reduce(first) { $0.merged(with: $1) }
@@ -189,6 +202,7 @@ public enum AppArmorProfileGenerator {
         }
 
         var fileRules: [(path: String, access: AppArmorFileModes)] = []
+        let created = Set(trace.files.filter { $0.value.contains("c") }.keys)
         for (path, letters) in trace.files.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
             if let reason = unrepresentableReason(path) {
                 diagnostics.append(
@@ -219,6 +233,61 @@ public enum AppArmorProfileGenerator {
             }
             if access.isEmpty { continue }
             fileRules.append((path, access))
+        }
+        // Per-run names of created files and directories become globs; rules that meet merge.
+        var globs: [String: AppArmorFileModes] = [:]
+        var generalised = 0
+        for (path, access) in fileRules {
+            let glob = Self.glob(for: path, created: created)
+            if glob != escapedPath(path) { generalised += 1 }
+            globs[glob] =
+                globs[glob].map {
+                    AppArmorFileModes($0.permissions.union(access.permissions), exec: $0.exec ?? access.exec)
+                } ?? access
+        }
+        let (collapsedGlobs, collapsed) = Self.collapsedSiblings(globs, limit: options.siblingLimit)
+        globs = collapsedGlobs
+        if !collapsed.isEmpty {
+            diagnostics.append(
+                Diagnostic(
+                    .note, id: "apparmor.collapsed-siblings",
+                    "\(collapsed.count) director\(collapsed.count == 1 ? "y" : "ies") had \(options.siblingLimit) or more files read alike and \(collapsed.count == 1 ? "is" : "are") written as DIR/* (--siblings 0 keeps every file): \(collapsed.prefix(5).joined(separator: ", "))\(collapsed.count > 5 ? ", …" : "")."
+                ))
+        }
+        if generalised > 0 {
+            diagnostics.append(
+                Diagnostic(
+                    .note, id: "apparmor.generalised-names",
+                    "\(generalised) path\(generalised == 1 ? "" : "s") the workload created had per-run names (digits, or random-looking letters and digits) and \(generalised == 1 ? "is" : "are") written with `*` for that part (docs/apparmor.md, \"Names that change per run\")."
+                ))
+        }
+        var ownRules: [AppArmorRule] = []
+        for (prefix, entries) in [
+            ("@{PROC}/@{pid}/", trace.processFiles), ("@{PROC}/@{pid}/task/@{tid}/", trace.threadFiles),
+        ] {
+            for (relative, letters) in entries.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                let concrete = "/proc/1/" + relative
+                if let reason = unrepresentableReason(concrete) {
+                    diagnostics.append(
+                        Diagnostic(
+                            .warning, id: "apparmor.unrepresentable-path",
+                            "The path \(SeccompProfileGenerator.escaped(concrete)) \(reason); it was left out, so the workload is denied access to it."
+                        ))
+                    continue
+                }
+                let access = AppArmorFileModes(traceLetters: letters)
+                guard !access.isEmpty else { continue }
+                let glob = prefix + String(escapedPath("/" + relative).dropFirst())
+                ownRules.append(AppArmorRule(.file(path: glob, modes: access, target: nil)))
+            }
+        }
+        if !trace.failedFiles.isEmpty {
+            let count = trace.failedFiles.count
+            diagnostics.append(
+                Diagnostic(
+                    .note, id: "apparmor.failed-accesses",
+                    "\(count) file access\(count == 1 ? "" : "es") failed during the recording (missing files, denied by file permissions…); they get no rule, and the workload keeps getting the same error, because the kernel fails them before AppArmor is asked (docs/apparmor.md)."
+                ))
         }
         if fileRules.isEmpty {
             diagnostics.append(
@@ -284,21 +353,145 @@ public enum AppArmorProfileGenerator {
                 "Added signal rules that traces cannot observe: the container runtime (unconfined) may signal the workload, so it can be stopped, and the workload's processes may signal each other."
             ))
 
-        let fileModel = fileRules.map { AppArmorRule(.file(path: escapedPath($0.path), modes: $0.access, target: nil)) }
+        let fileModel =
+            globs.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }.map {
+                AppArmorRule(.file(path: $0.key, modes: $0.value, target: nil))
+            } + ownRules
         let signals = [
             AppArmorRule(.other(keyword: "signal", arguments: "(receive) peer=unconfined")),
             AppArmorRule(.other(keyword: "signal", arguments: "(send, receive) peer=\(name)")),
         ]
+        // Scoped to the profile itself: one process of the workload reading another's /proc
+        // entries (a task reading its own needs no rule), or tracing it when it used ptrace.
+        var ptrace: [AppArmorRule] = []
+        if !ownRules.isEmpty || trace.files.keys.contains(where: isProcessSpecific) {
+            ptrace.append(AppArmorRule(.other(keyword: "ptrace", arguments: "(read, readby) peer=\(name)")))
+        }
+        if trace.abis.values.contains(where: { $0.syscalls["ptrace"] != nil }) {
+            ptrace.append(AppArmorRule(.other(keyword: "ptrace", arguments: "(trace, tracedby) peer=\(name)")))
+        }
+
         let profile = AppArmorProfile(
             name: name, flags: (containerFlags + (options.complain ? ["complain"] : [])).sorted(),
             includes: ["<tunables/global>"], abi: "<abi/3.0>",
-            rules: fileModel + network + capabilities + signals + guardRules.map(\.rule))
+            rules: fileModel + network + capabilities + signals + ptrace + guardRules.map(\.rule) + mountGuardRules)
         let count = traces.count
         let text = profile.rendered(
             comment:
                 "AppArmor profile generated by cinch from \(count) trace\(count == 1 ? "" : "s"): what the workload was seen to do, nothing more."
         )
         return Result(text: text, name: name, diagnostics: diagnostics)
+    }
+
+    // MARK: - Siblings
+
+    /// Directories below which files are never collapsed: credentials and host interfaces, where
+    /// a file the workload did not read must stay denied.
+    public static let exactDirectories = [
+        "/etc/", "/root/", "/home/", "/proc/", "/sys/", "/dev/", "/boot/", "/run/secrets/", "/var/run/secrets/",
+    ]
+
+    /// Rules `DIR/NAME PERMS` collapsed into `DIR/* PERMS` for each directory that has `limit` or
+    /// more of them with one and the same read-only permission set (`r`, `m`), no subdirectory
+    /// rule among them, and is not below ``exactDirectories``; returns the rules and the
+    /// directories collapsed (escaped, sorted).
+    static func collapsedSiblings(
+        _ globs: [String: AppArmorFileModes], limit: Int
+    ) -> (rules: [String: AppArmorFileModes], directories: [String]) {
+        guard limit > 0 else { return (globs, []) }
+        var byDirectory: [String: [String]] = [:]
+        for (glob, modes) in globs where !glob.hasSuffix("/") && modes.exec == nil {
+            guard modes.permissions.isSubset(of: ["r", "m"]), let slash = glob.lastIndex(of: "/") else { continue }
+            byDirectory[String(glob[...slash]), default: []].append(glob)
+        }
+        var result = globs
+        var directories: [String] = []
+        for (directory, members) in byDirectory where members.count >= limit {
+            guard !exactDirectories.contains(where: { directory.hasPrefix($0) }) else { continue }
+            let sets = Set(members.compactMap { globs[$0] })
+            guard sets.count == 1, let modes = sets.first else { continue }
+            for member in members { result[member] = nil }
+            let star = directory + "*"
+            result[star] = result[star].map { AppArmorFileModes($0.permissions.union(modes.permissions)) } ?? modes
+            directories.append(directory)
+        }
+        return (result, directories.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+    }
+
+    // MARK: - Per-run names
+
+    /// `path` as a glob: exact, except that the name of each file or directory the workload created
+    /// (`created`, directories ending in `/`) has its per-run parts (``variablePattern(_:)``)
+    /// replaced by `*`.
+    static func glob(for path: String, created: Set<String>) -> String {
+        let isDirectory = path.hasSuffix("/")
+        let components = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        var result = ""
+        var prefix = ""
+        for (index, component) in components.enumerated() {
+            prefix += "/" + component
+            let isLast = index == components.count - 1
+            let key = isLast && !isDirectory ? prefix : prefix + "/"
+            let pattern = created.contains(key) ? variablePattern(component) : nil
+            result += "/" + (pattern ?? String(escapedPath("/" + component).dropFirst()))
+        }
+        return (result.isEmpty ? "" : result) + (isDirectory ? "/" : "")
+    }
+
+    /// `name` with its per-run parts as `*`, escaped for a profile, or nil when nothing in it
+    /// changes per run.
+    ///
+    /// Per-run parts: every run of two or more digits (`app.1234.pid`, `core.17`, `app123456`),
+    /// and a run of six or more letters and digits that follows a `.`, `-` or `_` and mixes at least
+    /// two of lower case, upper case and digits (`tmp.aB3xYz`, `sess_8f3a9c2d`: `mkstemp`-style
+    /// suffixes). Everything else stays literal and escaped (`index2.html`), so a glob never
+    /// crosses a `/` and never matches a name of another shape.
+    static func variablePattern(_ name: String) -> String? {
+        var result = ""
+        var changed = false
+        var run = ""
+        var previous: Character?
+        func star() {
+            if !result.hasSuffix("*") { result += "*" }
+            changed = true
+        }
+        func literal(_ text: String) { result += String(escapedPath("/" + text).dropFirst()) }
+        func flush(followsSeparator: Bool) {
+            guard !run.isEmpty else { return }
+            defer { run = "" }
+            let classes = [
+                run.contains(where: \.isASCIIDigit), run.contains(where: { $0.isASCII && $0.isLowercase }),
+                run.contains(where: { $0.isASCII && $0.isUppercase }),
+            ].filter { $0 }.count
+            if followsSeparator, run.count >= 6, classes >= 2 {
+                star()
+                return
+            }
+            var digits = ""
+            for character in run {
+                if character.isASCIIDigit {
+                    digits.append(character)
+                    continue
+                }
+                if digits.count >= 2 { star() } else if !digits.isEmpty { literal(digits) }
+                digits = ""
+                literal(String(character))
+            }
+            if digits.count >= 2 { star() } else if !digits.isEmpty { literal(digits) }
+        }
+        var runFollowsSeparator = false
+        for character in name {
+            if character.isASCIIDigit || character.isASCIILetter {
+                if run.isEmpty { runFollowsSeparator = previous.map { ".-_".contains($0) } ?? false }
+                run.append(character)
+            } else {
+                flush(followsSeparator: runFollowsSeparator)
+                literal(String(character))
+            }
+            previous = character
+        }
+        flush(followsSeparator: runFollowsSeparator)
+        return changed ? result : nil
     }
 
     // MARK: - Names
@@ -363,4 +556,11 @@ public enum AppArmorProfileGenerator {
         let modes = AppArmorFileModes(traceLetters: letters)
         return modes.isEmpty ? nil : modes.description
     }
+}
+
+extension Character {
+    /// `0`–`9`.
+    fileprivate var isASCIIDigit: Bool { isASCII && isNumber }
+    /// `a`–`z`, `A`–`Z`.
+    fileprivate var isASCIILetter: Bool { isASCII && isLetter }
 }

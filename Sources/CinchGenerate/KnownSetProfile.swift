@@ -16,13 +16,19 @@ extension SeccompProfileGenerator {
     ///   - abis: the ABIs to cover, native first.
     ///   - alwaysRecorded: names never allowed even when known (syscalls whose arguments a trace
     ///     records must always reach the recorder).
+    ///   - quiet: known names allowed only when their arguments meet the conditions.
     public static func recordingProfile(
         defaultAction: SeccompProfile.Action, known: [Architecture: Set<String>], abis: [Architecture],
-        format: SeccompProfile.Format, alwaysRecorded: Set<String> = []
+        format: SeccompProfile.Format, alwaysRecorded: Set<String> = [],
+        quiet: [String: [SeccompProfile.ArgumentCondition]] = [:]
     ) -> SeccompProfile {
-        let names = known.values.reduce(into: Set<String>()) { $0.formUnion($1) }.subtracting(alwaysRecorded)
+        let all = known.values.reduce(into: Set<String>()) { $0.formUnion($1) }
+        let names = all.subtracting(alwaysRecorded)
         var profile = SeccompProfile(format: format, defaultAction: defaultAction)
         if !names.isEmpty { profile.syscalls = [SeccompProfile.Rule(names: names.sorted(), action: .allow)] }
+        for (name, conditions) in quiet.sorted(by: { $0.key < $1.key }) where all.contains(name) {
+            profile.syscalls.append(SeccompProfile.Rule(names: [name], action: .allow, args: conditions))
+        }
         switch format {
         case .oci: profile.architectures = abis
         case .docker: profile.archMap = archMap(for: abis)

@@ -69,7 +69,24 @@ public enum Ptrace {
         public var isSeccompStop: Bool
     }
 
+    /// What `PTRACE_GET_SYSCALL_INFO` reports at a syscall-exit stop.
+    public struct SyscallResult: Sendable, Equatable {
+        /// The return value, or the negated errno when ``isError``.
+        public var value: Int64
+        /// Whether the syscall failed.
+        public var isError: Bool
+        /// The errno of a failure, or nil.
+        public var error: Errno? { isError ? Errno(rawValue: CInt(truncatingIfNeeded: -value)) : nil }
+
+        /// Creates a result.
+        public init(value: Int64, isError: Bool) {
+            self.value = value
+            self.isError = isError
+        }
+    }
+
     private static let PTRACE_CONT: CInt = 7
+    private static let PTRACE_SYSCALL: CInt = 24
     private static let PTRACE_SETOPTIONS: CInt = 0x4200
     private static let PTRACE_GETEVENTMSG: CInt = 0x4201
     private static let PTRACE_GETSIGINFO: CInt = 0x4202
@@ -90,6 +107,15 @@ public enum Ptrace {
     /// The corresponding C function is `ptrace(PTRACE_CONT)`.
     public static func cont(_ pid: CInt, signal: CInt = 0) throws(Errno) {
         try check(system_ptrace(PTRACE_CONT, pid, nil, UnsafeMutableRawPointer(bitPattern: UInt(signal))))
+    }
+
+    /// Resumes a stopped tracee until its next syscall entry or exit, delivering `signal`.
+    ///
+    /// After a seccomp stop the next stop is the same syscall's exit (or an event inside it,
+    /// such as exec), which is how the tracer learns a syscall's result.
+    /// The corresponding C function is `ptrace(PTRACE_SYSCALL)`.
+    public static func resumeToSyscallExit(_ pid: CInt, signal: CInt = 0) throws(Errno) {
+        try check(system_ptrace(PTRACE_SYSCALL, pid, nil, UnsafeMutableRawPointer(bitPattern: UInt(signal))))
     }
 
     /// The event message of the last event-stop: a new pid, or the former tid after exec.
@@ -118,6 +144,14 @@ public enum Ptrace {
         if cinch_get_syscall_info(pid, &raw) != 0 { throw Errno(rawValue: errno) }
         let args = withUnsafeBytes(of: raw.args) { Array($0.bindMemory(to: UInt64.self)) }
         return SyscallInfo(auditArch: raw.arch, number: raw.nr, arguments: args, isSeccompStop: raw.op == 3)
+    }
+
+    /// Reads the result of the current syscall at a syscall-exit stop, or nil at any other stop.
+    public static func syscallResult(_ pid: CInt) throws(Errno) -> SyscallResult? {
+        var raw = cinch_syscall_info()
+        if cinch_get_syscall_info(pid, &raw) != 0 { throw Errno(rawValue: errno) }
+        guard raw.op == 2 else { return nil }
+        return SyscallResult(value: raw.rval, isError: raw.is_error != 0)
     }
 
     /// Reads only the ABI and number of the current syscall: the tracer's hot path.

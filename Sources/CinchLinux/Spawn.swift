@@ -206,6 +206,9 @@ public enum Signals {
         return signal == 0 ? nil : signal
     }
 
+    /// How many signals were caught so far (the second and later ones mean SIGKILL).
+    public static var caughtCount: Int { Int(cinch_caught_count()) }
+
     /// A signal's conventional name (`SIGINT`).
     public static func name(_ signal: CInt) -> String {
         switch signal {

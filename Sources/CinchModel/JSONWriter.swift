@@ -37,7 +37,7 @@ extension JSONValue {
                 return
             }
             out.append("{\n")
-            let sorted = members.sorted { Array($0.key.utf8).lexicographicallyPrecedes(Array($1.key.utf8)) }
+            let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
             for (offset, member) in sorted.enumerated() {
                 out.append(String(repeating: " ", count: indent + 2))
                 JSONValue.writeString(member.key, into: &out)

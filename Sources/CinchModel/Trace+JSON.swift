@@ -48,6 +48,40 @@ extension Trace {
             members.append(
                 ("files", .makeObject(files.map { ($0.key, .string(String($0.value.sorted()))) })))
         }
+        if !failedFiles.isEmpty {
+            members.append(
+                (
+                    "failedFiles",
+                    .makeObject(
+                        failedFiles.map { path, failure in
+                            (
+                                path,
+                                .makeObject([
+                                    ("access", .string(String(failure.access.sorted()))),
+                                    ("errors", .makeArray(failure.errors.sorted().map { .string($0) })),
+                                ])
+                            )
+                        })
+                ))
+        }
+        for (key, value) in [("processFiles", processFiles), ("threadFiles", threadFiles)] where !value.isEmpty {
+            members.append((key, .makeObject(value.map { ($0.key, .string(String($0.value.sorted()))) })))
+        }
+        if !sockets.isEmpty {
+            members.append(
+                (
+                    "sockets",
+                    .makeArray(
+                        sockets.sorted().map { endpoint in
+                            var fields: [(String, JSONValue)] = [
+                                ("operation", .string(endpoint.operation)), ("family", .string(endpoint.family)),
+                                ("address", .string(endpoint.address)),
+                            ]
+                            if let port = endpoint.port { fields.append(("port", .integer(port))) }
+                            return .makeObject(fields)
+                        })
+                ))
+        }
         if !network.isEmpty {
             members.append(
                 (
@@ -91,7 +125,11 @@ extension Trace {
         var executables = Set<String>()
         var abis: [Architecture: ABIRecord] = [:]
         var files: [String: Set<Character>] = [:]
+        var failedFiles: [String: FailedAccess] = [:]
+        var processFiles: [String: Set<Character>] = [:]
+        var threadFiles: [String: Set<Character>] = [:]
         var network: Set<NetworkAccess> = []
+        var sockets: Set<SocketEndpoint> = []
         var capabilities: Set<String> = []
         var observed: Set<Observation> = []
         for (key, cursor) in try root.objectMembers() {
@@ -112,8 +150,20 @@ extension Trace {
                 }
             case "files":
                 for (path, modes) in try cursor.objectMembers() { files[path] = try Self.readAccessLetters(modes) }
+            case "failedFiles":
+                for (path, entry) in try cursor.objectMembers() { failedFiles[path] = try Self.readFailure(entry) }
+            case "processFiles":
+                for (path, modes) in try cursor.objectMembers() {
+                    processFiles[path] = try Self.readAccessLetters(modes)
+                }
+            case "threadFiles":
+                for (path, modes) in try cursor.objectMembers() {
+                    threadFiles[path] = try Self.readAccessLetters(modes)
+                }
             case "network":
                 for element in try cursor.arrayElements() { network.insert(try Self.readNetwork(element)) }
+            case "sockets":
+                for element in try cursor.arrayElements() { sockets.insert(try Self.readEndpoint(element)) }
             case "capabilities": capabilities = Set(try cursor.strings())
             case "observed":
                 for element in try cursor.arrayElements() {
@@ -132,7 +182,8 @@ extension Trace {
         }
         self.init(
             source: source, isComplete: complete, incompleteReasons: reasons, exitStatus: exit,
-            processCount: processes, executables: executables, abis: abis, files: files, network: network,
+            processCount: processes, executables: executables, abis: abis, files: files, failedFiles: failedFiles,
+            processFiles: processFiles, threadFiles: threadFiles, network: network, sockets: sockets,
             capabilities: capabilities, observed: observed
         )
     }
@@ -193,6 +244,38 @@ extension Trace {
         }
         guard !access.family.isEmpty else { throw cursor.error("a network access needs a \"family\"") }
         return access
+    }
+
+    private static func readFailure(_ cursor: JSONCursor) throws(InputError) -> FailedAccess {
+        var failure = FailedAccess(access: [], errors: [])
+        for (key, member) in try cursor.objectMembers() {
+            switch key {
+            case "access": failure.access = try readAccessLetters(member)
+            case "errors": failure.errors = Set(try member.strings())
+            default: continue
+            }
+        }
+        return failure
+    }
+
+    private static func readEndpoint(_ cursor: JSONCursor) throws(InputError) -> SocketEndpoint {
+        var endpoint = SocketEndpoint(operation: "", family: "", address: "")
+        for (key, member) in try cursor.objectMembers() {
+            switch key {
+            case "operation": endpoint.operation = try member.string()
+            case "family": endpoint.family = try member.string()
+            case "address": endpoint.address = try member.string()
+            case "port":
+                let port = try member.signed(Int.self)
+                guard (0...65535).contains(port) else { throw member.error("a port is 0 through 65535, not \(port)") }
+                endpoint.port = port
+            default: continue
+            }
+        }
+        guard !endpoint.operation.isEmpty, !endpoint.family.isEmpty else {
+            throw cursor.error("a socket endpoint needs an \"operation\" and a \"family\"")
+        }
+        return endpoint
     }
 
     private static func readSource(_ cursor: JSONCursor) throws(InputError) -> Source {

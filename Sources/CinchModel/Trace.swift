@@ -68,6 +68,57 @@ public struct Trace: Sendable, Equatable {
         }
     }
 
+    /// A file access that failed: the access letters tried and the errors the kernel returned.
+    ///
+    /// A failed access needs no rule: the kernel's lookup and permission checks (`ENOENT`,
+    /// `EACCES`, `EEXIST`…) come before the LSM's, so the workload sees the same error under any
+    /// profile. Generators count these but allow nothing for them (docs/apparmor.md).
+    public struct FailedAccess: Sendable, Equatable {
+        /// The access letters the call asked for (as in ``Trace/files``).
+        public var access: Set<Character>
+        /// The errno names returned (`ENOENT`), sorted when written.
+        public var errors: Set<String>
+
+        /// Creates a failed access.
+        public init(access: Set<Character>, errors: Set<String>) {
+            self.access = access
+            self.errors = errors
+        }
+
+        /// Both accesses joined.
+        public func union(_ other: FailedAccess) -> FailedAccess {
+            FailedAccess(access: access.union(other.access), errors: errors.union(other.errors))
+        }
+    }
+
+    /// An address a socket of the workload was bound or connected to.
+    public struct SocketEndpoint: Sendable, Hashable, Comparable {
+        /// `bind` or `connect`.
+        public var operation: String
+        /// `inet`, `inet6` or `unix`.
+        public var family: String
+        /// The IP address (`0.0.0.0`, `::1`), the unix socket path, or `@name` for an abstract
+        /// unix socket (its bytes after the leading NUL).
+        public var address: String
+        /// The TCP or UDP port, for `inet` and `inet6`.
+        public var port: Int?
+
+        /// Creates an endpoint.
+        public init(operation: String, family: String, address: String, port: Int? = nil) {
+            self.operation = operation
+            self.family = family
+            self.address = address
+            self.port = port
+        }
+
+        /// Orders by operation, family, address, port.
+        public static func < (lhs: SocketEndpoint, rhs: SocketEndpoint) -> Bool {
+            (lhs.operation, lhs.family, lhs.address, lhs.port ?? -1) < (
+                rhs.operation, rhs.family, rhs.address, rhs.port ?? -1
+            )
+        }
+    }
+
     /// How the workload ended.
     public enum ExitStatus: Sendable, Equatable {
         /// It exited with this code.
@@ -260,8 +311,18 @@ public struct Trace: Sendable, Equatable {
     /// Files the workload accessed: path → AppArmor-style access letters (`r`, `w`, `a`, `c`, `d`,
     /// `x`, `m`, `k`, `l`), for the AppArmor generator.
     public var files: [String: Set<Character>]
+    /// File accesses that failed, by path (see ``FailedAccess``).
+    public var failedFiles: [String: FailedAccess]
+    /// Files below the workload's own `/proc/PID/` directory, by path relative to it (`status`,
+    /// `fd/`), with access letters: the PID differs from run to run, so generators write them as
+    /// `@{PROC}/@{pid}/…`.
+    public var processFiles: [String: Set<Character>]
+    /// Files below the workload's own `/proc/PID/task/TID/` directory, relative to it (`comm`).
+    public var threadFiles: [String: Set<Character>]
     /// Network accesses, for the AppArmor generator.
     public var network: Set<NetworkAccess>
+    /// Addresses the workload's sockets were bound or connected to.
+    public var sockets: Set<SocketEndpoint>
     /// Capabilities the workload used (`CAP_NET_BIND_SERVICE`), for the capability generator.
     public var capabilities: Set<String>
     /// What the recording watched besides syscalls. An empty ``capabilities`` means "none used"
@@ -272,9 +333,10 @@ public struct Trace: Sendable, Equatable {
     public enum Observation: String, Sendable, Hashable, CaseIterable, Comparable {
         /// Capability checks (`cap_capable` after the exec boundary, or AppArmor `capable` records).
         case capabilities
-        /// File accesses (AppArmor file records).
+        /// File accesses (ptrace of the file syscalls, or AppArmor file records).
         case files
-        /// Socket families and types (AppArmor network records).
+        /// Socket families and types, and bound or connected addresses (ptrace of the socket
+        /// syscalls, or AppArmor network records, which carry no addresses).
         case network
 
         /// Alphabetical, as the trace file lists them.
@@ -285,11 +347,17 @@ public struct Trace: Sendable, Equatable {
     public init(
         source: Source, isComplete: Bool = true, incompleteReasons: [String] = [], exitStatus: ExitStatus? = nil,
         processCount: Int = 0, executables: Set<String> = [], abis: [Architecture: ABIRecord] = [:],
-        files: [String: Set<Character>] = [:], network: Set<NetworkAccess> = [], capabilities: Set<String> = [],
+        files: [String: Set<Character>] = [:], failedFiles: [String: FailedAccess] = [:],
+        processFiles: [String: Set<Character>] = [:], threadFiles: [String: Set<Character>] = [:],
+        network: Set<NetworkAccess> = [], sockets: Set<SocketEndpoint> = [], capabilities: Set<String> = [],
         observed: Set<Observation> = []
     ) {
         self.observed = observed
         self.files = files
+        self.failedFiles = failedFiles
+        self.processFiles = processFiles
+        self.threadFiles = threadFiles
+        self.sockets = sockets
         self.network = network
         self.capabilities = capabilities
         self.source = source
@@ -335,7 +403,11 @@ public struct Trace: Sendable, Equatable {
         result.processCount += other.processCount
         result.executables.formUnion(other.executables)
         result.files.merge(other.files) { $0.union($1) }
+        result.failedFiles.merge(other.failedFiles) { $0.union($1) }
+        result.processFiles.merge(other.processFiles) { $0.union($1) }
+        result.threadFiles.merge(other.threadFiles) { $0.union($1) }
         result.network.formUnion(other.network)
+        result.sockets.formUnion(other.sockets)
         result.capabilities.formUnion(other.capabilities)
         // A kind is fully observed in the union only when every part observed it.
         result.observed.formIntersection(other.observed)

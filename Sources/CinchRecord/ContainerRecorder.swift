@@ -22,14 +22,18 @@ public struct ContainerRecorder: Sendable {
         /// container task stops at least once: not with known syscalls in the session's seccomp
         /// object, which let a task run without ever crossing cinch's view.
         public var observesCapabilities: Bool
+        /// Observe the files, programs and sockets of the container after its boundary. The
+        /// session's seccomp object must never allow ``PtraceRecorder/objectSyscallNames`` silently.
+        public var observesObjects: Bool
         /// Receives notes for the user (see ``PtraceRecorder/Options/onNote``).
         public var onNote: (@Sendable (String) -> Void)?
 
         /// Creates options.
         public init(
             session: ContainerSession.Options, progress: RecordingProgress? = nil, observesCapabilities: Bool = true,
-            onNote: (@Sendable (String) -> Void)? = nil
+            observesObjects: Bool = false, onNote: (@Sendable (String) -> Void)? = nil
         ) {
+            self.observesObjects = observesObjects
             self.session = session
             self.progress = progress
             self.observesCapabilities = observesCapabilities
@@ -89,7 +93,7 @@ struct TracingLauncher: ContainerLauncher {
             options: .init(
                 command: command, pinToOneCPU: false, progress: options.progress, installsRecordingFilter: false,
                 onCommandExit: { created($0.shellStatus) }, observesCapabilities: options.observesCapabilities,
-                onNote: options.onNote, forwardsSignals: false))
+                observesObjects: options.observesObjects, onNote: options.onNote, forwardsSignals: false))
         do {
             let recording = try recorder.recordWithExits()
             return ContainerLaunch(trace: recording.trace, exits: recording.exits)

@@ -67,6 +67,10 @@ public struct PtraceRecorder: Sendable {
         /// ``CapabilityWatch``); the trace then says it `observed` capabilities. Off by default:
         /// it costs ~0.2 s per recording and a little on every context switch.
         public var observesCapabilities: Bool
+        /// Observe the files, programs, libraries and sockets the workload uses after its exec
+        /// boundary (see ``ObjectObserver``); the trace then says it `observed` files and network.
+        /// The syscalls that name objects always stop, and those whose result matters stop twice.
+        public var observesObjects: Bool
         /// Called with a sentence when something the user should know happened that does not make
         /// the trace incomplete (capabilities could not be observed on this kernel).
         public var onNote: (@Sendable (String) -> Void)?
@@ -81,9 +85,10 @@ public struct PtraceRecorder: Sendable {
             command: [String], known: [Architecture: Set<String>] = [:], knownTraces: [String] = [],
             noNewPrivileges: Bool? = nil, pinToOneCPU: Bool = false, progress: RecordingProgress? = nil,
             installsRecordingFilter: Bool = true, onCommandExit: (@Sendable (Trace.ExitStatus) -> Void)? = nil,
-            observesCapabilities: Bool = false, onNote: (@Sendable (String) -> Void)? = nil,
-            forwardsSignals: Bool = true
+            observesCapabilities: Bool = false, observesObjects: Bool = false,
+            onNote: (@Sendable (String) -> Void)? = nil, forwardsSignals: Bool = true
         ) {
+            self.observesObjects = observesObjects
             self.forwardsSignals = forwardsSignals
             self.observesCapabilities = observesCapabilities
             self.onNote = onNote
@@ -100,6 +105,15 @@ public struct PtraceRecorder: Sendable {
 
     /// The options.
     public var options: Options
+
+    /// The syscalls that stop whenever objects are observed, whatever the known set says.
+    public static var objectSyscallNames: Set<String> { Set(ObjectObserver.objectSyscalls.keys) }
+
+    /// Object syscalls that need no stop when their arguments meet these conditions: an `mmap`
+    /// without `PROT_EXEC` maps nothing a profile names. A known one is allowed on that condition.
+    public static let quietObjectSyscalls: [String: [SeccompProfile.ArgumentCondition]] = [
+        "mmap": [SeccompProfile.ArgumentCondition(index: 2, value: 0x4, valueTwo: 0, op: .maskedEqual)]
+    ]
 
     /// What a trace names as the executable of the child before its first execve.
     public static let launcherName = "(cinch launcher)"
@@ -168,6 +182,12 @@ private struct TraceSession {
     var capabilityOutcome: CapabilityWatch.Outcome?
     /// Tasks the kernel already watches: added ones and everything they forked.
     var capabilityWatched: Set<CInt> = []
+    /// What the workload touched, when objects are observed.
+    var objects: ObjectObserver?
+    /// How many caught signals ``relaySignals()`` has passed on.
+    var relayedSignals = 0
+    /// Tasks past the exec boundary (and what they forked), whose object accesses count.
+    var objectScope: Set<CInt> = []
 
     init(options: Options) throws(TraceError) {
         self.options = options
@@ -176,7 +196,17 @@ private struct TraceSession {
         var filter: [UInt8]?
         if options.installsRecordingFilter {
             do {
-                filter = try RecordingFilter.build(known: options.known).bpf
+                // Observed objects need their syscalls seen, known or not.
+                let silent =
+                    options.observesObjects
+                    ? options.known.mapValues { $0.subtracting(PtraceRecorder.objectSyscallNames) } : options.known
+                let quiet =
+                    options.observesObjects
+                    ? options.known.mapValues { names in
+                        PtraceRecorder.quietObjectSyscalls.filter { names.contains($0.key) }
+                    }
+                    : [:]
+                filter = try RecordingFilter.build(known: silent, quiet: quiet).bpf
             } catch {
                 throw TraceError(.filterFailed, "Could not build the recording filter: \(error).")
             }
@@ -191,6 +221,7 @@ private struct TraceSession {
             }
         }
         capabilityWatch = watch
+        if options.observesObjects { objects = ObjectObserver() }
         do {
             root = try Spawn.spawn(options.command, filter: filter, traced: true, noNewPrivileges: noNewPrivileges)
         } catch {
@@ -250,11 +281,14 @@ private struct TraceSession {
             } catch {
                 return  // ECHILD: every tracee is gone.
             }
+            if options.forwardsSignals { relaySignals() }
             guard let (pid, status) = next else { continue }  // EINTR: the handler forwarded a signal.
             if status.isExited || status.isSignaled {
                 live.remove(pid)
                 inScope.remove(pid)
                 capabilityWatched.remove(pid)
+                objectScope.remove(pid)
+                objects?.forget(pid)
                 executableOfTask[pid] = nil
                 let ended: Trace.ExitStatus =
                     status.isExited ? .exited(status.exitCode) : .signaled(status.terminationSignal)
@@ -275,12 +309,32 @@ private struct TraceSession {
         }
     }
 
+    /// Passes signals cinch caught on to every other process of the workload, as a terminal sends
+    /// SIGINT to its whole foreground process group: the handler already sent it to the command's
+    /// own process. Every pid signalled is a traced task cinch has not reaped, so it cannot have
+    /// been given to another process.
+    mutating func relaySignals() {
+        let count = Signals.caughtCount
+        guard count > relayedSignals, let first = Signals.caught else { return }
+        relayedSignals = count
+        let signal = count > 1 ? SIGKILL : first
+        var processes: Set<CInt> = []
+        for task in live where task != root.pid && inScope.contains(task) {
+            if let process = ProcessInspection.processID(of: task), process != root.pid { processes.insert(process) }
+        }
+        for process in processes.sorted() where live.contains(process) { kill(process, signal) }
+    }
+
     mutating func handleStop(pid: CInt, status: WaitStatus) {
         let signal = status.stopSignal
         if signal == SIGTRAP, let event = Ptrace.Event(rawValue: status.ptraceEvent) {
             switch event {
             case .seccomp:
-                recordSyscall(pid: pid)
+                if recordSyscall(pid: pid) {
+                    // The result matters: stop again at this syscall's exit.
+                    _ = try? Ptrace.resumeToSyscallExit(pid)
+                    return
+                }
             case .fork, .vfork, .clone:
                 if let message = try? Ptrace.eventMessage(pid) {
                     let child = CInt(truncatingIfNeeded: message)
@@ -291,6 +345,10 @@ private struct TraceSession {
                     }
                     if inScope.contains(pid) { bringIntoScope(child) }
                     if capabilityWatched.contains(pid) { capabilityWatched.insert(child) }
+                    if objectScope.contains(pid) {
+                        objectScope.insert(child)
+                        objects?.noteTask(child)
+                    }
                     executableOfTask[child] = executableOfTask[pid]
                 }
             case .exec:
@@ -299,8 +357,11 @@ private struct TraceSession {
                     let formerTid = CInt(truncatingIfNeeded: former)
                     live.remove(formerTid)
                     if inScope.remove(formerTid) != nil { bringIntoScope(pid) }
+                    if objectScope.remove(formerTid) != nil { objectScope.insert(pid) }
+                    objects?.move(from: formerTid, to: pid)
                     executableOfTask[formerTid] = nil
                 }
+                if objects != nil, inScope.contains(pid) { crossedExecBoundary(pid) }
                 if inScope.contains(pid), capabilityWatch != nil, !capabilityWatched.contains(pid) {
                     // The exec boundary: the workload's capability checks count from here on.
                     // Before it, cinch's launcher or the runtime's init make checks of their own
@@ -330,6 +391,10 @@ private struct TraceSession {
             return
         }
         if signal == (SIGTRAP | 0x80) {
+            // A syscall-exit stop asked for by ``recordSyscall(pid:)``.
+            if objects?.pending[pid] != nil, let result = try? Ptrace.syscallResult(pid) {
+                objects?.exit(pid: pid, result: result)
+            }
             resume(pid, signal: 0)
             return
         }
@@ -365,15 +430,35 @@ private struct TraceSession {
         return result
     }
 
-    mutating func recordSyscall(pid: CInt) {
-        guard let (arch, number) = try? Ptrace.syscallNumber(pid) else { return }
+    /// A successful `execve` of a workload task: its program and the program's ELF interpreter are
+    /// used, and from now on its object accesses count.
+    mutating func crossedExecBoundary(_ pid: CInt) {
+        objects?.exit(pid: pid, result: Ptrace.SyscallResult(value: 0, isError: false))
+        if objectScope.insert(pid).inserted { objects?.noteTask(pid) }
+        guard let program = objects?.resolver(for: pid) else { return }
+        if let exe = ProcessInspection.linkTarget("/proc/\(pid)/exe") {
+            objects?.record(pid: pid, exe, letters: "x")
+            if let interpreter = ProcessInspection.elfInterpreter("/proc/\(pid)/exe"),
+                let resolved = program.resolve(
+                    interpreter, relativeTo: PathResolver.currentDirectory, followFinal: true)
+            {
+                // The kernel maps the interpreter (ld.so) itself: no syscall names it.
+                objects?.record(pid: pid, resolved, letters: "rm")
+            }
+        }
+    }
+
+    /// Counts the syscall at a seccomp stop; returns whether the tracer must see its exit too.
+    mutating func recordSyscall(pid: CInt) -> Bool {
+        guard let (arch, number) = try? Ptrace.syscallNumber(pid) else { return false }
         if !inScope.contains(pid) { bringIntoScope(pid) }
         let key = UInt64(arch) << 32 | (number & 0xFFFF_FFFF)
         options.progress?.stopsCounter.add(1, ordering: .relaxed)
         if let capture = captures[key] { captureArgument(pid: pid, key: key, capture: capture) }
+        let wantsExit = objects?.enter(pid: pid, key: key, boundaryOnly: !objectScope.contains(pid)) ?? false
         if let count = counts[key] {
             counts[key] = count + 1
-            return
+            return wantsExit
         }
         counts[key] = 1
         options.progress?.distinctCounter.store(counts.count, ordering: .relaxed)
@@ -382,6 +467,7 @@ private struct TraceSession {
             executableOfTask[pid] = exe
             firstExecutable[key] = exe
         }
+        return wantsExit
     }
 
     /// Keeps the captured argument of the current syscall. Only the few captured syscalls get
@@ -437,6 +523,7 @@ private struct TraceSession {
             )
         }
         for problem in problems { trace.markIncomplete(problem) }
+        objects?.fill(&trace)
         if let outcome = capabilityOutcome {
             trace.capabilities = Set(outcome.capabilities.map { CapabilityList.all[$0] })
             if outcome.watchedAny { trace.observed.insert(.capabilities) }

@@ -24,8 +24,11 @@ public enum RecordingFilter {
     ///   - known: names to allow without a stop, per ABI; names with recorded arguments are left out.
     ///   - native: the host ABI.
     /// - Returns: the program and the names that libseccomp could not resolve (ignored).
+    ///   - quiet: per ABI, names allowed without a stop only when their arguments meet the
+    ///     conditions (an `mmap` that maps nothing executable); they stop otherwise.
     public static func build(
-        known: [Architecture: Set<String>], native: Architecture = SyscallResolver.native
+        known: [Architecture: Set<String>], quiet: [Architecture: [String: [SeccompCondition]]] = [:],
+        native: Architecture = SyscallResolver.native
     ) throws(SeccompError) -> (bpf: [UInt8], ignored: [String]) {
         let trace = SeccompActionValue.trace(0)
         var ignored: [String] = []
@@ -42,6 +45,9 @@ public enum RecordingFilter {
                 case .absentOnArchitecture: continue
                 case .unknown: ignored.append(name)
                 }
+            }
+            for (name, conditions) in (quiet[abi] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                try filter.addRule(.allow, syscall: name, conditions: conditions)
             }
             if let existing = combined.take() {
                 try existing.merge(filter)

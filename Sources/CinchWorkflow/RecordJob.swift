@@ -28,6 +28,9 @@ public enum RecordJob {
         public var runs: Int
         /// Observe capabilities; nil means the default (on for a container, off for a command).
         public var observesCapabilities: Bool?
+        /// Observe files, programs and sockets; nil means the default (on for a container, off for a
+        /// command).
+        public var observesObjects: Bool?
         /// Where to write the trace.
         public var output: String
         /// Live counters for a status line.
@@ -38,12 +41,14 @@ public enum RecordJob {
         /// Creates a request.
         public init(
             workload: Workload, knownTraces: [String] = [], runs: Int = 1, observesCapabilities: Bool? = nil,
-            output: String, progress: RecordingProgress? = nil, onNote: (@Sendable (String) -> Void)? = nil
+            observesObjects: Bool? = nil, output: String, progress: RecordingProgress? = nil,
+            onNote: (@Sendable (String) -> Void)? = nil
         ) {
             self.workload = workload
             self.knownTraces = knownTraces
             self.runs = runs
             self.observesCapabilities = observesCapabilities
+            self.observesObjects = observesObjects
             self.output = output
             self.progress = progress
             self.onNote = onNote
@@ -96,15 +101,19 @@ public enum RecordJob {
                 command: command, known: knownNames, knownTraces: request.knownTraces,
                 noNewPrivileges: noNewPrivileges, pinToOneCPU: pinToOneCPU ?? request.knownTraces.isEmpty,
                 progress: request.progress, installsRecordingFilter: installsRecordingFilter,
-                observesCapabilities: request.observesCapabilities ?? false, onNote: request.onNote)
+                observesCapabilities: request.observesCapabilities ?? false,
+                observesObjects: request.observesObjects ?? false, onNote: request.onNote)
             recordOnce = { () throws(TraceError) in (try PtraceRecorder(options: options).record(), nil) }
         case .container(var session):
             reportLeftovers(request.onNote)
+            let wantsObjects = request.observesObjects ?? true
             session.seccomp =
                 SeccompProfileGenerator.recordingProfile(
                     defaultAction: .trace, known: knownNames,
                     abis: RecordingFilter.coveredABIs(native: SyscallResolver.native), format: .oci,
-                    alwaysRecorded: Set(Trace.argumentCaptures.keys)
+                    alwaysRecorded: Set(Trace.argumentCaptures.keys).union(
+                        wantsObjects ? PtraceRecorder.objectSyscallNames : []),
+                    quiet: wantsObjects ? PtraceRecorder.quietObjectSyscalls : [:]
                 ).jsonValue()
             // With known syscalls a container task can run without one stop, so cinch would never
             // see it cross the boundary and could not watch its capability checks.
@@ -116,7 +125,8 @@ public enum RecordJob {
             }
             let options = ContainerRecorder.Options(
                 session: session, progress: request.progress,
-                observesCapabilities: wantsCapabilities && knownNames.isEmpty, onNote: request.onNote)
+                observesCapabilities: wantsCapabilities && knownNames.isEmpty, observesObjects: wantsObjects,
+                onNote: request.onNote)
             recordOnce = { () throws(TraceError) in
                 let outcome = try ContainerRecorder(options: options).record()
                 guard let trace = outcome.trace else { throw TraceError(.ptraceFailed, "The run returned no trace.") }

@@ -78,6 +78,7 @@ private let hostilePaths = [
                 "capability chown,", "capability net_bind_service,",
                 "signal (receive) peer=unconfined,", "signal (send, receive) peer=web,",
             ] + AppArmorProfileGenerator.guardRules.map(\.rendered)
+            + AppArmorProfileGenerator.mountGuardRules.map(AppArmorProfile.rendered)
         #expect(ruleLines(text) == expected)
     }
 
@@ -261,7 +262,9 @@ private let hostilePaths = [
         // Whatever the path held, the profile keeps its structure: the one file rule, the two
         // signal rules and the guards, one per line.
         let rules = ruleLines(text)
-        #expect(rules.count == 3 + AppArmorProfileGenerator.guardRules.count)
+        #expect(
+            rules.count == 3 + AppArmorProfileGenerator.guardRules.count
+                + AppArmorProfileGenerator.mountGuardRules.count)
         #expect(rules.allSatisfy { $0.hasSuffix(",") })
     }
 
@@ -291,7 +294,9 @@ private let hostilePaths = [
         #expect(allowed.count == hostilePaths.count + 3)
         #expect(allowed.filter { $0.category == "capability" }.count == 1)
         #expect(allowed.filter { $0.category == "signal" }.count == 2)
-        #expect(profile.rules.filter(\.isDeny).count == AppArmorProfileGenerator.guardRules.count)
+        #expect(
+            profile.rules.filter(\.isDeny).count
+                == AppArmorProfileGenerator.guardRules.count + AppArmorProfileGenerator.mountGuardRules.count)
     }
 }
 

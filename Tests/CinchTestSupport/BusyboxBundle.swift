@@ -59,6 +59,20 @@ public struct BusyboxBundle {
     /// Removes the bundle.
     public func remove() { Command.removeDirectory(directory) }
 
+    /// A bundle running busybox httpd on 127.0.0.1:`port` that serves `/www/index.html` and a CGI
+    /// script, `/cgi-bin/hello.cgi`, which prints `/www/secret.txt`.
+    public static func httpdWithCGI(port: Int, noNewPrivileges: Bool = false) throws -> BusyboxBundle {
+        let bundle = try BusyboxBundle(
+            arguments: ["httpd", "-f", "-p", "127.0.0.1:\(port)", "-h", "/www"], noNewPrivileges: noNewPrivileges)
+        let www = bundle.directory + "/rootfs/www"
+        try FileManager.default.createDirectory(atPath: www + "/cgi-bin", withIntermediateDirectories: true)
+        try "#!/bin/sh\necho 'Content-Type: text/plain'\necho\ncat /www/secret.txt\n".write(
+            toFile: www + "/cgi-bin/hello.cgi", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: www + "/cgi-bin/hello.cgi")
+        try "secret\n".write(toFile: www + "/secret.txt", atomically: true, encoding: .utf8)
+        return bundle
+    }
+
     /// A statically linked probe (the package builds a dynamic one, which a busybox root
     /// filesystem cannot run), compiled once per test process with the system C compiler.
     public static func staticProbe() throws -> String {

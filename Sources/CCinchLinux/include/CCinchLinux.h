@@ -46,12 +46,21 @@ typedef struct cinch_syscall_info {
     uint64_t args[6];
     /// `SECCOMP_RET_DATA` of the filter that returned `SECCOMP_RET_TRACE`.
     uint32_t ret_data;
+    /// At a syscall-exit stop: the return value (a negated errno when `is_error`).
+    int64_t rval;
+    /// At a syscall-exit stop: whether `rval` is an error.
+    uint8_t is_error;
 } cinch_syscall_info;
 
 /// Reads the current syscall of a stopped tracee with `PTRACE_GET_SYSCALL_INFO` (Linux 5.3+).
 ///
 /// Returns 0 on success or -1 with `errno` set.
 int cinch_get_syscall_info(pid_t pid, cinch_syscall_info *_Nonnull out);
+
+/// Copies `length` bytes at address `remote` of process `pid` into `local` with
+/// `process_vm_readv(2)` (declared only with `_GNU_SOURCE`). Returns the bytes read, or -1 with
+/// `errno` set.
+long cinch_process_vm_read(pid_t pid, void *_Nonnull local, unsigned long length, uint64_t remote);
 
 /// Flags for ``cinch_spawn``.
 enum {
@@ -110,6 +119,9 @@ int cinch_exchange_forward_pidfd(int pidfd);
 
 /// The first signal the handler caught, or 0.
 int cinch_caught_signal(void);
+
+/// How many signals the handler has caught so far.
+int cinch_caught_count(void);
 
 /// `pidfd_open(pid, 0)` through `syscall()`, which is variadic; glibc 2.36 and musl have no
 /// wrapper. The descriptor is close-on-exec. Returns it, or -1 with `errno` set.

@@ -17,9 +17,14 @@ struct GenerateAppArmorCommand: ParsableCommand {
             and denies a few kernel interfaces outright. Several traces are merged by union. Output \
             is byte-identical for the same input. See docs/apparmor.md.
 
-            Input: traces whose "observed" list has "files", which today means `cinch audit ingest` \
-            of an audit log with AppArmor complain-mode records (docs/audit.md). ptrace recordings do \
-            not observe files and are refused.
+            Input: traces whose "observed" list has "files": `cinch record --files` (the default \
+            with --bundle), or `cinch audit ingest` of AppArmor complain-mode records \
+            (docs/audit.md). Other traces are refused.
+
+            Per-run names of files the workload created (digits, random-looking suffixes) are \
+            written with `*`; a directory with --siblings or more files read alike is written as \
+            `DIR/* PERMS` (never below /etc, /root, /home, /proc, /sys, /dev, /boot, /run/secrets, \
+            /var/run/secrets); failed accesses get no rule. Notes say what was generalised.
 
             Paths come from inside the container and are escaped so each rule matches exactly the \
             path observed; paths that cannot be written that way (not absolute, control characters) \
@@ -43,6 +48,13 @@ struct GenerateAppArmorCommand: ParsableCommand {
     @Flag(help: "Put the profile in complain mode: AppArmor logs what it would deny instead of denying.")
     var complain = false
 
+    @Option(
+        help: """
+            Write a directory whose files were read alike by --siblings or more rules as one DIR/* \
+            rule (0: never).
+            """)
+    var siblings = AppArmorProfileGenerator.Options.defaultSiblingLimit
+
     func validate() throws {
         if let name, !AppArmorProfileGenerator.isProfileName(name) {
             throw ValidationError(
@@ -53,7 +65,8 @@ struct GenerateAppArmorCommand: ParsableCommand {
 
     func run() throws {
         try io.generate(
-            .apparmor(.init(name: name, complain: complain)), refusal: "no profile was written: fix the problems above."
+            .apparmor(.init(name: name, complain: complain, siblingLimit: siblings)),
+            refusal: "no profile was written: fix the problems above."
         )
     }
 }

@@ -28,6 +28,13 @@ struct RecordCommand: ParsableCommand {
             bundle is never modified. A service container is exercised with --driver; the container is \
             then stopped (SIGTERM, then SIGKILL after --grace seconds) and deleted.
 
+            --files (the default with --bundle) also records the files the workload opened, created, \
+            removed, renamed, linked, chmod'ed or locked, the programs it ran, the libraries it mapped \
+            executable and its sockets, with paths resolved as the workload's kernel resolved them \
+            (relative to its dirfd, cwd and root, symbolic links followed); accesses that failed are kept \
+            apart. The trace then says it "observed" files and network, and `cinch generate apparmor` \
+            makes a profile from it (docs/apparmor.md).
+
             --capabilities (the default with --bundle) also records which capabilities the workload \
             used after its exec boundary, from the kernel's capability:cap_capable tracepoint (Linux \
             6.14+, in a tracefs instance of cinch's own that follows the workload's forks); the trace \
@@ -38,7 +45,8 @@ struct RecordCommand: ParsableCommand {
             Exit status: the workload's own (128+N when signal N killed it; for a container stopped by \
             cinch after its driver, the driver's); 64 when the input is unusable; 127 when the command \
             is not found; 126 when it cannot be executed; 70 when it could not be traced; 73 when the trace cannot be written. On \
-            SIGINT/SIGTERM the signal is passed to the workload and the partial trace is written, \
+            SIGINT/SIGTERM the signal is passed to every process of the workload (as a terminal sends \
+            Ctrl-C to its process group) and the partial trace is written, \
             marked incomplete. With --bundle, SIGINT/SIGTERM/SIGHUP stop the container through the \
             runtime (SIGTERM, SIGKILL after --grace seconds, at once on a second signal), delete it, \
             write the trace marked incomplete, and exit 128+N (130 for SIGINT, 143 for SIGTERM).
@@ -73,6 +81,15 @@ struct RecordCommand: ParsableCommand {
             (it costs ~0.2 s and ~1-2 µs per stop).
             """)
     var capabilities: Bool?
+
+    @Flag(
+        name: .long, inversion: .prefixedNo,
+        help: """
+            Observe the files, programs, libraries and sockets the workload uses after its exec boundary \
+            (the syscalls that name them stop, and their results are read), for `cinch generate \
+            apparmor`. Default: on with --bundle, off for a command.
+            """)
+    var files: Bool?
 
     @Flag(name: .long, help: .hidden)
     var withoutRecordingFilter = false
@@ -109,7 +126,8 @@ struct RecordCommand: ParsableCommand {
         let outcome = RecordJob.run(
             RecordJob.Request(
                 workload: workload, knownTraces: known, runs: runs, observesCapabilities: capabilities,
-                output: output, progress: progress, onNote: { Console.error("cinch: note: \($0)") }))
+                observesObjects: files, output: output, progress: progress,
+                onNote: { Console.error("cinch: note: \($0)") }))
         status?.stop()
         switch outcome {
         case .unreadableKnownTrace(let error):
