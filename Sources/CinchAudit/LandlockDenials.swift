@@ -24,14 +24,14 @@ internal import CinchModel
 /// Only domains whose `status=allocated` record names one of the given pids count, so other
 /// processes' Landlock denials in the same log are ignored. A path is auditd's quoted form or
 /// hex-encoded (a name with spaces or odd bytes); it is the path as the denied process saw it
-/// (inside a container, from the container's root). Records for the network (`net.bind_tcp
-/// port=…`) are kept with the port instead of a path.
+/// (inside a container, from the container's root). Records for TCP (`blockers=net.bind_tcp
+/// saddr=127.0.0.1 src=8080`, `net.connect_tcp daddr=… dest=…`) name the port and address instead.
 public struct LandlockDenials: Sendable, Hashable {
     /// One denial.
     public struct Denial: Sendable, Hashable, CustomStringConvertible {
         /// What was denied: `fs.read_file`, `fs.execute`, `net.connect_tcp`… (several comma-separated).
         public var blockers: String
-        /// The path, or `port N` for TCP.
+        /// The path, or `TCP port N on ADDRESS`.
         public var object: String
 
         /// `/etc/hostname (fs.read_file)`.
@@ -65,9 +65,11 @@ public struct LandlockDenials: Sendable, Hashable {
                     ended.insert(domain)
                 }
             } else if let blockers = Self.field("blockers", in: line) {
-                let object =
-                    Self.field("path", in: line).map(Self.decoded) ?? Self.field("dport", in: line).map { "port \($0)" }
-                    ?? Self.field("sport", in: line).map { "port \($0)" } ?? "(no path)"
+                var object = Self.field("path", in: line).map(Self.decoded) ?? "(no path)"
+                if blockers.hasPrefix("net."), let port = Self.field("src", in: line) ?? Self.field("dest", in: line) {
+                    let address = Self.field("saddr", in: line) ?? Self.field("daddr", in: line)
+                    object = "TCP port \(port)" + (address.map { " on \($0)" } ?? "")
+                }
                 accesses.append((domain, Denial(blockers: String(blockers), object: object)))
             }
         }
