@@ -57,7 +57,7 @@ struct LandlockRunCLITests {
         ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "allowed\n")
-        #expect(result.stderr.contains("AppArmor is not available on this kernel"), "\(result.stderr)")
+        #expect(result.stderr.contains("[landlock.instead-of-apparmor]"), "\(result.stderr)")
         #expect(!result.stderr.contains("Landlock denied"), "\(result.stderr)")
     }
 
@@ -152,13 +152,7 @@ struct LandlockRunCLITests {
 struct LandlockVerifyCLITests {
     let cinch = TestEnvironment.product("cinch")
 
-    init() throws {
-        // crun refuses this VM's hybrid cgroup layout unless hugetlb is on cgroup v1 (idempotent).
-        _ = try? Command.run([
-            "sh", "-c",
-            "mountpoint -q /sys/fs/cgroup/hugetlb || { mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb; }",
-        ])
-    }
+    init() { BusyboxBundle.prepareCgroupsForCrun() }
 
     /// busybox httpd serving `/www` with a CGI shell script; the profile allows exactly that.
     static func profile(withCGI: Bool) -> String {
