@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -164,7 +165,13 @@ int cinch_landlock_restrict_self(int ruleset_fd, unsigned int flags) {
     return (int)syscall(SYS_landlock_restrict_self, ruleset_fd, flags);
 }
 
-int cinch_open_path(const char *path) { return open(path, O_PATH | O_CLOEXEC); }
+int cinch_open_path(const char *path) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = O_PATH | O_CLOEXEC;
+    how.resolve = RESOLVE_NO_SYMLINKS;
+    return (int)syscall(SYS_openat2, AT_FDCWD, path, &how, sizeof how);
+}
 
 int cinch_set_no_new_privs(void) { return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); }
 

@@ -59,8 +59,9 @@ public enum Landlock {
     /// Creates the kernel ruleset for `ruleset`, opening each rule's path in this process's view
     /// of the filesystem.
     ///
-    /// Only narrows: a path that does not exist or cannot be opened, or a ``LandlockRuleset/Kind/file``
-    /// rule that finds a directory, grants nothing (a note says so). Rights this kernel's ABI lacks
+    /// Only narrows: a path that does not exist or cannot be opened, that goes through a symbolic
+    /// link, or a ``LandlockRuleset/Kind/file`` rule that finds a directory, grants nothing (a
+    /// note says so). Rights this kernel's ABI lacks
     /// are neither handled nor granted (note), so they are not restricted.
     /// - Throws: ``LandlockError`` when Landlock is unavailable or the kernel rejects the ruleset.
     public static func prepare(_ ruleset: LandlockRuleset) throws(LandlockError) -> PreparedLandlockRuleset {
@@ -89,9 +90,16 @@ public enum Landlock {
             throw LandlockError(errno: error, message: "Could not create a Landlock ruleset: \(error).")
         }
         for rule in ruleset.rules {
+            // Never through a symbolic link: AppArmor matches the path after links are resolved, so
+            // a rule on a link's name names nothing, and following it (a link planted in a
+            // container image) could grant a whole other hierarchy.
             let path = cinch_open_path(rule.path)
             guard path >= 0 else {
-                notes.append("\(rule.path): \(Errno(rawValue: errno)); its rule grants nothing.")
+                let error = Errno(rawValue: errno)
+                notes.append(
+                    error == .tooManySymbolicLinkLevels
+                        ? "\(rule.path) goes through a symbolic link; AppArmor matches paths with links resolved, so its rule grants nothing."
+                        : "\(rule.path): \(error); its rule grants nothing.")
                 continue
             }
             defer { close(path) }

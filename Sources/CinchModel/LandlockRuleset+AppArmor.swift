@@ -45,7 +45,8 @@ extension LandlockRuleset {
 /// Collects the rules and notes of one translation.
 private struct TranslationBuilder {
     let file: String
-    var access: [String: (kind: LandlockRuleset.Kind, access: LandlockRuleset.Access)] = [:]
+    /// The rights granted so far, per path and kind.
+    var granted: [RuleKey: LandlockRuleset.Access] = [:]
     var notes: [Diagnostic] = []
     var allowsTCP = false
     var hasNetworkRule = false
@@ -56,10 +57,14 @@ private struct TranslationBuilder {
         notes.append(Diagnostic(severity, id: id, message, at: ProfileLocation(file: file, line: line)))
     }
 
+    struct RuleKey: Hashable {
+        var path: String
+        var kind: LandlockRuleset.Kind
+    }
+
     mutating func grant(_ path: String, _ kind: LandlockRuleset.Kind, _ rights: LandlockRuleset.Access) {
         guard !rights.isEmpty else { return }
-        let key = kind.rawValue + " " + path
-        access[key] = (kind, (access[key]?.access ?? []).union(rights))
+        granted[RuleKey(path: path, kind: kind), default: []].formUnion(rights)
     }
 
     mutating func add(_ rule: AppArmorRule) {
@@ -230,11 +235,8 @@ private struct TranslationBuilder {
                 0, "landlock.network-families",
                 "socket families, UDP and raw sockets are not restricted: Landlock mediates TCP bind and connect only.")
         }
-        let rules = access.map {
-            LandlockRuleset.Rule(
-                path: String($0.key.drop { $0 != " " }.dropFirst()), kind: $0.value.kind, access: $0.value.access)
-        }
-        .sorted { ($0.path, $0.kind.rawValue) < ($1.path, $1.kind.rawValue) }
+        let rules = granted.map { LandlockRuleset.Rule(path: $0.key.path, kind: $0.key.kind, access: $0.value) }
+            .sorted { ($0.path, $0.kind.rawValue) < ($1.path, $1.kind.rawValue) }
         let sorted = notes.enumerated().sorted {
             (($0.element.location?.line ?? 0), $0.offset) < (($1.element.location?.line ?? 0), $1.offset)
         }.map(\.element)

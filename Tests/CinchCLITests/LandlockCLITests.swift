@@ -16,10 +16,15 @@ enum LandlockEnvironment {
             && TestEnvironment.isRoot
     }()
 
-    /// A fresh directory with no `//` in its path (the kernel names paths normalised).
+    /// busybox-static with every symbolic link resolved (`/bin` is a link to `/usr/bin` on
+    /// merged-/usr systems): cinch never follows a link in a rule's path, as AppArmor matches
+    /// paths with links resolved.
+    static let busybox = URL(fileURLWithPath: "/bin/busybox").resolvingSymlinksInPath().path
+
+    /// A fresh directory named without `//` or symbolic links (the kernel names paths resolved).
     static func directory() throws -> String {
         let path = try Command.temporaryDirectory("landlock")
-        return URL(fileURLWithPath: path).standardizedFileURL.path
+        return URL(fileURLWithPath: path).resolvingSymlinksInPath().path
     }
 }
 
@@ -41,7 +46,7 @@ struct LandlockRunCLITests {
         let profile = directory + "/busybox.apparmor"
         try """
         profile busybox-cat {
-          /bin/busybox ix,
+          \(LandlockEnvironment.busybox) ix,
           \(directory)/allowed.txt r,
         }
 
@@ -53,7 +58,7 @@ struct LandlockRunCLITests {
         let (directory, profile) = try fixture()
         defer { Command.removeDirectory(directory) }
         let result = try Command.run([
-            cinch, "run", "--apparmor", profile, "--", "/bin/busybox", "cat", directory + "/allowed.txt",
+            cinch, "run", "--apparmor", profile, "--", LandlockEnvironment.busybox, "cat", directory + "/allowed.txt",
         ])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout == "allowed\n")
@@ -66,7 +71,7 @@ struct LandlockRunCLITests {
         let (directory, profile) = try fixture()
         defer { Command.removeDirectory(directory) }
         let result = try Command.run([
-            cinch, "run", "--apparmor", profile, "--", "/bin/busybox", "cat", directory + "/secret.txt",
+            cinch, "run", "--apparmor", profile, "--", LandlockEnvironment.busybox, "cat", directory + "/secret.txt",
         ])
         #expect(result.status == 1, "\(result.stderr)")
         #expect(result.stdout.isEmpty)
@@ -89,6 +94,24 @@ struct LandlockRunCLITests {
         #expect(result.stderr.contains("(fs.execute"), "\(result.stderr)")
     }
 
+    /// A rule's path is never followed through a symbolic link (AppArmor matches the resolved
+    /// path, and a planted link must not grant another file): the rule grants nothing, with a note.
+    @Test func aRuleThroughASymbolicLinkGrantsNothing() throws {
+        let (directory, _) = try fixture()
+        defer { Command.removeDirectory(directory) }
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/link.txt", withDestinationPath: directory + "/secret.txt")
+        let profile = directory + "/link.apparmor"
+        try "profile l {\n  \(LandlockEnvironment.busybox) ix,\n  \(directory)/link.txt r,\n}\n".write(
+            toFile: profile, atomically: true, encoding: .utf8)
+        let result = try Command.run([
+            cinch, "run", "--apparmor", profile, "--", LandlockEnvironment.busybox, "cat", directory + "/link.txt",
+        ])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("\(directory)/link.txt goes through a symbolic link"), "\(result.stderr)")
+        #expect(result.stderr.contains("Landlock denied \(directory)/secret.txt (fs.read_file)"), "\(result.stderr)")
+    }
+
     /// Every rule Landlock cannot enforce exactly is reported, with its line; the run still happens.
     @Test func reportsWhatLandlockCannotEnforce() throws {
         let (directory, _) = try fixture()
@@ -96,7 +119,7 @@ struct LandlockRunCLITests {
         let profile = directory + "/notes.apparmor"
         try """
         profile notes {
-          /bin/busybox ix,
+          \(LandlockEnvironment.busybox) ix,
           \(directory)/*.txt r,
           deny \(directory)/secret.txt r,
           capability chown,
@@ -106,7 +129,7 @@ struct LandlockRunCLITests {
 
         """.write(toFile: profile, atomically: true, encoding: .utf8)
         let result = try Command.run([
-            cinch, "run", "--apparmor", profile, "--", "/bin/busybox", "cat", directory + "/secret.txt",
+            cinch, "run", "--apparmor", profile, "--", LandlockEnvironment.busybox, "cat", directory + "/secret.txt",
         ])
         #expect(result.status == 0, "the glob is widened to its directory and the deny rule is not enforced")
         for expected in [
@@ -125,7 +148,7 @@ struct LandlockRunCLITests {
         let profile = directory + "/bad.apparmor"
         try "profile bad {\n  /etc/passwd r,\n  capability\n  /x r\n}\n".write(
             toFile: profile, atomically: true, encoding: .utf8)
-        let result = try Command.run([cinch, "run", "--apparmor", profile, "--", "/bin/busybox", "true"])
+        let result = try Command.run([cinch, "run", "--apparmor", profile, "--", LandlockEnvironment.busybox, "true"])
         #expect(result.status == 64)
         #expect(result.stderr.contains("\(profile):3:"), "\(result.stderr)")
     }

@@ -109,8 +109,10 @@ int cinch_landlock_add_path_rule(int ruleset_fd, int parent_fd, uint64_t allowed
 /// from now on. Needs no_new_privs or `CAP_SYS_ADMIN`. Returns 0, or -1 with `errno` set.
 int cinch_landlock_restrict_self(int ruleset_fd, unsigned int flags);
 
-/// `open(path, O_PATH | O_CLOEXEC)`: glibc defines `O_PATH` only under `_GNU_SOURCE`, which
-/// Swift's view of the C library does not define. Returns the descriptor, or -1 with `errno` set.
+/// `openat2(AT_FDCWD, path, {O_PATH | O_CLOEXEC, RESOLVE_NO_SYMLINKS})` through `syscall()`
+/// (glibc 2.36 has no wrapper; `O_PATH` is defined only under `_GNU_SOURCE`): a descriptor for
+/// exactly the file named, failing with `ELOOP` when any component is a symbolic link. Returns
+/// the descriptor, or -1 with `errno` set.
 int cinch_open_path(const char *_Nonnull path);
 
 /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`: `prctl` is variadic. Returns 0, or -1 with `errno` set.
