@@ -298,6 +298,21 @@ struct LandlockVerifyCLITests {
         #expect(RuntimeState.leftoverContainers() == [])
     }
 
+    /// Without the helper nothing can be enforced in a container: a clear error, not a run
+    /// without Landlock.
+    @Test func saysWhenTheHelperIsMissing() throws {
+        let bundle = try makeBundle(port: 18225)
+        defer { bundle.remove() }
+        let profile = bundle.directory + "/web.apparmor"
+        try Self.profile(withCGI: true).write(toFile: profile, atomically: true, encoding: .utf8)
+        let result = try Command.run(
+            [cinch, "verify", "--apparmor", profile, "--bundle", bundle.directory, "--runtime", "runc"],
+            environment: ["CINCH_LANDLOCK_HELPER": "/nonexistent/cinch-landlock"])
+        #expect(result.status == 70, "\(result.stdout)\(result.stderr)")
+        #expect(result.stderr.contains("/nonexistent/cinch-landlock"), "\(result.stderr)")
+        #expect(RuntimeState.leftoverContainers() == [])
+    }
+
     @Test func refusesSeccompAndAppArmorTogether() throws {
         let result = try Command.run([
             cinch, "verify", "--apparmor", "a", "--seccomp", "b", "--bundle", "/nonexistent",
