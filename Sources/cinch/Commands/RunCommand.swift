@@ -22,8 +22,7 @@ struct RunCommand: ParsableCommand {
             rules (and TCP bind/connect, when it allows no inet/inet6 stream socket) are enforced as a \
             Landlock ruleset that the child applies right before execve: the dynamic loader and \
             libraries of the command must be allowed by the profile. What Landlock cannot express is \
-            listed as notes on stderr. When the command fails, the paths Landlock denied are named \
-            from the audit log (Landlock ABI 7; $CINCH_AUDIT_LOG, else /var/log/audit/audit.log).
+            listed as notes on stderr. The paths Landlock denied are named from the audit log (Landlock ABI 7; $CINCH_AUDIT_LOG, else /var/log/audit/audit.log).
 
             Exit status: the command's own (128+N when signal N killed it); 64 when a profile is \
             unusable or has errors; 69 when Landlock is unavailable; 126/127 when the command cannot \
