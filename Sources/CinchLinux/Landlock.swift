@@ -136,14 +136,15 @@ public enum Landlock {
     }
 
     /// Restricts the calling thread, and every process it starts from now on, with `ruleset`;
-    /// sets no_new_privs first (Landlock requires it without `CAP_SYS_ADMIN`). Denials are
-    /// audit-logged also after `execve` where the ABI allows (7+).
+    /// sets no_new_privs first unless the process has `CAP_SYS_ADMIN` (Landlock requires one of
+    /// the two; no_new_privs also keeps set-user-ID programs from gaining privileges, so it is set
+    /// only when needed). Denials are audit-logged also after `execve` where the ABI allows (7+).
     ///
     /// Call it only in a single-threaded process (the `cinch-landlock` helper): other threads
     /// stay unrestricted. `cinch run` restricts its child in ``Spawn/spawn(_:filter:traced:noNewPrivileges:landlock:)``.
     /// The corresponding C function is `landlock_restrict_self`.
     public static func restrictSelf(with ruleset: PreparedLandlockRuleset) throws(LandlockError) {
-        if cinch_set_no_new_privs() != 0 {
+        if !Spawn.hasSysAdmin, cinch_set_no_new_privs() != 0 {
             let error = Errno(rawValue: errno)
             throw LandlockError(errno: error, message: "Could not set no_new_privs: \(error).")
         }
