@@ -14,26 +14,26 @@ struct VerifyCommand: ParsableCommand {
         abstract:
             "Run a container under a seccomp or AppArmor profile and check that it (and its driver) succeed.",
         discussion: """
-            The profile may be Docker or OCI JSON, written by cinch or not (Docker's default, a \\
-            hand-made one). Docker archMap and includes/excludes are resolved for this host and the \\
-            capabilities (--caps or --caps-file, else the bundle's bounding set), as dockerd would, and the result is \\
-            placed in a temporary copy of the bundle's config.json. When the run fails, cinch runs the \\
-            container again with the profile's default action switched to trace, under its tracer, and \\
+            The profile may be Docker or OCI JSON, written by cinch or not (Docker's default, a \
+            hand-made one). Docker archMap and includes/excludes are resolved for this host and the \
+            capabilities (--caps or --caps-file, else the bundle's bounding set), as dockerd would, and the result is \
+            placed in a temporary copy of the bundle's config.json. When the run fails, cinch runs the \
+            container again with the profile's default action switched to trace, under its tracer, and \
             names every syscall that reached the default action: what the profile must add.
 
-            With --apparmor, the AppArmor profile's file rules (and TCP bind/connect, when it allows \\
-            no inet/inet6 stream socket) are enforced as a Landlock ruleset: AppArmor itself is not \\
-            available on this kernel. The static helper cinch-landlock, bind-mounted read-only into a \\
-            temporary copy of the bundle, runs as the entrypoint, restricts itself and execs the \\
-            bundle's process.args. What Landlock cannot express is listed as notes. The run fails when \\
-            the container or driver fails or Landlock denied anything, and the denied paths are named \\
+            With --apparmor, the AppArmor profile's file rules (and TCP bind/connect, when it allows \
+            no inet/inet6 stream socket) are enforced as a Landlock ruleset: AppArmor itself is not \
+            available on this kernel. The static helper cinch-landlock, bind-mounted read-only into a \
+            temporary copy of the bundle, runs as the entrypoint, restricts itself and execs the \
+            bundle's process.args. What Landlock cannot express is listed as notes. The run fails when \
+            the container or driver fails or Landlock denied anything, and the denied paths are named \
             from the audit log ($CINCH_AUDIT_LOG, else /var/log/audit/audit.log).
 
-            Exit status: 0 when the container and the driver succeed; 1 when they fail (denied \\
-            syscalls or paths are listed); 64 when the profile or bundle is unusable; 70 when the runtime, \\
-            Landlock or its helper fails or is missing; \\
-            128+N when signal N (SIGINT, SIGTERM, SIGHUP) stopped the run: the container is stopped \\
-            through the runtime (SIGTERM, SIGKILL after --grace seconds, at once on a second signal) \\
+            Exit status: 0 when the container and the driver succeed; 1 when they fail (denied \
+            syscalls or paths are listed); 64 when the profile or bundle is unusable; 70 when the runtime, \
+            Landlock or its helper fails or is missing; \
+            128+N when signal N (SIGINT, SIGTERM, SIGHUP) stopped the run: the container is stopped \
+            through the runtime (SIGTERM, SIGKILL after --grace seconds, at once on a second signal) \
             and deleted, and the temporary bundle removed.
             """
     )
