@@ -112,6 +112,27 @@ struct LandlockRunCLITests {
         #expect(result.stderr.contains("Landlock denied \(directory)/secret.txt (fs.read_file)"), "\(result.stderr)")
     }
 
+    /// TCP is all or nothing: without an inet stream rule a connect is denied and its port named;
+    /// with one it reaches the network (nothing listens on port 1, so it is refused instead).
+    @Test(arguments: [(false, "Permission denied"), (true, "Connection refused")])
+    func deniesTCPConnectUnlessTheProfileAllowsInetStream(allowsTCP: Bool, error: String) throws {
+        let directory = try LandlockEnvironment.directory()
+        defer { Command.removeDirectory(directory) }
+        let profile = directory + "/tcp.apparmor"
+        try "profile tcp {\n  \(LandlockEnvironment.busybox) ix,\n\(allowsTCP ? "  network inet stream,\n" : "")}\n"
+            .write(
+                toFile: profile, atomically: true, encoding: .utf8)
+        let result = try Command.run([
+            cinch, "run", "--apparmor", profile, "--", LandlockEnvironment.busybox, "wget", "-q", "-O", "-",
+            "http://127.0.0.1:1/",
+        ])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(error), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("Landlock denied TCP port 1 on 127.0.0.1 (net.connect_tcp)") == !allowsTCP,
+            "\(result.stderr)")
+    }
+
     /// Every rule Landlock cannot enforce exactly is reported, with its line; the run still happens.
     @Test func reportsWhatLandlockCannotEnforce() throws {
         let (directory, _) = try fixture()
