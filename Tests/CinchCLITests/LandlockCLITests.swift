@@ -94,6 +94,25 @@ struct LandlockRunCLITests {
         #expect(result.stderr.contains("(fs.execute"), "\(result.stderr)")
     }
 
+    /// `--seccomp` and `--apparmor` together: both are in force in the same child.
+    @Test func appliesASeccompFilterAndTheLandlockRulesetTogether() throws {
+        let (directory, profile) = try fixture()
+        defer { Command.removeDirectory(directory) }
+        let seccomp = directory + "/no-getcwd.json"
+        try #"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["getcwd"], "action": "SCMP_ACT_ERRNO"}]}"#
+            .write(toFile: seccomp, atomically: true, encoding: .utf8)
+        let both = ["run", "--seccomp", seccomp, "--apparmor", profile, "--", LandlockEnvironment.busybox]
+        let read = try Command.run([cinch] + both + ["cat", directory + "/allowed.txt"])
+        #expect(read.status == 0, "\(read.stderr)")
+        #expect(read.stdout == "allowed\n")
+        let denied = try Command.run([cinch] + both + ["cat", directory + "/secret.txt"])
+        #expect(denied.status == 1)
+        #expect(denied.stderr.contains("Landlock denied \(directory)/secret.txt (fs.read_file)"), "\(denied.stderr)")
+        let filtered = try Command.run([cinch] + both + ["pwd"])
+        #expect(filtered.status != 0, "the seccomp filter denies getcwd: \(filtered.stdout)")
+        #expect(filtered.stderr.contains("getcwd: Operation not permitted"), "\(filtered.stderr)")
+    }
+
     /// A rule's path is never followed through a symbolic link (AppArmor matches the resolved
     /// path, and a planted link must not grant another file): the rule grants nothing, with a note.
     @Test func aRuleThroughASymbolicLinkGrantsNothing() throws {
