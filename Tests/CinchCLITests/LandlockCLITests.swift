@@ -32,7 +32,8 @@ enum LandlockEnvironment {
     .serialized,
     .enabled(
         if: TestEnvironment.available(LandlockEnvironment.canEnforce && TestEnvironment.hasProduct("cinch")),
-        "needs root, Landlock ABI 7, a readable audit log (auditd) and the built cinch")
+        "needs root, Landlock ABI 7, a readable audit log (auditd) and the built cinch"),
+    .timeLimit(.minutes(2))
 )
 struct LandlockRunCLITests {
     let cinch = TestEnvironment.product("cinch")
