@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "cinch", targets: ["cinch"]),
         .executable(name: "cinch-probe", targets: ["cinch-probe"]),
+        .executable(name: "cinch-landlock", targets: ["cinch-landlock"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -86,6 +87,15 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: swiftSettings
+        ),
+
+        // The Landlock helper runs as a container's entrypoint, in a root filesystem that may have no
+        // C library, so it is linked statically (glibc's libc.a and the static Swift runtime).
+        .executableTarget(
+            name: "cinch-landlock",
+            dependencies: ["CinchLinux", "CinchModel"],
+            swiftSettings: swiftSettings,
+            linkerSettings: [.unsafeFlags(["-static-executable"])]
         ),
 
         // MARK: - Tests

@@ -98,6 +98,8 @@ public struct ContainerSession: Sendable {
         public var timeout: Double?
         /// Seconds between SIGTERM and SIGKILL when cinch stops the container.
         public var gracePeriod: Double
+        /// A helper that runs first, inside the container, then execs the bundle's `process.args`.
+        public var entrypoint: EntrypointWrapper?
 
         /// Creates options.
         public init(
@@ -129,6 +131,8 @@ public struct ContainerSession: Sendable {
         public var stoppedByCinch: Bool
         /// Whether the timeout ended the run.
         public var timedOut: Bool
+        /// The host pid of the container's init (its first process), when it started.
+        public var containerPID: CInt?
         /// Why the driver did not run, if it did not.
         public var driverSkippedReason: String?
         /// The signal (SIGINT, SIGTERM or SIGHUP) sent to cinch that made it stop the container
@@ -178,7 +182,8 @@ public struct ContainerSession: Sendable {
         let watcher = try? SignalWatcher { state.interruption.note($0) }
         defer { watcher?.stop() }
         let id = "cinch-\(System.processID)-\(Self.nextSuffix())"
-        let config = options.bundle.config(seccomp: options.seccomp, capabilities: options.capabilities)
+        var config = options.bundle.config(seccomp: options.seccomp, capabilities: options.capabilities)
+        if let wrapper = options.entrypoint { config = try options.bundle.config(config, wrappedWith: wrapper) }
         let directory = try OCIBundle.writeTemporaryBundle(config: config)
         // Does the same as the cleanup below if cinch dies before it (SIGKILL).
         let watchdog = CleanupWatchdog.start(runtime: options.runtime, id: id, directory: directory)
@@ -226,6 +231,8 @@ public struct ContainerSession: Sendable {
         outcome.driverStatus = state.driverStatus
         outcome.stoppedByCinch = state.stopped.load(ordering: .acquiring)
         outcome.timedOut = state.timedOut.load(ordering: .acquiring)
+        let pid = state.containerPID.load(ordering: .acquiring)
+        outcome.containerPID = pid > 0 ? pid : nil
         outcome.driverSkippedReason = state.driverSkippedReason
         return outcome
     }

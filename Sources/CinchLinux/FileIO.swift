@@ -66,6 +66,44 @@ public enum FileIO {
         }
     }
 
+    /// The size of a file in bytes, or nil when it cannot be examined.
+    public static func size(_ path: String) -> Int? {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int(info.st_size) : nil
+    }
+
+    /// Reads a regular file from byte `offset` to its end, at most `limit` bytes (the last ones
+    /// when there are more): what a growing log gained since its size was noted.
+    /// - Throws: ``InputError`` naming the file and the reason.
+    public static func read(_ path: String, from offset: Int, limit: Int = inputLimit) throws(InputError) -> [UInt8] {
+        let location = ProfileLocation(file: path)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 { throw InputError("cannot open: \(reason(errno))", at: location) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+            throw InputError("is not a regular file", at: location)
+        }
+        // A log that shrank was rotated: read the new one from its start.
+        var position = Int(info.st_size) < offset ? 0 : offset
+        position = max(position, Int(info.st_size) - limit)
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while result.count < limit {
+            let count = chunk.withUnsafeMutableBytes {
+                pread(fd, $0.baseAddress, min($0.count, limit - result.count), off_t(position))
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw InputError("cannot read: \(reason(errno))", at: location)
+            }
+            if count == 0 { break }
+            result.append(contentsOf: chunk[0..<count])
+            position += count
+        }
+        return result
+    }
+
     /// `a directory`, `a FIFO`, `a character device`… for messages.
     static func kind(of mode: mode_t) -> String {
         switch mode & S_IFMT {

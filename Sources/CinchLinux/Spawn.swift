@@ -28,6 +28,8 @@ public struct SpawnError: Error, Sendable, CustomStringConvertible {
         case exec = 4
         /// `fork` in the parent.
         case fork = 5
+        /// `landlock_restrict_self` in the child.
+        case landlock = 6
     }
 
     /// The step that failed.
@@ -36,6 +38,8 @@ public struct SpawnError: Error, Sendable, CustomStringConvertible {
     public var errno: Errno
     /// The command.
     public var command: String
+    /// The child's pid (already reaped), when the failure happened in the child.
+    public var pid: CInt? = nil
 
     /// A sentence naming the command, the step and the errno.
     public var description: String {
@@ -46,6 +50,7 @@ public struct SpawnError: Error, Sendable, CustomStringConvertible {
         case .seccomp: "Could not install the seccomp filter for \(command): \(errno)."
         case .exec: "Could not execute \(command): \(errno)."
         case .fork: "Could not fork to run \(command): \(errno)."
+        case .landlock: "Could not restrict \(command) with Landlock: \(errno)."
         }
     }
 }
@@ -90,10 +95,13 @@ public enum Spawn {
     ///   - traced: the child calls `PTRACE_TRACEME` and stops with SIGSTOP first; the caller's
     ///     thread becomes its tracer and must do every ptrace request for it.
     ///   - noNewPrivileges: set `PR_SET_NO_NEW_PRIVS` before the filter (needed without CAP_SYS_ADMIN).
+    ///   - landlock: a ruleset the child restricts itself with (`landlock_restrict_self`) after
+    ///     no_new_privs and before the filter; denials are audit-logged where the ABI allows.
     /// - Throws: ``SpawnError``. Without tracing, exec failures are thrown here; with tracing they
     ///   can only be known once the tracer lets the child run (``execFailure(of:)``).
     public static func spawn(
-        _ arguments: [String], filter: [UInt8]?, traced: Bool, noNewPrivileges: Bool
+        _ arguments: [String], filter: [UInt8]?, traced: Bool, noNewPrivileges: Bool,
+        landlock: PreparedLandlockRuleset? = nil
     ) throws(SpawnError) -> SpawnedChild {
         guard let first = arguments.first, let path = resolveExecutable(first) else {
             throw SpawnError(stage: .lookup, errno: .noSuchFileOrDirectory, command: arguments.first ?? "")
@@ -108,13 +116,16 @@ public enum Spawn {
         var stage: CInt = 0
         var childErrno: CInt = 0
         let program = filter ?? []
+        let landlockDescriptor = landlock?.descriptor ?? -1
+        let landlockLog: CInt = (landlock.map { Landlock.logsDenials(abi: $0.abi) } ?? false) ? 1 : 0
         let pid = program.withUnsafeBytes { bpf in
             cArgs.withUnsafeBufferPointer { argv in
                 // argv is a buffer of optional pointers; the shim reads it as `char *const *`.
                 cinch_spawn(
                     path, argv.baseAddress.unsafelyUnwrapped,
                     cinch_environ().map { UnsafePointer($0) } ?? argv.baseAddress.unsafelyUnwrapped,
-                    program.isEmpty ? nil : bpf.baseAddress, program.count, flags, &errorFD, &stage, &childErrno)
+                    program.isEmpty ? nil : bpf.baseAddress, program.count, landlockDescriptor, landlockLog, flags,
+                    &errorFD, &stage, &childErrno)
             }
         }
         if pid < 0 { throw SpawnError(stage: .fork, errno: Errno(rawValue: errno), command: first) }
@@ -123,7 +134,7 @@ public enum Spawn {
             _ = waitpid(pid, &status, 0)
             throw SpawnError(
                 stage: SpawnError.Stage(rawValue: Int(stage)) ?? .exec, errno: Errno(rawValue: childErrno),
-                command: first)
+                command: first, pid: pid)
         }
         return SpawnedChild(pid: pid, errorDescriptor: errorFD)
     }

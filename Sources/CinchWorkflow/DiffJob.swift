@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// `cinch diff`, `cinch merge` and `cinch run`: the smaller jobs, each read → model → result.
+// `cinch diff` and `cinch merge`: the smaller jobs, each read → model → result.
 
 public import CinchDiff
 internal import CinchGenerate
-public import CinchLinux
+internal import CinchLinux
 public import CinchModel
 internal import CinchSeccomp
 
@@ -116,50 +116,5 @@ public enum MergeJob {
             return .unwritable(error)
         }
         return .written(result.profile, diagnostics: result.diagnostics)
-    }
-}
-
-/// Runs a command under a seccomp profile.
-public enum RunJob {
-    /// How the run ended.
-    public enum Outcome: Sendable {
-        /// The command ran; its status in shell form (128+N for signal N).
-        case ran(status: Int32, diagnostics: [Diagnostic])
-        /// The profile cannot be read or parsed.
-        case unreadableProfile(InputError)
-        /// The profile does not compile (the diagnostics say why).
-        case unusableProfile(diagnostics: [Diagnostic])
-        /// The command could not be started.
-        case cannotStart(SpawnError)
-    }
-
-    /// Compiles `profile`, installs it in a child right before `execve` of `command`, forwards
-    /// SIGINT/SIGTERM/SIGHUP to it and waits for it.
-    ///
-    /// - Parameter noNewPrivileges: set `no_new_privs` even when cinch has `CAP_SYS_ADMIN`
-    ///   (without it the kernel requires `no_new_privs` to install a filter).
-    public static func run(profile path: String, command: [String], noNewPrivileges: Bool) -> Outcome {
-        let profile: SeccompProfile
-        do {
-            profile = try SeccompProfile.load(path: path)
-        } catch {
-            return .unreadableProfile(error)
-        }
-        let compilation = SeccompProfileCompiler.compile(profile, file: path)
-        let findings = compilation.diagnostics.filter { $0.severity != .note }
-        guard !findings.contains(where: { $0.severity == .error }), let bpf = compilation.bpf else {
-            return .unusableProfile(diagnostics: findings)
-        }
-        let child: SpawnedChild
-        do {
-            child = try Spawn.spawn(
-                command, filter: bpf, traced: false, noNewPrivileges: noNewPrivileges || !Spawn.hasSysAdmin)
-        } catch {
-            return .cannotStart(error)
-        }
-        Signals.forward(to: child.pid)
-        let status = (try? Spawn.wait(for: child.pid))?.shellStatus ?? 128 + 9
-        Signals.stopForwarding()
-        return .ran(status: status, diagnostics: findings)
     }
 }

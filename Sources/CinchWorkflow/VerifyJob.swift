@@ -46,6 +46,10 @@ public enum VerifyJob {
         case unusable(messages: [String])
         /// The runtime or the tracer failed in a way that is not the profile's doing.
         case cannotRun(messages: [String])
+        /// Under `--apparmor`: the container or driver failed, or Landlock denied something.
+        /// `denied` names each denial (`/www/cgi-bin/hello (fs.execute)`) from the audit log;
+        /// `run` is nil when the runtime could not start the container.
+        case failedUnderLandlock(run: ContainerSession.Outcome?, denied: [String], messages: [String])
         /// A signal to cinch stopped the run (``ContainerSession/Outcome/interruption``); the
         /// container was stopped through the runtime and deleted.
         case interrupted(ContainerSession.Outcome)

@@ -73,6 +73,15 @@ public struct BusyboxBundle {
         return bundle
     }
 
+    /// crun refuses this VM's hybrid cgroup layout unless hugetlb is on cgroup v1; mounts it
+    /// (idempotent, failures ignored: a machine that needs nothing has nothing to mount).
+    public static func prepareCgroupsForCrun() {
+        _ = try? Command.run([
+            "sh", "-c",
+            "mountpoint -q /sys/fs/cgroup/hugetlb || { mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb; }",
+        ])
+    }
+
     /// A statically linked probe (the package builds a dynamic one, which a busybox root
     /// filesystem cannot run), compiled once per test process with the system C compiler.
     public static func staticProbe() throws -> String {

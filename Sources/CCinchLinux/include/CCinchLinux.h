@@ -78,8 +78,12 @@ enum {
 /// (with `CINCH_SPAWN_TRACE`), `PR_SET_NO_NEW_PRIVS` (with `CINCH_SPAWN_NO_NEW_PRIVS`),
 /// `seccomp(SECCOMP_SET_MODE_FILTER)` with `filter` (when `filter_len > 0`), and `execve`.
 ///
+/// With `landlock_fd >= 0`, the child also calls `landlock_restrict_self(landlock_fd,
+/// CINCH_LANDLOCK_LOG_NEW_EXEC_ON)` after no_new_privs and before the seccomp filter (flags 0 when
+/// `landlock_log` is 0: kernels before ABI 7 reject the flag).
+///
 /// A failure in the child is reported through an `O_CLOEXEC` pipe: the parent reads
-/// `{stage, errno}`. Stages: 1 ptrace, 2 no_new_privs, 3 seccomp, 4 execve.
+/// `{stage, errno}`. Stages: 1 ptrace, 2 no_new_privs, 3 seccomp, 4 execve, 6 Landlock.
 ///
 /// - Returns: the child's pid, or -1 with `errno` set when `fork` or `pipe` failed. When the
 ///   child failed before `execve` succeeded, returns the child's pid and sets `*child_stage` and
@@ -88,7 +92,40 @@ enum {
 ///   exec errors are reported by ``cinch_spawn_read_error`` once the tracer has let it run.
 pid_t cinch_spawn(const char *_Nonnull path, char *_Nullable const *_Nonnull argv,
                   char *_Nullable const *_Nonnull envp, const void *_Nullable filter, size_t filter_len,
-                  int flags, int *_Nonnull error_fd_out, int *_Nonnull child_stage, int *_Nonnull child_errno);
+                  int landlock_fd, int landlock_log, int flags, int *_Nonnull error_fd_out,
+                  int *_Nonnull child_stage, int *_Nonnull child_errno);
+
+/// `LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON` (ABI 7): audit-log the denials of the restricted
+/// process also after it execs. Debian 12's kernel headers predate it.
+enum { CINCH_LANDLOCK_LOG_NEW_EXEC_ON = 2 };
+
+/// The Landlock ABI version the kernel supports (`landlock_create_ruleset(NULL, 0,
+/// LANDLOCK_CREATE_RULESET_VERSION)` through `syscall()`, which is variadic), or -1 with `errno`
+/// set (`ENOSYS`: not built in, `EOPNOTSUPP`: disabled at boot).
+int cinch_landlock_abi(void);
+
+/// `landlock_create_ruleset` handling `handled_fs` and, when nonzero, `handled_net` (ABI 4; the
+/// attribute is passed with the size of only the members used, so older kernels accept it). Debian
+/// 12's headers lack the network member. Returns a close-on-exec ruleset descriptor, or -1 with
+/// `errno` set.
+int cinch_landlock_create_ruleset(uint64_t handled_fs, uint64_t handled_net);
+
+/// `landlock_add_rule(ruleset_fd, LANDLOCK_RULE_PATH_BENEATH, {allowed, parent_fd}, 0)`.
+/// Returns 0, or -1 with `errno` set.
+int cinch_landlock_add_path_rule(int ruleset_fd, int parent_fd, uint64_t allowed);
+
+/// `landlock_restrict_self(ruleset_fd, flags)`: restricts the calling thread (and what it starts)
+/// from now on. Needs no_new_privs or `CAP_SYS_ADMIN`. Returns 0, or -1 with `errno` set.
+int cinch_landlock_restrict_self(int ruleset_fd, unsigned int flags);
+
+/// `openat2(AT_FDCWD, path, {O_PATH | O_CLOEXEC, RESOLVE_NO_SYMLINKS})` through `syscall()`
+/// (glibc 2.36 has no wrapper; `O_PATH` is defined only under `_GNU_SOURCE`): a descriptor for
+/// exactly the file named, failing with `ELOOP` when any component is a symbolic link. Returns
+/// the descriptor, or -1 with `errno` set.
+int cinch_open_path(const char *_Nonnull path);
+
+/// `prctl(PR_SET_NO_NEW_PRIVS, 1)`: `prctl` is variadic. Returns 0, or -1 with `errno` set.
+int cinch_set_no_new_privs(void);
 
 /// Reads the `{stage, errno}` report of a spawned child from `fd` and closes it.
 ///

@@ -11,25 +11,38 @@ import CinchWorkflow
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Run a container under a seccomp profile and check that it (and its driver) succeed.",
+        abstract:
+            "Run a container under a seccomp or AppArmor profile and check that it (and its driver) succeed.",
         discussion: """
-            The profile may be Docker or OCI JSON, written by cinch or not (Docker's default, a \\
-            hand-made one). Docker archMap and includes/excludes are resolved for this host and the \\
-            capabilities (--caps or --caps-file, else the bundle's bounding set), as dockerd would, and the result is \\
-            placed in a temporary copy of the bundle's config.json. When the run fails, cinch runs the \\
-            container again with the profile's default action switched to trace, under its tracer, and \\
+            The profile may be Docker or OCI JSON, written by cinch or not (Docker's default, a \
+            hand-made one). Docker archMap and includes/excludes are resolved for this host and the \
+            capabilities (--caps or --caps-file, else the bundle's bounding set), as dockerd would, and the result is \
+            placed in a temporary copy of the bundle's config.json. When the run fails, cinch runs the \
+            container again with the profile's default action switched to trace, under its tracer, and \
             names every syscall that reached the default action: what the profile must add.
 
-            Exit status: 0 when the container and the driver succeed; 1 when they fail (denied \\
-            syscalls are listed); 64 when the profile or bundle is unusable; 70 when the runtime fails; \\
-            128+N when signal N (SIGINT, SIGTERM, SIGHUP) stopped the run: the container is stopped \\
-            through the runtime (SIGTERM, SIGKILL after --grace seconds, at once on a second signal) \\
+            With --apparmor, the AppArmor profile's file rules (and TCP bind/connect, when it allows \
+            no inet/inet6 stream socket) are enforced as a Landlock ruleset: AppArmor itself is not \
+            available on this kernel. The static helper cinch-landlock, bind-mounted read-only into a \
+            temporary copy of the bundle, runs as the entrypoint, restricts itself and execs the \
+            bundle's process.args. What Landlock cannot express is listed as notes. The run fails when \
+            the container or driver fails or Landlock denied anything, and the denied paths are named \
+            from the audit log ($CINCH_AUDIT_LOG, else /var/log/audit/audit.log).
+
+            Exit status: 0 when the container and the driver succeed; 1 when they fail (denied \
+            syscalls or paths are listed); 64 when the profile or bundle is unusable; 70 when the runtime, \
+            Landlock or its helper fails or is missing; \
+            128+N when signal N (SIGINT, SIGTERM, SIGHUP) stopped the run: the container is stopped \
+            through the runtime (SIGTERM, SIGKILL after --grace seconds, at once on a second signal) \
             and deleted, and the temporary bundle removed.
             """
     )
 
     @Option(help: "The seccomp profile (Docker or OCI JSON).")
-    var seccomp: String
+    var seccomp: String?
+
+    @Option(help: "An AppArmor profile whose file rules to enforce with Landlock.")
+    var apparmor: String?
 
     @Option(help: "Capabilities for the container, comma-separated (CAP_CHOWN,CAP_NET_BIND_SERVICE).")
     var caps: String?
@@ -44,6 +57,11 @@ struct VerifyCommand: ParsableCommand {
 
     func validate() throws {
         guard container.bundle != nil else { throw ValidationError("Give --bundle DIR.") }
+        // The helper runs under the seccomp profile, which was not recorded with it.
+        guard (seccomp == nil) != (apparmor == nil) else {
+            throw ValidationError(
+                "Give --seccomp or --apparmor, not both: the Landlock helper would run under the seccomp profile.")
+        }
         guard caps == nil || capsFile == nil else { throw ValidationError("Give --caps or --caps-file, not both.") }
     }
 
@@ -70,14 +88,34 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         let bundle = try container.loadBundle()
         let capabilities = try requestedCapabilities()
-        let request = VerifyJob.Request(
-            session: container.sessionOptions(bundle: bundle, seccomp: nil),
-            seccomp: seccomp, capabilities: capabilities.map { CapabilityList($0) },
-            onNote: { Console.error("cinch: note: \($0)") })
-        switch VerifyJob.run(request) {
+        let session = container.sessionOptions(bundle: bundle, seccomp: nil)
+        let outcome: VerifyJob.Outcome
+        if let apparmor {
+            outcome = VerifyJob.run(
+                apparmor: .init(
+                    session: session, apparmor: apparmor, capabilities: capabilities.map { CapabilityList($0) },
+                    onNote: { Console.error("cinch: \($0)") }))
+        } else {
+            outcome = VerifyJob.run(
+                .init(
+                    session: session, seccomp: seccomp ?? "", capabilities: capabilities.map { CapabilityList($0) },
+                    onNote: { Console.error("cinch: note: \($0)") }))
+        }
+        let profile = apparmor ?? seccomp ?? ""
+        switch outcome {
         case .passed(let outcome):
             Console.error("cinch: \(container.describe(outcome))")
-            print("verify: ok: \(seccomp) runs \(container.bundle ?? "") with \(container.runtime.rawValue)")
+            print("verify: ok: \(profile) runs \(container.bundle ?? "") with \(container.runtime.rawValue)")
+        case .failedUnderLandlock(let first, let denied, let messages):
+            if let first { Console.error("cinch: \(container.describe(first))") }
+            for message in messages { Console.error("cinch: \(message)") }
+            if denied.isEmpty {
+                print("verify: FAILED: the container or driver failed, and no Landlock denial was found.")
+            } else {
+                print("verify: FAILED: Landlock denied these accesses (add rules for them to allow the workload):")
+                for line in denied { print("  \(line)") }
+            }
+            throw ExitStatus.failure
         case .failed(let first, let denied, let messages):
             if let first { Console.error("cinch: \(container.describe(first))") }
             for message in messages { Console.error("cinch: \(message)") }
