@@ -87,12 +87,14 @@ public enum ArgumentRules {
     static func evidence(
         for name: String, in trace: Trace, abis: [Architecture]
     ) -> Result<(Trace.ArgumentCapture, Set<UInt64>), FallbackError> {
-        for abi in abis where Trace.argumentCapture(for: name, on: abi) == nil {
+        // One rule covers every ABI of the profile, so they must all pass the argument alike.
+        let layout = abis.first.flatMap { Trace.argumentCapture(for: name, on: $0) }
+        for abi in abis where layout == nil || Trace.argumentCapture(for: name, on: abi) != layout {
             return .failure(FallbackError(.otherArgumentLayout(abi)))
         }
         var found: (capture: Trace.ArgumentCapture, values: Set<UInt64>)?
         for (abi, record) in trace.abis.sorted(by: { $0.key < $1.key }) where record.allNames.contains(name) {
-            guard let capture = Trace.argumentCapture(for: name, on: abi) else {
+            guard let capture = Trace.argumentCapture(for: name, on: abi), capture == layout else {
                 return .failure(FallbackError(.otherArgumentLayout(abi)))
             }
             guard let seen = record.syscalls[name] else { return .failure(FallbackError(.inherited)) }

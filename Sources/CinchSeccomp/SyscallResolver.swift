@@ -58,6 +58,10 @@ public enum SyscallResolver {
         return seccomp_syscall_resolve_name(name) == cinch_nr_scmp_error() ? .unknown : .absentOnArchitecture
     }
 
+    /// Whether a rule for a name does something on an ABI (``Resolution/isPresent``), as the
+    /// generator, the diff and the translation across ABIs ask it.
+    public static let presence: SyscallPresence = { name, abi in resolve(name, on: abi).isPresent }
+
     /// Whether libseccomp supports `abi` at all.
     ///
     /// The corresponding C function is `seccomp_arch_resolve_name`.

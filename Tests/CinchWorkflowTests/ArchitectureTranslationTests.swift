@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: Apache-2.0
+// `--arch` across ABIs: a profile for another ABI holds only that ABI's names, and validation
+// checks every ABI a profile covers.
+
+import CinchGenerate
+import CinchModel
+import CinchSeccomp
+import CinchTestSupport
+import CinchValidate
+import CinchWorkflow
+import Testing
+
+@Suite struct ArchitectureTranslationTests {
+    static let legacy = Fixture.path("traces/legacy-calls.trace.json")
+
+    func build(_ architectures: [Architecture], format: SeccompProfile.Format = .docker) throws -> ArtifactBuild {
+        let inputs = try TraceInput.load([Self.legacy])
+        return ArtifactBuilder.build(
+            .seccomp(.init(format: format, architectures: architectures)), from: inputs, output: "out.json")
+    }
+
+    func names(_ build: ArtifactBuild) throws -> Set<String> {
+        guard case .seccomp(let profile) = try #require(build.artifact) else {
+            Issue.record("not a seccomp profile")
+            return []
+        }
+        return Set(profile.syscalls.filter { $0.action == .allow }.flatMap(\.names))
+    }
+
+    /// The issue's acceptance: an x86_64 trace of open, stat, dup2, epoll_wait, fork and access
+    /// gives an aarch64 profile with aarch64's names only, each translation listed.
+    @Test func anAarch64ProfileFromAnX86_64TraceHasOnlyAarch64Names() throws {
+        let build = try build([.aarch64])
+        let allowed = try names(build)
+        for name in allowed.sorted() {
+            #expect(SyscallResolver.resolve(name, on: .aarch64).isPresent, "\(name) is not an aarch64 syscall")
+        }
+        #expect(allowed.isSuperset(of: ["openat", "newfstatat", "dup3", "epoll_pwait", "clone", "faccessat", "read"]))
+        let note = try #require(build.diagnostics.first { $0.id == "generate.translated-syscalls" })
+        #expect(
+            note.message
+                == "Translated for aarch64 from x86_64: access → faccessat; dup2 → dup3; epoll_wait → epoll_pwait; fork → clone; open → openat; stat → newfstatat."
+        )
+        let warning = try #require(build.diagnostics.first { $0.id == "generate.untranslatable-syscall" })
+        #expect(warning.severity == .warning)
+        #expect(warning.message.hasPrefix("arch_prctl, recorded on x86_64, has no equivalent on aarch64"))
+        #expect(warning.location == ProfileLocation(file: Self.legacy, jsonPath: "$.abis.x86_64.syscalls"))
+        let text = try #require(build.text)
+        let report = SeccompValidator.validate(bytes: Array(text.utf8), file: "out.json", includePFC: false)
+        #expect(report.verdict == .valid)
+        #expect(report.perArchitecture.map(\.architecture) == [.aarch64])
+        #expect(report.diagnostics.isEmpty, "\(report.diagnostics)")
+    }
+
+    @Test func thirtyTwoBitTargetsGetTheirWideAndTime64Variants() throws {
+        let build = try build([.arm], format: .oci)
+        let allowed = try names(build)
+        #expect(allowed.isSuperset(of: ["stat", "stat64", "open", "dup2"]))
+        #expect(!allowed.contains("arch_prctl"))
+    }
+
+    @Test func cloneFlagsMoveToArgumentOneOnS390x() throws {
+        let build = try build([.s390x], format: .oci)
+        guard case .seccomp(let profile) = try #require(build.artifact) else { return }
+        let clone = try #require(profile.syscalls.first { $0.names == ["clone"] })
+        #expect(clone.args.map(\.index) == [1])
+    }
+
+    @Test func theSameTraceWithoutArchIsUnchanged() throws {
+        let inputs = try TraceInput.load([Self.legacy])
+        let build = ArtifactBuilder.build(.seccomp(.init()), from: inputs, output: "out.json")
+        #expect(
+            try names(build).isSuperset(of: ["open", "stat", "dup2", "epoll_wait", "fork", "access", "arch_prctl"]))
+        #expect(!build.diagnostics.contains { $0.id == "generate.translated-syscalls" })
+    }
+
+    /// The old, wrong output of `--arch aarch64`: x86_64 names under an aarch64 archMap. Every
+    /// name aarch64 lacks is reported at its JSON path, with what aarch64 uses instead.
+    @Test func validatingX86_64NamesUnderAnAarch64ArchMapReportsEachName() {
+        let names = ["access", "arch_prctl", "dup2", "epoll_wait", "exit_group", "fork", "open", "read", "stat"]
+        let profile = SeccompProfile(
+            format: .docker, defaultAction: .errno,
+            archMap: [.init(architecture: .aarch64, subArchitectures: [])],
+            syscalls: [.init(names: names, action: .allow)])
+        let report = SeccompValidator.validate(
+            bytes: Array(profile.jsonValue().rendered().utf8), file: "wrong.json", includePFC: false, native: .x86_64)
+        let absent = report.diagnostics.filter { $0.id == "seccomp.syscall-absent-on-architecture" }
+        #expect(
+            absent.map(\.location?.jsonPath) == [0, 1, 2, 3, 5, 6, 8].map { "$.syscalls[0].names[\($0)]" })
+        #expect(absent.allSatisfy { $0.message.contains("does not exist on aarch64") })
+        #expect(absent.first?.message.hasSuffix("Instead, aarch64 uses faccessat.") == true)
+        #expect(report.perArchitecture.map(\.architecture) == [.aarch64], "the archMap's ABI, not the host's")
+    }
+
+    @Test func aDockerArchMapIsCompiledForEachNative() {
+        let profile = SeccompProfile(
+            format: .docker, defaultAction: .errno,
+            archMap: [
+                .init(architecture: .x86_64, subArchitectures: [.x86]),
+                .init(architecture: .aarch64, subArchitectures: [.arm]),
+                .init(architecture: .s390x, subArchitectures: []),
+            ],
+            syscalls: [
+                .init(
+                    names: SeccompValidator.exitEssentials + ["openat", "arch_prctl", "arm_fadvise64_64"],
+                    action: .allow)
+            ])
+        let report = SeccompValidator.validate(
+            bytes: Array(profile.jsonValue().rendered().utf8), file: "multi.json", includePFC: false, native: .x86_64)
+        #expect(report.verdict == .valid)
+        #expect(report.perArchitecture.map(\.architecture) == [.x86_64, .x86, .aarch64, .arm, .s390x])
+        #expect(report.perArchitecture.allSatisfy { $0.instructionCount > 0 })
+        // Names one native has are notes, not warnings.
+        #expect(!report.diagnostics.contains { $0.severity != .note }, "\(report.diagnostics)")
+    }
+}
