@@ -62,6 +62,32 @@ public enum SyscallResolver {
     /// generator, the diff and the translation across ABIs ask it.
     public static let presence: SyscallPresence = { name, abi in resolve(name, on: abi).isPresent }
 
+    /// How a process enters the kernel for `name` on `abi`: the syscall number and, for a socket
+    /// or SysV IPC call this ABI has only through its `socketcall(2)`/`ipc(2)` multiplexer, the
+    /// multiplexer's first argument (the call). Nil when `name` does not exist on `abi`.
+    ///
+    /// libseccomp gives multiplexed calls a pseudo-number (`socket` on x86 is -101); their direct
+    /// numbers (x86 `socket` is 359) are found in its number-to-name table.
+    /// The corresponding C functions are `seccomp_syscall_resolve_name_arch` and
+    /// `seccomp_syscall_resolve_num_arch`.
+    public static func kernelCall(of name: String, on abi: Architecture) -> (number: Int32, call: UInt64?)? {
+        switch resolve(name, on: abi) {
+        case .number(let number):
+            return (number, nil)
+        case .multiplexed(let pseudo):
+            let base = UInt64(abi.syscallNumberBase)
+            for offset in UInt64(0)..<1024 where self.name(of: base + offset, on: abi) == name {
+                return (Int32(truncatingIfNeeded: base + offset), nil)
+            }
+            let isSocketCall = pseudo >= -199
+            let multiplexer = isSocketCall ? "socketcall" : "ipc"
+            guard case .number(let number) = resolve(multiplexer, on: abi) else { return nil }
+            return (number, UInt64(-pseudo - (isSocketCall ? 100 : 200)))
+        case .absentOnArchitecture, .unknown:
+            return nil
+        }
+    }
+
     /// Whether libseccomp supports `abi` at all.
     ///
     /// The corresponding C function is `seccomp_arch_resolve_name`.
