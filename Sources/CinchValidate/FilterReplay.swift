@@ -41,7 +41,10 @@ public struct FilterReplay: Sendable {
             return "\(abi.name) \(name)(arg\(index) = \(Self.number(arguments[index])))"
         }
 
-        static func number(_ value: UInt64) -> String { value < 4096 ? String(value) : "0x" + String(value, radix: 16) }
+        /// Decimal below 4096, hexadecimal from there.
+        public static func number(_ value: UInt64) -> String {
+            value < 4096 ? String(value) : "0x" + String(value, radix: 16)
+        }
     }
 
     /// What the filter does with one call.
