@@ -14,7 +14,8 @@ public import CinchSeccomp
 /// The calls of a trace (``calls(in:)``) are every syscall of every ABI, observed or inherited,
 /// once per recorded value of its captured argument (``Trace/argumentCaptures``: socket families,
 /// personas, clone namespace flags); a syscall without recorded values is called with zero
-/// arguments. Each socket family of the trace's network observations is a `socket` call too.
+/// arguments. Each socket family of the trace's network observations is a `socket` call too, on
+/// each ABI that recorded `socket`.
 public struct FilterReplay: Sendable {
     /// One syscall to replay.
     public struct Call: Sendable, Hashable {
@@ -187,12 +188,12 @@ public struct FilterReplay: Sendable {
                 }
             }
         }
-        // Socket families seen by AppArmor records: a socket(family) call on each ABI that made
-        // socket calls (or the first ABI).
+        // Socket families seen by AppArmor records: a socket(family) call on each ABI whose
+        // record has socket calls. (A trace without them made its sockets some other way, through
+        // socketcall or before the recording, and its profile need not allow socket.)
         let families = Set(trace.network.compactMap { socketFamilies[$0.family] }).sorted()
         if !families.isEmpty {
-            let socketABIs = trace.abis.keys.sorted().filter { trace.abis[$0]?.allNames.contains("socket") == true }
-            for abi in socketABIs.isEmpty ? Array(trace.abis.keys.sorted().prefix(1)) : socketABIs {
+            for abi in trace.abis.keys.sorted() where trace.abis[abi]?.allNames.contains("socket") == true {
                 for family in families {
                     let call = Call(abi: abi, name: "socket", arguments: [family], recordedArgument: 0)
                     if !calls.contains(call) { calls.append(call) }

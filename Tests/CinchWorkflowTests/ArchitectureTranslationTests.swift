@@ -52,6 +52,30 @@ import Testing
         #expect(report.diagnostics.isEmpty, "\(report.diagnostics)")
     }
 
+    /// Whatever a generated profile leaves out, it allows every call of its own traces: replay
+    /// and generation agree, with and without translation.
+    @Test(
+        arguments: [
+            "arguments-fallbacks", "arguments", "interrupted", "legacy-calls", "manifest-syscalls-only",
+            "manifest-web", "mixed-abi", "observations",
+        ])
+    func aGeneratedProfileAllowsEveryCallOfItsTraces(name: String) throws {
+        let file = Fixture.path("traces/\(name).trace.json")
+        let inputs = try TraceInput.load([file])
+        for architectures in [nil, [Architecture.aarch64], [.x86_64, .x86], [.s390x]] as [[Architecture]?] {
+            let options = SeccompProfileGenerator.Options(architectures: architectures)
+            let build = ArtifactBuilder.build(.seccomp(options), from: inputs, output: "out.json")
+            guard case .seccomp(let profile) = try #require(build.artifact, "\(build.diagnostics)") else { return }
+            var trace = inputs[0].trace
+            if let architectures {
+                trace = trace.translated(to: architectures, isPresent: SyscallResolver.presence).trace
+            }
+            let report = FilterReplay(profile: profile, file: "out.json").replay([(file, trace)])
+            #expect(report.allAllowed, "\(architectures ?? []): \(report.diagnostics)")
+            #expect(report.callCount > 0)
+        }
+    }
+
     @Test func thirtyTwoBitTargetsGetTheirWideAndTime64Variants() throws {
         let build = try build([.arm], format: .oci)
         let allowed = try names(build)
