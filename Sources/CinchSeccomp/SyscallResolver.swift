@@ -88,6 +88,18 @@ public enum SyscallResolver {
         }
     }
 
+    /// The call a `socketcall(2)` or `ipc(2)` multiplexer makes for its first argument `call` on
+    /// `abi` (`socketcall(1)` is `socket`), or nil.
+    ///
+    /// libseccomp numbers multiplexed calls -100 - call (socketcall) and -200 - call (ipc).
+    /// The corresponding C function is `seccomp_syscall_resolve_num_arch`.
+    public static func multiplexedName(of multiplexer: String, call: UInt64, on abi: Architecture) -> String? {
+        guard call < 100, let base: Int32 = ["socketcall": -100, "ipc": -200][multiplexer] else { return nil }
+        guard let pointer = seccomp_syscall_resolve_num_arch(abi.auditArch, base - Int32(call)) else { return nil }
+        defer { cinch_scmp_free(pointer) }
+        return String(cString: pointer)
+    }
+
     /// Whether libseccomp supports `abi` at all.
     ///
     /// The corresponding C function is `seccomp_arch_resolve_name`.

@@ -56,11 +56,14 @@ public struct FilterReplay: Sendable {
         public var data: SeccompData?
         /// What the filter returned.
         public var result: SeccompReturn
-        /// The JSON path of the rule responsible (`$.syscalls[2]`, or `$.defaultAction`), or nil
-        /// when the filter does not cover the ABI at all.
+        /// The JSON path of the rule responsible (`$.syscalls[2].names[0]`, or `$.defaultAction`),
+        /// or nil when the filter does not cover the ABI or no rule of the profile explains the
+        /// answer.
         public var rulePath: String?
         /// The native architecture whose filter answered.
         public var native: Architecture
+        /// Whether that filter covers the call's ABI; when not, its bad-architecture action answered.
+        public var isCovered: Bool
     }
 
     /// The profile.
@@ -132,10 +135,9 @@ public struct FilterReplay: Sendable {
         }
         let data = SeccompData(abi: call.abi, number: entry.number, arguments: arguments)
         let result = program.run(data)
-        let path =
-            covered[native]?.contains(call.abi) == true
-            ? responsibleRule(for: call, result: result, native: native) : nil
-        return Verdict(call: call, data: data, result: result, rulePath: path, native: native)
+        let isCovered = covered[native]?.contains(call.abi) == true
+        let path = isCovered ? responsibleRule(for: call, result: result, native: native) : nil
+        return Verdict(call: call, data: data, result: result, rulePath: path, native: native, isCovered: isCovered)
     }
 
     /// The first rule that applies on `native`, names the call, matches its arguments and has the
@@ -143,12 +145,18 @@ public struct FilterReplay: Sendable {
     private func responsibleRule(for call: Call, result: SeccompReturn, native: Architecture) -> String? {
         let target = SeccompTarget(native: native, kernel: KernelVersion.running)
         let width: UInt64 = call.abi.is32Bit && call.abi != .x32 ? 0xFFFF_FFFF : .max
+        // A rule for `socket` also decides `socketcall(SYS_SOCKET, …)`; its argument conditions
+        // cannot be checked there (the arguments are in memory), so libseccomp leaves them out.
+        let multiplexed = SyscallResolver.multiplexedName(of: call.name, call: call.arguments[0], on: call.abi)
         for (index, rule) in profile.syscalls.enumerated() where target.applies(rule) {
-            guard let nameIndex = rule.names.firstIndex(of: call.name),
+            let nameIndex = rule.names.firstIndex(of: call.name)
+            let viaMultiplexer = nameIndex == nil ? multiplexed.flatMap { rule.names.firstIndex(of: $0) } : nil
+            guard let found = nameIndex ?? viaMultiplexer,
                 SeccompReturn(rule.action, errnoRet: rule.errnoRet) == result,
-                rule.args.allSatisfy({ Self.holds($0, call.arguments[Int($0.index) % 6] & width, width: width) })
+                viaMultiplexer != nil
+                    || rule.args.allSatisfy({ Self.holds($0, call.arguments[Int($0.index) % 6] & width, width: width) })
             else { continue }
-            return "$.syscalls[\(index)].names[\(nameIndex)]"
+            return "$.syscalls[\(index)].names[\(found)]"
         }
         return SeccompReturn(profile.defaultAction, errnoRet: profile.defaultErrnoRet) == result
             ? "$.defaultAction" : nil
@@ -250,8 +258,9 @@ public struct FilterReplay: Sendable {
                 report.callCount += 1
                 guard !verdict.result.isAllowed else { continue }
                 let because =
-                    verdict.rulePath.map { "(\($0))" }
-                    ?? "(its filter for \(verdict.native.name) does not cover \(call.abi.name))"
+                    verdict.isCovered
+                    ? "(\(verdict.rulePath ?? "no rule of the profile matches it"))"
+                    : "(its filter for \(verdict.native.name) does not cover \(call.abi.name))"
                 report.diagnostics.append(
                     Diagnostic(
                         .error, id: "replay.denied",

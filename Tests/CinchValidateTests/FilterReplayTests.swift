@@ -128,6 +128,24 @@ import Testing
         #expect(report.diagnostics.first?.message.contains("does not cover x86") == true)
     }
 
+    /// On x86, libseccomp's rule for `socket` also allows `socketcall(SYS_SOCKET, …)`, without
+    /// its argument conditions (they are in memory there): the verdict names that rule.
+    @Test func aSocketRuleDecidesTheSocketcallForm() throws {
+        let profile = SeccompProfile(
+            format: .oci, defaultAction: .errno, architectures: [.x86_64, .x86],
+            syscalls: [.init(names: ["socket"], action: .allow, args: [.init(index: 0, value: 2, op: .equal)])])
+        let replay = FilterReplay(profile: profile, file: "p.json", host: .x86_64)
+        let viaMultiplexer = try #require(replay.evaluate(.init(abi: .x86, name: "socketcall", arguments: [1])))
+        #expect(viaMultiplexer.result.isAllowed)
+        #expect(viaMultiplexer.rulePath == "$.syscalls[0].names[0]")
+        #expect(viaMultiplexer.isCovered)
+        let connect = try #require(replay.evaluate(.init(abi: .x86, name: "socketcall", arguments: [3])))
+        #expect(connect.rulePath == "$.defaultAction")
+        let direct = try #require(replay.evaluate(.init(abi: .x86, name: "socket", arguments: [10])))
+        #expect(direct.data?.number == 359)
+        #expect(!direct.result.isAllowed)
+    }
+
     /// Socket families seen by AppArmor network records are socket calls too.
     @Test func networkFamiliesAreReplayedAsSocketCalls() {
         let profile = SeccompProfile(

@@ -61,12 +61,13 @@ struct ExplainCommand: ParsableCommand {
             let number = verdict.data.map { " [number \($0.number)]" } ?? ""
             let shown = "(" + values.map(FilterReplay.Call.number).joined(separator: ", ") + ")"
             print("\(verdict.call.abi.name) \(verdict.call.name)\(shown)\(number): \(verdict.result)")
-            if let path = verdict.rulePath {
-                print("rule: \(path)")
-            } else {
+            if !verdict.isCovered {
                 print(
                     "rule: none; the filter for \(verdict.native.name) does not cover \(verdict.call.abi.name), so its bad-architecture action answers"
                 )
+            } else {
+                print(
+                    "rule: \(verdict.rulePath ?? "none of the profile's rules matches; libseccomp's program decided")")
             }
         case .unreadableProfile(let error):
             throw Console.fail(error, ExitStatus.unusableInput)
