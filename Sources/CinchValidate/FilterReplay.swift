@@ -243,7 +243,14 @@ public struct FilterReplay: Sendable {
         guard diagnostics.isEmpty else { return report }
         for (traceFile, trace) in traces {
             for call in Self.calls(in: trace) {
-                let path = "$.abis.\(call.abi.name).syscalls.\(call.name)"
+                // A hostile name is shown quoted and cut, in the path as in the message.
+                let isPlain =
+                    call.name.utf8.count <= 64
+                    && call.name.utf8.allSatisfy {
+                        $0 == 0x5F || (0x61...0x7A).contains($0) || (0x30...0x39).contains($0)
+                    }
+                let path =
+                    "$.abis.\(call.abi.name).syscalls" + (isPlain ? "." + call.name : "[\(Self.quoted(call.name))]")
                 let location = ProfileLocation(
                     file: traceFile,
                     jsonPath: call.recordedArgument.map { path + ".arguments.\($0)" } ?? path)

@@ -169,6 +169,7 @@ import Testing
         let report = FilterReplay(profile: profile, file: "p.json").replay([("t.json", trace)])
         #expect(report.diagnostics.map(\.id) == ["replay.unknown-syscall"])
         #expect(report.diagnostics.first?.message.contains("\"getpid?},{?x\"") == true)
+        #expect(report.diagnostics.first?.location?.jsonPath == "$.abis.x86_64.syscalls[\"getpid?},{?x\"]")
         #expect(report.allAllowed)
     }
 }
