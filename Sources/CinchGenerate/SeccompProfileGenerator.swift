@@ -144,7 +144,8 @@ public enum SeccompProfileGenerator {
         names.formUnion(essentialSyscalls)
         var conditional = ArgumentRules.Outcome()
         if options.argumentRules {
-            conditional = ArgumentRules.derive(names: names, from: trace, abis: abis)
+            conditional = ArgumentRules.derive(
+                names: names, from: trace, abis: abis, splitByNative: options.format == .docker)
             diagnostics += conditional.diagnostics
         }
         // The name-only rule first, then the conditional rules by name and value.

@@ -176,4 +176,7 @@ public enum SyscallTranslation {
 extension Architecture {
     /// Whether the ABI has 32-bit `long`s (no `__AUDIT_ARCH_64BIT`): x86, x32, arm, s390, ppc, o32 and n32 MIPS.
     public var is32Bit: Bool { auditArch & 0x8000_0000 == 0 }
+
+    /// Whether the ABI is little-endian (`__AUDIT_ARCH_LE`): x86, Arm, RISC-V, ppc64le, mipsel.
+    public var isLittleEndian: Bool { auditArch & 0x4000_0000 != 0 }
 }

@@ -108,7 +108,7 @@ public struct BPFProgram: Sendable, Hashable {
         case big
 
         /// The byte order of `abi` (`__AUDIT_ARCH_LE` in its `AUDIT_ARCH_*`).
-        public init(of abi: Architecture) { self = abi.auditArch & 0x4000_0000 != 0 ? .little : .big }
+        public init(of abi: Architecture) { self = abi.isLittleEndian ? .little : .big }
     }
 
     /// One `struct sock_filter`.

@@ -20,6 +20,7 @@ public import CinchModel
 ///   rules.
 /// - `seccomp.redundant-rule` (note): a rule whose action is the default action; libseccomp
 ///   rejects those with `EACCES`, so it is skipped.
+/// - `seccomp.mixed-byte-order` (error): little- and big-endian ABIs in one filter.
 /// - `seccomp.unsupported-architecture`, `seccomp.unsupported-action`, `seccomp.rule-rejected`,
 ///   `seccomp.errno-out-of-range` and `seccomp.libseccomp-error` (errors).
 public enum SeccompProfileCompiler {
@@ -183,6 +184,16 @@ public enum SeccompProfileCompiler {
                     at: location("$"))
             )
             return Compilation(diagnostics: diagnostics)
+        }
+        // A filter runs on one machine, so in one byte order; libseccomp refuses (EDOM) to mix them.
+        if let little = abis.first(where: { $0.isLittleEndian }), let big = abis.first(where: { !$0.isLittleEndian }) {
+            let second = abis.firstIndex(of: little) ?? 0 < abis.firstIndex(of: big) ?? 0 ? big : little
+            diagnostics.append(
+                Diagnostic(
+                    .error, id: "seccomp.mixed-byte-order",
+                    "\(little.name) is little-endian and \(big.name) big-endian: no machine runs both, and one filter cannot cover them (libseccomp refuses). Write a profile per byte order, or a Docker profile with an archMap entry for each native architecture.",
+                    at: location(architecturePath(of: second, in: profile))))
+            return Compilation(architectures: abis, diagnostics: diagnostics)
         }
 
         // MARK: Flags

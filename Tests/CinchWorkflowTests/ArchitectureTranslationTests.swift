@@ -90,6 +90,39 @@ import Testing
         #expect(clone.args.map(\.index) == [1])
     }
 
+    /// A Docker profile for ABIs that pass clone's flags in different arguments gets one rule per
+    /// native architecture, limited with includes.arches (as Docker's default profile does); an
+    /// OCI profile cannot say that, so clone stays allowed by name there.
+    @Test func cloneGetsARulePerArgumentLayoutInDockerFormat() throws {
+        let docker = try build([.x86_64, .s390x])
+        guard case .seccomp(let profile) = try #require(docker.artifact) else { return }
+        let clone = profile.syscalls.filter { $0.names == ["clone"] }
+        #expect(clone.map { $0.args.map(\.index) } == [[0], [1]])
+        #expect(clone.map { $0.includes?.arches } == [["amd64"], ["s390x"]])
+        let report = FilterReplay(profile: profile, file: "out.json", host: .x86_64)
+        for (abi, index) in [(Architecture.x86_64, 0), (.s390x, 1)] {
+            var arguments = [UInt64](repeating: 0, count: 6)
+            arguments[index] = 0x2000_0000  // CLONE_NEWPID
+            let denied = try #require(report.evaluate(.init(abi: abi, name: "clone", arguments: arguments)))
+            #expect(!denied.result.isAllowed, "\(abi)")
+            let allowed = try #require(report.evaluate(.init(abi: abi, name: "clone", arguments: [0x11, 0x11])))
+            #expect(allowed.result.isAllowed, "\(abi)")
+        }
+        let oci = try build([.s390x, .ppc64], format: .oci)
+        guard case .seccomp(let ociProfile) = try #require(oci.artifact, "\(oci.diagnostics)") else { return }
+        #expect(!ociProfile.syscalls.contains { $0.names == ["clone"] })
+        #expect(oci.diagnostics.contains { $0.message.hasPrefix("clone is allowed by name only: ppc64") })
+    }
+
+    /// One filter runs in one byte order: an OCI profile for x86_64 and s390x cannot exist.
+    @Test func anOCIProfileMixingByteOrdersIsRefusedWithAReason() throws {
+        let oci = try build([.x86_64, .s390x], format: .oci)
+        #expect(oci.artifact == nil)
+        let error = try #require(oci.diagnostics.first { $0.id == "seccomp.mixed-byte-order" })
+        #expect(error.message.hasPrefix("x86_64 is little-endian and s390x big-endian"))
+        #expect(error.location?.jsonPath == "$.architectures[1]")
+    }
+
     @Test func theSameTraceWithoutArchIsUnchanged() throws {
         let inputs = try TraceInput.load([Self.legacy])
         let build = ArtifactBuilder.build(.seccomp(.init()), from: inputs, output: "out.json")
