@@ -146,6 +146,22 @@ import Testing
         #expect(!direct.result.isAllowed)
     }
 
+    /// x32 calls enter through the x86-64 entry: AUDIT_ARCH_X86_64 with the x32 bit in the number.
+    @Test func x32CallsAreReplayedAsTheKernelReportsThem() throws {
+        let profile = SeccompProfile(
+            format: .oci, defaultAction: .errno, architectures: [.x86_64, .x32],
+            syscalls: [.init(names: ["getpid"], action: .allow)])
+        let trace = Trace(
+            source: .init(kind: "ptrace"),
+            abis: [.x32: .init(syscalls: ["getpid": .init(count: 1), "getppid": .init(count: 1)])])
+        let replay = FilterReplay(profile: profile, file: "p.json", host: .x86_64)
+        let getpid = try #require(replay.evaluate(.init(abi: .x32, name: "getpid")))
+        #expect(getpid.data?.architecture == Architecture.x86_64.auditArch)
+        #expect(getpid.data.map { UInt32(bitPattern: $0.number) & 0x4000_0000 } == 0x4000_0000)
+        let report = replay.replay([("t.json", trace)])
+        #expect(report.diagnostics.map(\.location?.jsonPath) == ["$.abis.x32.syscalls.getppid"])
+    }
+
     /// Socket families seen by AppArmor network records are socket calls too.
     @Test func networkFamiliesAreReplayedAsSocketCalls() {
         let profile = SeccompProfile(
