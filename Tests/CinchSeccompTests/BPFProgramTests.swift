@@ -70,6 +70,34 @@ import Testing
         #expect(bigEndian.run(data).rawValue == 1, "the high word comes first on a big-endian machine")
     }
 
+    /// Whatever bytes pass the checks run to a return: no out-of-range scratch word or load, no
+    /// trap on a division by a zero X or a shift by 32 or more.
+    @Test func everyProgramThatPassesTheChecksRunsToAnAnswer() {
+        var random = Generator(state: 0xB9F)
+        let codes: [UInt16] = [
+            0x20, 0x80, 0x81, 0x00, 0x01, 0x60, 0x61, 0x02, 0x03, 0x04, 0x0C, 0x14, 0x1C, 0x24, 0x2C, 0x34, 0x3C,
+            0x44, 0x4C, 0x54, 0x5C, 0x64, 0x6C, 0x74, 0x7C, 0x84, 0xA4, 0xAC, 0x05, 0x15, 0x1D, 0x25, 0x2D, 0x35,
+            0x3D, 0x45, 0x4D, 0x06, 0x16, 0x07, 0x87, 0x94, 0x28,
+        ]
+        var accepted = 0
+        for _ in 0..<3000 {
+            let count = 1 + random.next(12)
+            let instructions = (0..<count).map { _ in
+                BPFProgram.Instruction(
+                    code: random.pick(codes), jt: UInt8(random.next(4)), jf: UInt8(random.next(4)),
+                    k: random.pick([0, 1, 4, 16, 31, 32, 60, 64, 0xFFFF_FFFF] as [UInt32]))
+            }
+            let ending = BPFProgram.Instruction(code: random.pick([0x06, 0x16] as [UInt16]), k: 0x7FFF_0000)
+            guard let program = try? BPFProgram(instructions: instructions + [ending]) else { continue }
+            accepted += 1
+            let data = SeccompData(
+                number: Int32(random.next(400)), architecture: 0xC000_003E,
+                arguments: (0..<6).map { _ in UInt64(random.next(1 << 20)) })
+            _ = program.run(data)
+        }
+        #expect(accepted > 100)
+    }
+
     @Test func decodesActions() {
         #expect(SeccompReturn(rawValue: 0x7FFF_0000).description == "SCMP_ACT_ALLOW")
         #expect(SeccompReturn(rawValue: 0x0005_0026).description == "SCMP_ACT_ERRNO(38)")
