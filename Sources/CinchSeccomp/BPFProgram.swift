@@ -193,6 +193,9 @@ public struct BPFProgram: Sendable, Hashable {
         guard instructions[instructions.count - 1].code & 0x07 == Class.ret else {
             throw InvalidProgram(index: instructions.count - 1, reason: "is the last and does not return")
         }
+        if let (index, word) = Self.unsetScratchRead(instructions) {
+            throw InvalidProgram(index: index, reason: "reads scratch word \(word) before every path stores it")
+        }
         self.instructions = instructions
         self.byteOrder = byteOrder
     }
@@ -206,6 +209,31 @@ public struct BPFProgram: Sendable, Hashable {
         static let jmp: UInt16 = 0x05
         static let ret: UInt16 = 0x06
         static let misc: UInt16 = 0x07
+    }
+
+    /// The first load of a scratch word that some path reaches without storing it, as the
+    /// kernel's `check_load_and_stores` finds it: the words known stored flow forward along every
+    /// jump, and a join keeps only those stored on all of its paths.
+    private static func unsetScratchRead(_ instructions: [Instruction]) -> (Int, UInt32)? {
+        var incoming = [UInt16](repeating: 0xFFFF, count: instructions.count)
+        var stored: UInt16 = 0
+        for (pc, instruction) in instructions.enumerated() {
+            stored &= incoming[pc]
+            let k = instruction.k
+            switch instruction.code {
+            case 0x02, 0x03: stored |= 1 << UInt16(k)
+            case 0x60, 0x61: if stored & (1 << UInt16(k)) == 0 { return (pc, k) }
+            case 0x05:
+                incoming[pc + 1 + Int(k)] &= stored
+                stored = 0xFFFF  // nothing falls through an unconditional jump
+            case 0x15, 0x1D, 0x25, 0x2D, 0x35, 0x3D, 0x45, 0x4D:
+                incoming[pc + 1 + Int(instruction.jt)] &= stored
+                incoming[pc + 1 + Int(instruction.jf)] &= stored
+                stored = 0xFFFF
+            default: break  // a return does not reset what is known, in the kernel either
+            }
+        }
+        return nil
     }
 
     /// Why the kernel refuses `instruction`, or nil.
@@ -276,8 +304,9 @@ public struct BPFProgram: Sendable, Hashable {
                 case 0x40: a |= operand
                 case 0x50: a &= operand
                 case 0xA0: a ^= operand
-                case 0x60: a = operand < 32 ? a << operand : 0
-                case 0x70: a = operand < 32 ? a >> operand : 0
+                // A shift by X counts modulo 32, as the kernel's 32-bit ALU does.
+                case 0x60: a <<= operand & 31
+                case 0x70: a >>= operand & 31
                 default: a = 0 &- a  // NEG
                 }
             case Class.jmp:

@@ -23,6 +23,11 @@ import Testing
             ([.init(code: 0x28, k: 0), ret], "opcode 0x28"),
             ([.init(code: 0x02, k: 16), ret], "scratch word 16"),
             ([ret, .init(code: 0x20, k: 0)], "instruction 1 is the last and does not return"),
+            ([.init(code: 0x60, k: 2), ret], "instruction 0 reads scratch word 2 before every path stores it"),
+            (
+                [.init(code: 0x15, jt: 1, k: 5), .init(code: 0x02, k: 3), .init(code: 0x60, k: 3), ret],
+                "instruction 2 reads scratch word 3"
+            ),
         ]
         for (instructions, reason) in cases {
             #expect(throws: BPFProgram.InvalidProgram.self, "\(reason)") {
