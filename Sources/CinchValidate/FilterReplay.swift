@@ -75,6 +75,7 @@ public struct FilterReplay: Sendable {
     private let natives: [Architecture]
     private let programs: [Architecture: BPFProgram]
     private let covered: [Architecture: [Architecture]]
+    private let capabilities: Set<String>?
 
     /// Compiles `profile` for each of its native architectures.
     ///
@@ -113,6 +114,7 @@ public struct FilterReplay: Sendable {
         self.natives = natives
         self.programs = programs
         self.covered = covered
+        self.capabilities = capabilities
     }
 
     /// The native architecture whose filter a call of `abi` meets: the one covering it, else the
@@ -143,7 +145,7 @@ public struct FilterReplay: Sendable {
     /// The first rule that applies on `native`, names the call, matches its arguments and has the
     /// filter's action; `$.defaultAction` when none does and the result is the default.
     private func responsibleRule(for call: Call, result: SeccompReturn, native: Architecture) -> String? {
-        let target = SeccompTarget(native: native, kernel: KernelVersion.running)
+        let target = SeccompTarget(native: native, capabilities: capabilities, kernel: KernelVersion.running)
         let width: UInt64 = call.abi.is32Bit && call.abi != .x32 ? 0xFFFF_FFFF : .max
         // A rule for `socket` also decides `socketcall(SYS_SOCKET, …)`; its argument conditions
         // cannot be checked there (the arguments are in memory), so libseccomp leaves them out.
