@@ -151,7 +151,8 @@ let package = Package(
         .testTarget(
             name: "CinchWorkflowTests",
             dependencies: [
-                "CinchLinux", "CinchWorkflow", "CinchDiff", "CinchGenerate", "CinchModel", "CinchTestSupport",
+                "CinchLinux", "CinchWorkflow", "CinchDiff", "CinchGenerate", "CinchModel", "CinchSeccomp",
+                "CinchTestSupport", "CinchValidate",
             ],
             swiftSettings: swiftSettings
         ),

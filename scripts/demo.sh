@@ -61,6 +61,15 @@ step "generate every profile listed in Profiles/cinch-profiles.json"
 step "validate with libseccomp (compiled per architecture, never loaded into cinch)"
 "$CINCH" validate Profiles/*.seccomp.json Profiles/*.oci.json
 
+step "replay every recorded call through each compiled filter (BPF interpreter, nothing loaded)"
+"$CINCH" validate --trace Traces/probe.trace.json Profiles/probe.seccomp.json Profiles/probe.oci.json
+"$CINCH" validate --trace Traces/httpd-runc.trace.json --trace Traces/httpd-crun.trace.json Profiles/httpd.seccomp.json
+"$CINCH" explain Profiles/httpd.seccomp.json socket 10
+
+step "the probe's profile for aarch64: names translated (the x86_64-only ones are warned about)"
+"$CINCH" generate seccomp Traces/probe.trace.json --arch aarch64 -o "$DEMO/probe.aarch64.json"
+"$CINCH" validate "$DEMO/probe.aarch64.json"
+
 step "prove: run the workloads under their profiles"
 "$CINCH" run --seccomp Profiles/shell.seccomp.json -- sh -c 'ls / >/dev/null; cat /etc/os-release' >/dev/null
 echo "ok: the shell pipeline succeeds under Profiles/shell.seccomp.json"

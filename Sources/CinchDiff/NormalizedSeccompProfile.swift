@@ -3,12 +3,6 @@
 
 public import CinchModel
 
-/// Answers whether a syscall name exists on an ABI; rules on absent names do nothing there.
-///
-/// The CLI passes libseccomp's resolver; tests pass a table. Without one, every name counts on
-/// every ABI.
-public typealias SyscallPresence = @Sendable (_ name: String, _ abi: Architecture) -> Bool
-
 /// What the kernel does with one syscall when a rule matches (or, for the default, when none does).
 public struct SeccompOutcome: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The action.

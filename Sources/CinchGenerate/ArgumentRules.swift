@@ -55,21 +55,42 @@ public enum ArgumentRules {
     ///   - names: every name the profile allows.
     ///   - trace: the merged trace the names come from.
     ///   - abis: the ABIs the profile covers; a condition applies to all of them.
-    public static func derive(names: Set<String>, from trace: Trace, abis: [Architecture]) -> Outcome {
+    ///   - splitByNative: whether rules may be limited to native architectures with Docker's
+    ///     `includes.arches`, so that ABIs passing an argument in different places (`clone` on
+    ///     s390x and x86_64) each get a rule on their own argument.
+    public static func derive(
+        names: Set<String>, from trace: Trace, abis: [Architecture], splitByNative: Bool = false
+    ) -> Outcome {
         var outcome = Outcome()
         var restricted: [String] = []
         for name in names.filter({ Trace.argumentCaptures[$0] != nil }).sorted() {
-            switch evidence(for: name, in: trace, abis: abis) {
+            var found = evidence(for: name, in: trace, abis: abis).map { [(nil as Architecture?, $0.0, $0.1)] }
+            if case .failure(let fallback) = found, case .otherArgumentLayout = fallback.fallback, splitByNative,
+                case .success(let parts) = evidenceByNative(for: name, in: trace, abis: abis)
+            {
+                found = .success(parts)
+            }
+            switch found {
             case .failure(let fallback):
                 outcome.diagnostics.append(note(for: name, fallback.fallback))
-            case .success(let (capture, values)):
-                if name == "clone", capture.mask == Trace.cloneNamespaceMask, values != [0] {
-                    outcome.diagnostics.append(cloneWarning(values))
+            case .success(let parts):
+                if name == "clone",
+                    let flagged = parts.first(where: { $0.1.mask == Trace.cloneNamespaceMask && $0.2 != [0] })
+                {
+                    outcome.diagnostics.append(cloneWarning(flagged.2))
                     continue
                 }
-                outcome.rules += rules(for: name, capture: capture, values: values)
+                for (native, capture, values) in parts {
+                    let only = native.map { SeccompProfile.ConditionFilter(arches: [$0.goName ?? $0.name]) }
+                    outcome.rules += rules(for: name, capture: capture, values: values).map { rule in
+                        var rule = rule
+                        rule.includes = only
+                        return rule
+                    }
+                    restricted.append(
+                        describe(name, capture: capture, values: values) + (native.map { " on \($0.name)" } ?? ""))
+                }
                 outcome.restrictedNames.insert(name)
-                restricted.append(describe(name, capture: capture, values: values))
             }
         }
         if !restricted.isEmpty {
@@ -87,12 +108,14 @@ public enum ArgumentRules {
     static func evidence(
         for name: String, in trace: Trace, abis: [Architecture]
     ) -> Result<(Trace.ArgumentCapture, Set<UInt64>), FallbackError> {
-        for abi in abis where Trace.argumentCapture(for: name, on: abi) == nil {
+        // One rule covers every ABI of the profile, so they must all pass the argument alike.
+        let layout = abis.first.flatMap { Trace.argumentCapture(for: name, on: $0) }
+        for abi in abis where layout == nil || Trace.argumentCapture(for: name, on: abi) != layout {
             return .failure(FallbackError(.otherArgumentLayout(abi)))
         }
         var found: (capture: Trace.ArgumentCapture, values: Set<UInt64>)?
         for (abi, record) in trace.abis.sorted(by: { $0.key < $1.key }) where record.allNames.contains(name) {
-            guard let capture = Trace.argumentCapture(for: name, on: abi) else {
+            guard let capture = Trace.argumentCapture(for: name, on: abi), capture == layout else {
                 return .failure(FallbackError(.otherArgumentLayout(abi)))
             }
             guard let seen = record.syscalls[name] else { return .failure(FallbackError(.inherited)) }
@@ -108,6 +131,24 @@ public enum ArgumentRules {
             return .failure(FallbackError(.unbounded(index: found.capture.index)))
         }
         return .success((found.capture, found.values))
+    }
+
+    /// The evidence for `name` per native architecture of `abis`, each over its own ABIs' records:
+    /// what a Docker profile can hold as one rule per native with `includes.arches`.
+    static func evidenceByNative(
+        for name: String, in trace: Trace, abis: [Architecture]
+    ) -> Result<[(Architecture?, Trace.ArgumentCapture, Set<UInt64>)], FallbackError> {
+        var parts: [(Architecture?, Trace.ArgumentCapture, Set<UInt64>)] = []
+        for native in Array(Set(abis.map(\.nativeFamily))).sorted() {
+            let group = abis.filter { $0.nativeFamily == native }
+            var part = trace
+            part.abis = trace.abis.filter { group.contains($0.key) }
+            switch evidence(for: name, in: part, abis: group) {
+            case .failure(let fallback): return .failure(fallback)
+            case .success(let (capture, values)): parts.append((native, capture, values))
+            }
+        }
+        return .success(parts)
     }
 
     /// A ``Fallback`` as an error, so evidence can be a `Result`.

@@ -34,16 +34,21 @@ public enum SeccompProfileGenerator {
         /// Whether recorded argument values become argument conditions (see ``ArgumentRules``);
         /// false allows every syscall by name only.
         public var argumentRules: Bool
+        /// Which names exist on which ABI (libseccomp's tables). With ``architectures``, names
+        /// recorded on other ABIs are translated to what each of them uses
+        /// (``Trace/translated(to:isPresent:)``); without it they are copied as they are.
+        public var isPresent: SyscallPresence?
 
         /// Creates options.
         public init(
             format: SeccompProfile.Format = .docker, defaultErrno: UInt32 = 1, architectures: [Architecture]? = nil,
-            argumentRules: Bool = true
+            argumentRules: Bool = true, isPresent: SyscallPresence? = nil
         ) {
             self.format = format
             self.defaultErrno = defaultErrno
             self.architectures = architectures
             self.argumentRules = argumentRules
+            self.isPresent = isPresent
         }
     }
 
@@ -69,7 +74,7 @@ public enum SeccompProfileGenerator {
                     format: options.format, defaultAction: .errno, defaultErrnoRet: options.defaultErrno),
                 diagnostics: [Diagnostic(.error, id: "generate.no-trace", "No trace was given.")])
         }
-        let trace = traces.dropFirst().reduce(first) { $0.merged(with: $1) }
+        var trace = traces.dropFirst().reduce(first) { $0.merged(with: $1) }
         if !trace.isComplete {
             let reasons = trace.incompleteReasons.joined(separator: " ")
             diagnostics.append(
@@ -97,9 +102,18 @@ public enum SeccompProfileGenerator {
         if observedABIs.isEmpty { observedABIs = [.x86_64] }
         let abis = options.architectures ?? observedABIs
         var names = Set<String>()
+        if let targets = options.architectures, let isPresent = options.isPresent {
+            for record in trace.abis.values { names.formUnion(record.allNames) }
+            let translation = trace.translated(to: targets, isPresent: isPresent)
+            diagnostics += translationFindings(
+                translation.steps, skipping: names.filter { !isSyscallName($0) }, traces: traces, files: files)
+            trace = translation.trace
+            names = names.filter { !isSyscallName($0) }
+        }
         for abi in abis { names.formUnion(trace.abis[abi]?.allNames ?? []) }
-        if options.architectures != nil {
-            // Explicit ABIs: take every recorded name; the validator reports names absent on one.
+        if options.architectures != nil, options.isPresent == nil {
+            // Explicit ABIs without libseccomp's tables: take every recorded name as it is; the
+            // validator reports names absent on one.
             for record in trace.abis.values { names.formUnion(record.allNames) }
         }
         // Names come from trace files, which may be hostile: only syscall-shaped names go in.
@@ -130,7 +144,8 @@ public enum SeccompProfileGenerator {
         names.formUnion(essentialSyscalls)
         var conditional = ArgumentRules.Outcome()
         if options.argumentRules {
-            conditional = ArgumentRules.derive(names: names, from: trace, abis: abis)
+            conditional = ArgumentRules.derive(
+                names: names, from: trace, abis: abis, splitByNative: options.format == .docker)
             diagnostics += conditional.diagnostics
         }
         // The name-only rule first, then the conditional rules by name and value.
@@ -155,6 +170,47 @@ public enum SeccompProfileGenerator {
             profile.archMap = archMap(for: abis)
         }
         return Result(profile: profile, diagnostics: diagnostics)
+    }
+
+    /// A note per target ABI listing the translations, and a warning per name with no equivalent.
+    ///
+    /// A name with no equivalent is a warning, not an error: it is specific to the ABI it was
+    /// recorded on (`arch_prctl` sets x86 thread-local storage; an aarch64 build of the workload
+    /// never makes it), and a profile without it is the right one for the target.
+    static func translationFindings(
+        _ steps: [SyscallTranslation.Step], skipping invalid: Set<String>, traces: [Trace], files: [String]
+    ) -> [Diagnostic] {
+        var findings: [Diagnostic] = []
+        let targets = Array(Set(steps.map(\.target))).sorted()
+        for target in targets {
+            let here = steps.filter { $0.target == target && !invalid.contains($0.name) }
+            var lines: [String] = []
+            for source in Array(Set(here.map(\.source))).sorted() {
+                let changed = here.filter { $0.source == source && $0.isTranslation && !$0.equivalents.isEmpty }
+                if !changed.isEmpty {
+                    lines.append("from \(source.name): " + changed.map(\.description).joined(separator: "; "))
+                }
+            }
+            if !lines.isEmpty {
+                findings.append(
+                    Diagnostic(
+                        .note, id: "generate.translated-syscalls",
+                        "Translated for \(target.name) \(lines.joined(separator: "; "))."))
+            }
+            for step in here where step.equivalents.isEmpty {
+                let holder = traces.indices.first { traces[$0].abis[step.source]?.allNames.contains(step.name) == true }
+                let location = holder.flatMap { index in
+                    index < files.count
+                        ? ProfileLocation(file: files[index], jsonPath: "$.abis.\(step.source.name).syscalls") : nil
+                }
+                findings.append(
+                    Diagnostic(
+                        .warning, id: "generate.untranslatable-syscall",
+                        "\(step.name), recorded on \(step.source.name), has no equivalent on \(target.name), so the profile does not allow it there; a workload built for \(target.name) does not make it. Record on \(target.name) to be sure.",
+                        at: location))
+            }
+        }
+        return findings
     }
 
     /// Whether `name` looks like a syscall name: 1 to 64 characters of `a-z`, `0-9` and `_`.

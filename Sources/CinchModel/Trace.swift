@@ -255,9 +255,10 @@ public struct Trace: Sendable, Equatable {
 
     /// The capture for `name` on `abi`, or nil when its arguments are not kept there.
     ///
-    /// s390 and s390x pass `clone` flags in argument 1, so `clone` is not captured on them.
+    /// s390 and s390x pass `clone` flags in argument 1 (their first two arguments are swapped),
+    /// so there the capture is of argument 1.
     public static func argumentCapture(for name: String, on abi: Architecture) -> ArgumentCapture? {
-        if name == "clone", abi == .s390 || abi == .s390x { return nil }
+        if name == "clone", abi == .s390 || abi == .s390x { return ArgumentCapture(index: 1, mask: cloneNamespaceMask) }
         return argumentCaptures[name]
     }
 

@@ -76,12 +76,14 @@ public struct SeccompFilter: ~Copyable {
     /// The corresponding C functions are `seccomp_arch_add` and `seccomp_arch_remove`.
     public func setArchitectures(_ abis: [Architecture]) throws(SeccompError) {
         let native = seccomp_arch_native()
+        // The native ABI goes first: libseccomp refuses (EDOM) to mix byte orders in one filter,
+        // so a big-endian s390x filter can only be built once the little-endian native is gone.
+        if !abis.contains(where: { $0.auditArch == native }) {
+            try check(seccomp_arch_remove(context, native), "seccomp_arch_remove", "native")
+        }
         for abi in abis where abi.auditArch != native {
             let rc = seccomp_arch_add(context, abi.auditArch)
             if rc != -Errno.fileExists.rawValue { try check(rc, "seccomp_arch_add", abi.name) }
-        }
-        if !abis.contains(where: { $0.auditArch == native }) {
-            try check(seccomp_arch_remove(context, native), "seccomp_arch_remove", "native")
         }
     }
 

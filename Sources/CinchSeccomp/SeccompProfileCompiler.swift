@@ -20,6 +20,7 @@ public import CinchModel
 ///   rules.
 /// - `seccomp.redundant-rule` (note): a rule whose action is the default action; libseccomp
 ///   rejects those with `EACCES`, so it is skipped.
+/// - `seccomp.mixed-byte-order` (error): little- and big-endian ABIs in one filter.
 /// - `seccomp.unsupported-architecture`, `seccomp.unsupported-action`, `seccomp.rule-rejected`,
 ///   `seccomp.errno-out-of-range` and `seccomp.libseccomp-error` (errors).
 public enum SeccompProfileCompiler {
@@ -89,6 +90,75 @@ public enum SeccompProfileCompiler {
         _ profile: SeccompProfile, file: String = "<profile>", native: Architecture = SyscallResolver.native,
         capabilities: Set<String>? = nil, kernelVersion: KernelVersion? = nil, includePFC: Bool = false
     ) -> Compilation {
+        compile(
+            profile, file: file, native: native, capabilities: capabilities, kernelVersion: kernelVersion,
+            includePFC: includePFC, presenceABIs: nil)
+    }
+
+    /// The native architectures a profile is meant for: each `archMap` entry of a Docker profile
+    /// (dockerd picks one per host), or just `host`.
+    public static func nativeArchitectures(of profile: SeccompProfile, host: Architecture) -> [Architecture] {
+        guard profile.format == .docker, profile.architectures.isEmpty, !profile.archMap.isEmpty else { return [host] }
+        var natives: [Architecture] = []
+        for entry in profile.archMap where !natives.contains(entry.architecture) { natives.append(entry.architecture) }
+        return natives
+    }
+
+    /// Compiles `profile` for every ABI it covers, whatever the host.
+    ///
+    /// A Docker `archMap` is evaluated for each of its native architectures, as dockerd would on
+    /// such a host (its `includes.arches`/`excludes.arches` too); any other profile is compiled
+    /// for `host` (see ``compile(_:file:native:capabilities:kernelVersion:includePFC:)``). Whether
+    /// a name exists is judged over all of those ABIs together: a name that only one native's ABIs
+    /// have is a note, and one none of them has is a warning.
+    ///
+    /// - Returns: every ABI with its instruction count in `archMap` order, the findings of all
+    ///   natives without duplicates, the rules that apply on none of them, and the program of
+    ///   `host` (or of the first native when the host is not among them).
+    public static func compileEveryArchitecture(
+        _ profile: SeccompProfile, file: String = "<profile>", host: Architecture = SyscallResolver.native,
+        capabilities: Set<String>? = nil, kernelVersion: KernelVersion? = nil, includePFC: Bool = false
+    ) -> Compilation {
+        let natives = nativeArchitectures(of: profile, host: host)
+        guard natives.count > 1 || natives != [host] else {
+            return compile(
+                profile, file: file, native: host, capabilities: capabilities, kernelVersion: kernelVersion,
+                includePFC: includePFC)
+        }
+        var everyABI: [Architecture] = []
+        for native in natives {
+            for abi in profile.effectiveArchitectures(native: native) where !everyABI.contains(abi) {
+                if SyscallResolver.supports(abi) { everyABI.append(abi) }
+            }
+        }
+        var merged = Compilation()
+        var inapplicable: Set<Int>?
+        var seen = Set<Diagnostic>()
+        for native in natives {
+            let one = compile(
+                profile, file: file, native: native, capabilities: capabilities, kernelVersion: kernelVersion,
+                includePFC: includePFC && (native == host || native == natives[0]), presenceABIs: everyABI)
+            for abi in one.architectures where !merged.architectures.contains(abi) { merged.architectures.append(abi) }
+            for program in one.perArchitecture
+            where !merged.perArchitecture.contains(where: { $0.architecture == program.architecture }) {
+                merged.perArchitecture.append(program)
+            }
+            merged.diagnostics += one.diagnostics.filter { seen.insert($0).inserted }
+            inapplicable = inapplicable.map { $0.intersection(one.inapplicableRules) } ?? Set(one.inapplicableRules)
+            if native == host || (merged.bpf == nil && !natives.contains(host)) {
+                merged.bpf = one.bpf
+                merged.pfc = one.pfc
+            }
+        }
+        merged.inapplicableRules = (inapplicable ?? []).sorted()
+        if merged.hasErrors { merged.bpf = nil }
+        return merged
+    }
+
+    private static func compile(
+        _ profile: SeccompProfile, file: String, native: Architecture, capabilities: Set<String>?,
+        kernelVersion: KernelVersion?, includePFC: Bool, presenceABIs: [Architecture]?
+    ) -> Compilation {
         var diagnostics: [Diagnostic] = []
         func location(_ path: String) -> ProfileLocation { ProfileLocation(file: file, jsonPath: path) }
 
@@ -114,6 +184,16 @@ public enum SeccompProfileCompiler {
                     at: location("$"))
             )
             return Compilation(diagnostics: diagnostics)
+        }
+        // A filter runs on one machine, so in one byte order; libseccomp refuses (EDOM) to mix them.
+        if let little = abis.first(where: { $0.isLittleEndian }), let big = abis.first(where: { !$0.isLittleEndian }) {
+            let second = abis.firstIndex(of: little) ?? 0 < abis.firstIndex(of: big) ?? 0 ? big : little
+            diagnostics.append(
+                Diagnostic(
+                    .error, id: "seccomp.mixed-byte-order",
+                    "\(little.name) is little-endian and \(big.name) big-endian: no machine runs both, and one filter cannot cover them (libseccomp refuses). Write a profile per byte order, or a Docker profile with an archMap entry for each native architecture.",
+                    at: location(architecturePath(of: second, in: profile))))
+            return Compilation(architectures: abis, diagnostics: diagnostics)
         }
 
         // MARK: Flags
@@ -168,7 +248,8 @@ public enum SeccompProfileCompiler {
                 var present: [Architecture] = []
                 var absent: [Architecture] = []
                 var unknown: [Architecture] = []
-                for abi in abis {
+                let judged = presenceABIs ?? abis
+                for abi in judged {
                     switch presence(of: name, on: abi) {
                     case .present: present.append(abi)
                     case .absent: absent.append(abi)
@@ -179,18 +260,19 @@ public enum SeccompProfileCompiler {
                     diagnostics.append(
                         Diagnostic(
                             .error, id: "seccomp.unknown-syscall",
-                            "Unknown syscall \"\(name)\": libseccomp knows no such syscall on \(describe(abis)).",
+                            "Unknown syscall \"\(name)\": libseccomp knows no such syscall on \(describe(judged)).",
                             at: location(namePath)
                         )
                     )
                     continue
                 }
                 if !absent.isEmpty || !unknown.isEmpty {
-                    let missing = abis.filter { !present.contains($0) }
+                    let missing = judged.filter { !present.contains($0) }
                     diagnostics.append(
                         Diagnostic(
                             present.isEmpty ? .warning : .note, id: "seccomp.syscall-absent-on-architecture",
-                            "Syscall \"\(name)\" does not exist on \(describe(missing)); runtimes skip it there.",
+                            "Syscall \"\(name)\" does not exist on \(describe(missing)); runtimes skip it there."
+                                + successorHint(for: name, on: missing),
                             at: location(namePath)
                         )
                     )
@@ -377,6 +459,15 @@ public enum SeccompProfileCompiler {
         case .absentOnArchitecture: .absent
         case .unknown: .unknown
         }
+    }
+
+    /// What ABIs lacking `name` use instead, when any has an equivalent: ` (aarch64 uses openat)`.
+    private static func successorHint(for name: String, on missing: [Architecture]) -> String {
+        let uses = missing.compactMap { abi -> String? in
+            let equivalents = SyscallTranslation.equivalents(of: name, on: abi, isPresent: SyscallResolver.presence)
+            return equivalents.isEmpty ? nil : "\(abi.name) uses \(equivalents.joined(separator: ", "))"
+        }
+        return uses.isEmpty ? "" : " Instead, " + uses.joined(separator: "; ") + "."
     }
 
     /// The first argument index that more than one condition tests, if any.

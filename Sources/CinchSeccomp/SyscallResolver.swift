@@ -58,6 +58,48 @@ public enum SyscallResolver {
         return seccomp_syscall_resolve_name(name) == cinch_nr_scmp_error() ? .unknown : .absentOnArchitecture
     }
 
+    /// Whether a rule for a name does something on an ABI (``Resolution/isPresent``), as the
+    /// generator, the diff and the translation across ABIs ask it.
+    public static let presence: SyscallPresence = { name, abi in resolve(name, on: abi).isPresent }
+
+    /// How a process enters the kernel for `name` on `abi`: the syscall number and, for a socket
+    /// or SysV IPC call this ABI has only through its `socketcall(2)`/`ipc(2)` multiplexer, the
+    /// multiplexer's first argument (the call). Nil when `name` does not exist on `abi`.
+    ///
+    /// libseccomp gives multiplexed calls a pseudo-number (`socket` on x86 is -101); their direct
+    /// numbers (x86 `socket` is 359) are found in its number-to-name table.
+    /// The corresponding C functions are `seccomp_syscall_resolve_name_arch` and
+    /// `seccomp_syscall_resolve_num_arch`.
+    public static func kernelCall(of name: String, on abi: Architecture) -> (number: Int32, call: UInt64?)? {
+        switch resolve(name, on: abi) {
+        case .number(let number):
+            return (number, nil)
+        case .multiplexed(let pseudo):
+            let base = UInt64(abi.syscallNumberBase)
+            for offset in UInt64(0)..<1024 where self.name(of: base + offset, on: abi) == name {
+                return (Int32(truncatingIfNeeded: base + offset), nil)
+            }
+            let isSocketCall = pseudo >= -199
+            let multiplexer = isSocketCall ? "socketcall" : "ipc"
+            guard case .number(let number) = resolve(multiplexer, on: abi) else { return nil }
+            return (number, UInt64(-pseudo - (isSocketCall ? 100 : 200)))
+        case .absentOnArchitecture, .unknown:
+            return nil
+        }
+    }
+
+    /// The call a `socketcall(2)` or `ipc(2)` multiplexer makes for its first argument `call` on
+    /// `abi` (`socketcall(1)` is `socket`), or nil.
+    ///
+    /// libseccomp numbers multiplexed calls -100 - call (socketcall) and -200 - call (ipc).
+    /// The corresponding C function is `seccomp_syscall_resolve_num_arch`.
+    public static func multiplexedName(of multiplexer: String, call: UInt64, on abi: Architecture) -> String? {
+        guard call < 100, let base: Int32 = ["socketcall": -100, "ipc": -200][multiplexer] else { return nil }
+        guard let pointer = seccomp_syscall_resolve_num_arch(abi.auditArch, base - Int32(call)) else { return nil }
+        defer { cinch_scmp_free(pointer) }
+        return String(cString: pointer)
+    }
+
     /// Whether libseccomp supports `abi` at all.
     ///
     /// The corresponding C function is `seccomp_arch_resolve_name`.

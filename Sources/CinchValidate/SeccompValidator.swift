@@ -84,8 +84,8 @@ public enum SeccompValidator {
                 diagnostics: [Diagnostic(.error, id: "seccomp.invalid-profile", error.message, at: error.location)]
             )
         }
-        let compilation = SeccompProfileCompiler.compile(
-            profile, file: file, native: native, capabilities: capabilities, kernelVersion: kernelVersion,
+        let compilation = SeccompProfileCompiler.compileEveryArchitecture(
+            profile, file: file, host: native, capabilities: capabilities, kernelVersion: kernelVersion,
             includePFC: includePFC
         )
         var diagnostics = compilation.diagnostics

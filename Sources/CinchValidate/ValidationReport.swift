@@ -40,6 +40,9 @@ public struct ValidationReport: Sendable {
     public var perArchitecture: [SeccompProfileCompiler.ArchitectureProgram]
     /// libseccomp's pseudo filter code, when it was asked for and the profile compiled.
     public var pfc: String?
+    /// The replay of traces through the compiled filter, when traces were given
+    /// (``FilterReplay``); its findings are in ``diagnostics`` too.
+    public var replay: FilterReplay.Report?
 
     /// Creates a report.
     public init(

@@ -71,7 +71,9 @@ public enum ArtifactBuilder {
     ///   - output: the file it is for (`-` for standard output), named by the validator's findings.
     public static func build(_ recipe: ArtifactRecipe, from inputs: [TraceInput], output: String) -> ArtifactBuild {
         switch recipe {
-        case .seccomp(let options):
+        case .seccomp(var options):
+            // Names recorded on other ABIs are translated with libseccomp's tables.
+            if options.isPresent == nil { options.isPresent = SyscallResolver.presence }
             let generated = SeccompProfileGenerator.generate(inputs, options: options)
             guard let profile = generated.output else { return refused(generated.diagnostics) }
             return proven(profile, diagnostics: generated.diagnostics, output: output)
@@ -115,7 +117,9 @@ public enum ArtifactBuilder {
     ///
     /// - Parameter output: the file the profile is for, named by the errors.
     public static func seccompErrors(_ profile: SeccompProfile, output: String) -> [Diagnostic] {
-        SeccompProfileCompiler.compile(profile, file: output).diagnostics.filter { $0.severity == .error }
+        SeccompProfileCompiler.compileEveryArchitecture(profile, file: output).diagnostics.filter {
+            $0.severity == .error
+        }
     }
 
     /// `profile` rendered, or a validation failure with the compiler's errors.

@@ -19,7 +19,5 @@ extension DiffInput {
 extension ProfileDiff {
     /// Whether libseccomp knows a syscall on an ABI: how `cinch diff` and `cinch check` tell a
     /// name that does not exist from one that is merely not allowed.
-    public static let libseccompPresence: SyscallPresence = { name, abi in
-        SyscallResolver.resolve(name, on: abi).isPresent
-    }
+    public static let libseccompPresence: SyscallPresence = SyscallResolver.presence
 }

@@ -5,6 +5,7 @@ public import CinchDiff
 public import CinchGenerate
 internal import CinchLinux
 public import CinchModel
+public import CinchValidate
 
 /// How every committed profile is generated from committed traces (`Profiles/cinch-profiles.json`).
 ///
@@ -356,6 +357,13 @@ public struct ProfileCheck: Sendable {
         public var failure: ArtifactBuild.Failure?
         /// Every finding of the build, notes included, located at the profile or its traces.
         public var buildDiagnostics: [Diagnostic] = []
+        /// For a seccomp profile that exists and parses: its traces replayed through the committed
+        /// file's compiled filter (``FilterReplay``).
+        public var replay: FilterReplay.Report?
+
+        /// Whether the committed file allows every call its traces recorded (true for files that
+        /// are not seccomp profiles or could not be replayed).
+        public var isProven: Bool { replay?.allAllowed ?? true }
 
         /// Whether the profile could be regenerated.
         public var isGenerated: Bool { expected != nil }
@@ -410,6 +418,13 @@ public struct ProfileCheck: Sendable {
             diagnostics += located.filter { $0.severity != .note }
             var outcome = compare(entry, with: build, root: root, isPresent: isPresent)
             outcome.buildDiagnostics = located
+            if case .seccomp = entry.kind, let actual = outcome.actual,
+                let committed = try? SeccompProfile(jsonBytes: Array(actual.utf8), file: entry.path)
+            {
+                // The committed file, not the regenerated one: it is what runs.
+                outcome.replay = FilterReplay(profile: committed, file: entry.path).replay(
+                    inputs.map { ($0.file, $0.trace) })
+            }
             outcomes.append(outcome)
         }
         return ProfileCheck(outcomes: outcomes, diagnostics: diagnostics)

@@ -62,15 +62,29 @@
  *                    undoes the Swift runtime's crash handlers (see do_signal).
  *                    If the signal does not kill the probe, the next step runs.
  *   sleep:MS         raw nanosleep for MS milliseconds (restarted on EINTR).
+ *   seccomp:PATH     load the classic-BPF program in PATH (a struct sock_filter
+ *                    array, as seccomp_export_bpf writes it) as a seccomp filter,
+ *                    after PR_SET_NO_NEW_PRIVS. Failure exits 1. The following
+ *                    steps run under it, so it must allow write and exit_group.
+ *   raw:NR[,ARG...]  syscall(NR, ARG...) with up to six arguments (decimal or
+ *                    0x hex); prints "RET ERRNO\n" to stdout (ERRNO 0 unless RET
+ *                    is -1). Tests compare it with cinch's BPF interpreter.
+ *   raw80:NR[,ARG...]
+ *                    the same as an i386 compat syscall via `int $0x80`, with up
+ *                    to six 32-bit arguments (ebx, ecx, edx, esi, edi, ebp).
  */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/membarrier.h>
+#include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -129,6 +143,9 @@ enum step_kind {
     STEP_EXIT,
     STEP_SIGNAL,
     STEP_SLEEP,
+    STEP_SECCOMP,
+    STEP_RAW,
+    STEP_RAW80,
 };
 
 enum call_id {
@@ -200,6 +217,7 @@ struct step {
     enum step_kind kind;
     uint64_t num;
     char **argv;
+    uint64_t args[6];
 };
 
 static struct step steps[MAX_STEPS];
@@ -263,7 +281,10 @@ static void usage_to(int fd) {
         "  socket:tcp|udp|unix        socket + close\n"
         "  exit:CODE                  exit_group(CODE)\n"
         "  signal:SIG                 reset SIG to SIG_DFL, raise(SIG)\n"
-        "  sleep:MS                   nanosleep MS milliseconds\n";
+        "  sleep:MS                   nanosleep MS milliseconds\n"
+        "  seccomp:PATH               load the BPF program in PATH as a seccomp filter\n"
+        "  raw:NR[,ARG...]            syscall(NR, ARG...); prints \"RET ERRNO\"\n"
+        "  raw80:NR[,ARG...]          the same through int $0x80 (i386, 32-bit arguments)\n";
     write_all(fd, text, sizeof text - 1);
 }
 
@@ -326,6 +347,49 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out) {
         v = v * 10 + d;
     }
     *out = v;
+    return 1;
+}
+
+/// Parses "NR[,ARG...]" (decimal or 0x hex, at most six arguments, each at most
+/// `max`) into s->num and s->args; returns 1 on success.
+static int parse_raw(const char *spec, uint64_t max, struct step *s) {
+    uint64_t values[7] = {0};
+    int count = 0;
+    const char *p = spec;
+    for (;;) {
+        if (count == 7)
+            return 0;
+        uint64_t v = 0;
+        int digits = 0;
+        if (p[0] == '0' && p[1] == 'x') {
+            for (p += 2; *p && *p != ','; p++, digits++) {
+                int d = (*p >= '0' && *p <= '9') ? *p - '0'
+                        : (*p >= 'a' && *p <= 'f') ? *p - 'a' + 10
+                        : (*p >= 'A' && *p <= 'F') ? *p - 'A' + 10
+                                                   : -1;
+                if (d < 0 || digits == 16)
+                    return 0;
+                v = v << 4 | (uint64_t)d;
+            }
+        } else {
+            for (; *p && *p != ','; p++, digits++) {
+                if (*p < '0' || *p > '9' || v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+                    return 0;
+                v = v * 10 + (uint64_t)(*p - '0');
+            }
+        }
+        if (digits == 0 || (count > 0 && v > max))
+            return 0;
+        values[count++] = v;
+        if (*p == '\0')
+            break;
+        p++;
+    }
+    if (values[0] > 0xffffffffULL)
+        return 0;
+    s->num = values[0];
+    for (int i = 1; i < count; i++)
+        s->args[i - 1] = values[i];
     return 1;
 }
 
@@ -409,6 +473,19 @@ static struct step parse_step(char *arg) {
         if (!parse_u64(v, 64, &s.num) || s.num == 0)
             usage_error("bad signal (1..64)", arg);
         s.kind = STEP_SIGNAL;
+    } else if ((v = after(arg, "seccomp:"))) {
+        if (*v == '\0')
+            usage_error("missing PATH", arg);
+        s.kind = STEP_SECCOMP;
+        s.argv = split_exec_args(v, arg);
+    } else if ((v = after(arg, "raw:"))) {
+        if (!parse_raw(v, UINT64_MAX, &s))
+            usage_error("bad raw syscall (NR[,ARG...], at most six arguments)", arg);
+        s.kind = STEP_RAW;
+    } else if ((v = after(arg, "raw80:"))) {
+        if (!parse_raw(v, 0xffffffffULL, &s))
+            usage_error("bad raw80 syscall (NR[,ARG...], at most six 32-bit arguments)", arg);
+        s.kind = STEP_RAW80;
     } else if ((v = after(arg, "sleep:"))) {
         if (!parse_u64(v, 1000ULL * 1000 * 1000, &s.num))
             usage_error("bad sleep milliseconds", arg);
@@ -634,6 +711,72 @@ static long int80_syscall(long nr) {
     return ret;
 }
 
+/// Makes one i386 compat syscall `nr` with six 32-bit arguments via `int $0x80`.
+/// ebp cannot be an asm operand, so the sixth argument goes through r12; the
+/// red zone is stepped over before rbp is pushed.
+static long int80_syscall6(long nr, const uint64_t *a) {
+    long ret = nr;
+    register uint64_t sixth __asm__("r12") = a[5];
+    __asm__ volatile("sub $128, %%rsp\n\t"
+                     "push %%rbp\n\t"
+                     "mov %%r12d, %%ebp\n\t"
+                     "int $0x80\n\t"
+                     "pop %%rbp\n\t"
+                     "add $128, %%rsp"
+                     : "+a"(ret)
+                     : "b"(a[0]), "c"(a[1]), "d"(a[2]), "S"(a[3]), "D"(a[4]), "r"(sixth)
+                     : "r8", "r9", "r10", "r11", "memory", "cc");
+    return (long)(int)ret; /* eax, sign-extended */
+}
+
+/// Writes "RET ERRNO\n" to stdout.
+static void print_result(long ret, int err) {
+    char buf[48];
+    size_t i = sizeof buf;
+    buf[--i] = '\n';
+    uint64_t e = (uint64_t)err;
+    do {
+        buf[--i] = (char)('0' + e % 10);
+        e /= 10;
+    } while (e != 0);
+    buf[--i] = ' ';
+    uint64_t r = ret < 0 ? (uint64_t)(-(ret + 1)) + 1 : (uint64_t)ret;
+    do {
+        buf[--i] = (char)('0' + r % 10);
+        r /= 10;
+    } while (r != 0);
+    if (ret < 0)
+        buf[--i] = '-';
+    write_all(1, buf + i, sizeof buf - i);
+}
+
+/// Loads the BPF program in `path` as a seccomp filter; exits 1 on failure.
+static void do_seccomp(const char *path) {
+    static struct sock_filter program[4096];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        fail(path, errno, 1);
+    size_t got = 0;
+    for (;;) {
+        ssize_t n = read(fd, (char *)program + got, sizeof program - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            fail(path, errno, 1);
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (got == 0 || got % sizeof program[0] != 0)
+        fail("seccomp program size", EINVAL, 1);
+    struct sock_fprog fprog = {.len = (unsigned short)(got / sizeof program[0]), .filter = program};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        fail("prctl(PR_SET_NO_NEW_PRIVS)", errno, 1);
+    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog) != 0)
+        fail("seccomp(SECCOMP_SET_MODE_FILTER)", errno, 1);
+}
+
 /// socket(2) of the given kind (0 tcp, 1 udp, 2 unix) then close; exits 1 on failure.
 static void do_socket(uint64_t kind) {
     static const int domain[] = {AF_INET, AF_INET, AF_UNIX};
@@ -674,6 +817,17 @@ static void run_step(const struct step *s) {
     case STEP_EXIT: raw_exit((int)s->num);
     case STEP_SIGNAL: do_signal((int)s->num); break;
     case STEP_SLEEP: sleep_ms(s->num); break;
+    case STEP_SECCOMP: do_seccomp(s->argv[0]); break;
+    case STEP_RAW: {
+        long r = syscall((long)s->num, s->args[0], s->args[1], s->args[2], s->args[3], s->args[4], s->args[5]);
+        print_result(r, r == -1 ? errno : 0);
+        break;
+    }
+    case STEP_RAW80: {
+        long r = int80_syscall6((long)s->num, s->args);
+        print_result(r > -4096 && r < 0 ? -1 : r, r > -4096 && r < 0 ? (int)-r : 0);
+        break;
+    }
     }
 }
 

@@ -15,7 +15,8 @@ struct Cinch: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            RecordCommand.self, GenerateCommand.self, ValidateCommand.self, RunCommand.self, VerifyCommand.self,
+            RecordCommand.self, GenerateCommand.self, ValidateCommand.self, ExplainCommand.self, RunCommand.self,
+            VerifyCommand.self,
             AuditCommand.self,
             DiffCommand.self, MergeCommand.self, CheckCommand.self,
         ]

@@ -4,6 +4,7 @@
 import ArgumentParser
 import CinchDiff
 import CinchModel
+import CinchValidate
 import CinchWorkflow
 
 /// `cinch check [--traces DIR] [--profiles DIR] [--manifest FILE] [--write] [--init]`.
@@ -23,6 +24,10 @@ struct CheckCommand: ParsableCommand {
             differ without a change in meaning, get a unified diff of their lines. JSON files in the \
             profiles directory that the manifest does not list are reported as warnings.
 
+            Every seccomp profile is also proven against its traces: each recorded call (every ABI, \
+            every recorded argument value) is replayed through the committed file's compiled filter, \
+            as `cinch validate --trace` does, and each call it would not allow is reported.
+
             --init writes the conventional manifest first (one Docker profile NAME.seccomp.json and one \
             OCI profile NAME.oci.json per Traces/NAME.trace.json, EPERM, observed ABIs; capability \
             lists and AppArmor profiles are added by hand); it refuses to replace an existing \
@@ -33,7 +38,7 @@ struct CheckCommand: ParsableCommand {
 
             Exit status:
               0   every profile matches its traces (or --write wrote them)
-              1   some profile differs or is missing
+              1   some profile differs or is missing, or does not allow a call its traces recorded
               64  no manifest, or an unusable manifest or trace: a trace that cannot be read, or \
             that a generator refuses (a capability list from a trace that did not observe \
             capabilities, an AppArmor profile from one that did not observe files); with --write, \
@@ -93,8 +98,15 @@ struct CheckCommand: ParsableCommand {
             Console.error("cinch: warning: \(path) is not in the manifest, so nothing checks it.")
         }
         var drifted = 0
+        var unproven = 0
         for outcome in check.outcomes {
             let path = outcome.entry.path
+            if let replay = outcome.replay, !replay.allAllowed {
+                unproven += 1
+                Console.report(replay.diagnostics)
+                let denied = replay.diagnostics.filter { $0.severity == .error }.count
+                print("unproven: \(path) does not allow \(denied) of the \(replay.callCount) calls its traces recorded")
+            }
             if !outcome.isGenerated {
                 print("error: \(path) could not be regenerated from \(outcome.entry.traces.joined(separator: ", "))")
                 continue
@@ -130,8 +142,13 @@ struct CheckCommand: ParsableCommand {
             Console.error(
                 "cinch: \(drifted) of \(check.outcomes.count) profiles drifted; run `cinch check --write` and commit "
                     + "the result if the change is intended.")
-            throw ExitStatus.failure
         }
+        if unproven > 0 {
+            Console.error(
+                "cinch: \(unproven) seccomp profile\(unproven == 1 ? " does" : "s do") not allow what \(unproven == 1 ? "its" : "their") traces recorded."
+            )
+        }
+        if drifted > 0 || unproven > 0 { throw ExitStatus.failure }
     }
 
     /// `seccomp profile`, `capability list` or `AppArmor profile`.

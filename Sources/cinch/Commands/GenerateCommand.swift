@@ -31,6 +31,15 @@ struct GenerateSeccompCommand: ParsableCommand {
             calls without namespace flags (Docker's rule) when no call created a namespace. \
             --no-argument-rules allows every syscall by name only, as traces without argument data do.
 
+            --arch A (repeatable) builds the profile for those ABIs instead of the observed ones, and \
+            translates every name recorded on another ABI to what the target uses for it, by \
+            libseccomp's tables: legacy calls to their successors (open → openat, stat → newfstatat, \
+            dup2 → dup3, epoll_wait → epoll_pwait, fork → clone, … on aarch64 and riscv64), and on \
+            32-bit ABIs the 64-bit-offset, 32-bit-id and *_time64 variants too. A note lists each \
+            translation; a name with no equivalent on a target (arch_prctl on aarch64) is a warning, \
+            since a build for that target does not make it. clone's argument rule moves to argument \
+            1 on s390x. See docs/profiles.md.
+
             Exit status: 0 on success (warnings are printed to stderr); 64 when a trace is unusable or \
             names a syscall that is malformed or unknown to libseccomp (nothing is written then); 73 \
             when the profile cannot be written.
@@ -45,7 +54,9 @@ struct GenerateSeccompCommand: ParsableCommand {
     @Option(help: "Errno for denied syscalls: EPERM or ENOSYS.")
     var defaultErrno: DefaultErrno = .EPERM
 
-    @Option(name: .customLong("arch"), help: "Cover this ABI instead of the observed ones (repeatable).")
+    @Option(
+        name: .customLong("arch"),
+        help: "Cover this ABI instead of the observed ones, translating names to it (repeatable).")
     var architectures: [String] = []
 
     @Flag(help: "Allow syscalls by name only, without argument conditions from recorded values.")

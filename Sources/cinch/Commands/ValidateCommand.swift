@@ -28,14 +28,28 @@ struct ValidateCommand: ParsableCommand {
             $CINCH_APPARMOR_PARSER, or apparmor_parser from PATH, /usr/sbin or /sbin. Compiling is \
             all it proves; whether the profile lets a workload run needs an AppArmor kernel.
 
-            For a clean file, prints `FILE: ok (x86_64: N instructions, ...)` or `FILE: ok \
+            Every ABI a profile covers is checked, not only this host's: an OCI profile's \
+            architectures, and each native architecture of a Docker archMap with its \
+            subArchitectures (as dockerd would resolve it on such a host). A name that does not \
+            exist on an ABI is reported at its JSON path (a warning when no ABI of the profile \
+            has it, with what the ABI uses instead).
+
+            With --trace, each seccomp profile is also proven against the traces: every recorded \
+            syscall of every ABI, with every recorded argument value (socket families, personas, \
+            clone flags) and every socket family of the trace's network observations, is run \
+            through the profile's compiled filter by cinch's classic-BPF interpreter. Each call the \
+            filter would not allow is an error naming the syscall, the ABI, the argument, the \
+            action and the rule, located at the trace.
+
+            For a clean file, prints `FILE: ok (x86_64: N instructions, ...)` (one entry per ABI; \
+            with --trace followed by `; replayed N calls from M traces: all allowed`) or `FILE: ok \
             (AppArmor: compiles with apparmor_parser; not loaded)` on standard output. Diagnostics \
             go to standard error.
 
             Exit status:
               0   every file is valid (warnings and notes do not fail)
-              1   some file has an error diagnostic
-              64  some file could not be read or parsed at all
+              1   some file has an error diagnostic, or --trace found a call it does not allow
+              64  some file or trace could not be read or parsed at all
               69  some file is an AppArmor profile and apparmor_parser is not installed
             """
     )
@@ -46,6 +60,9 @@ struct ValidateCommand: ParsableCommand {
     @Flag(help: "Also print libseccomp's pseudo filter code (PFC) for each file.")
     var pfc = false
 
+    @Option(name: .customLong("trace"), help: "Replay this trace through each seccomp profile (repeatable).")
+    var traces: [String] = []
+
     func validate() throws {
         if files.isEmpty { throw ValidationError("Give at least one profile file.") }
     }
@@ -54,7 +71,7 @@ struct ValidateCommand: ParsableCommand {
         var sawError = false
         var sawUnusable = false
         var sawUnavailable = false
-        for report in ValidateJob.run(files, includePFC: pfc) {
+        for report in ValidateJob.run(files, includePFC: pfc, traces: traces) {
             for diagnostic in report.diagnostics { writeError(diagnostic.description) }
             switch report.verdict {
             case .unusable: sawUnusable = true
@@ -66,7 +83,10 @@ struct ValidateCommand: ParsableCommand {
                 let sizes = report.perArchitecture.map {
                     "\($0.architecture.name): \($0.instructionCount) instructions"
                 }
-                print("\(report.file): ok (\(sizes.joined(separator: ", ")))")
+                let replayed = report.replay.map {
+                    "; replayed \($0.callCount) calls from \($0.traceCount) trace\($0.traceCount == 1 ? "" : "s"): all allowed"
+                }
+                print("\(report.file): ok (\(sizes.joined(separator: ", ")))\(replayed ?? "")")
             }
             if let text = report.pfc { print(text, terminator: text.hasSuffix("\n") ? "" : "\n") }
         }
