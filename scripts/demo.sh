@@ -93,6 +93,11 @@ step "AppArmor: the profile from the same recordings (files, programs and socket
 sed -n '/^profile/,/^}/p' Profiles/httpd.apparmor
 "$CINCH" validate Profiles/httpd.apparmor
 echo "ok: apparmor_parser -Q -K compiles Profiles/httpd.apparmor (this kernel has no AppArmor: compiled, never loaded)"
+echo "prove: its file rules enforced with Landlock inside the container (the kernel this runs on has no AppArmor)"
+for runtime in runc crun; do
+    "$CINCH" verify --bundle "$DEMO/httpd" --runtime "$runtime" --apparmor Profiles/httpd.apparmor \
+        --driver "$driver" --wait-port "$PORT" --grace 1 --timeout 60
+done
 
 step "AppArmor, the audit route: a profile from a complain-mode audit log (a recorded fixture)"
 "$CINCH" audit ingest -q Tests/Fixtures/audit/apparmor-avc.log -o "$DEMO/avc.trace.json"
