@@ -129,11 +129,18 @@ public struct ContainerSession: Sendable {
         public var stoppedByCinch: Bool
         /// Whether the timeout ended the run.
         public var timedOut: Bool
-        /// Why the driver did not run, if it did not.
+        /// Why the driver did not run although a driver or a port to wait for was given (the
+        /// container exited first, never accepted a connection before the timeout, or cinch was
+        /// interrupted): the run did not exercise the workload (``exercisedWorkload``).
         public var driverSkippedReason: String?
         /// The signal (SIGINT, SIGTERM or SIGHUP) sent to cinch that made it stop the container
         /// before its end, if one was. The caller should stop too and exit with 128 + the signal.
         public var interruption: CInt?
+
+        /// Whether the run did what it was asked to: with a driver or `--wait-port`, the container
+        /// became ready and the driver ran. A recording or a verification of a run that did not
+        /// has seen only the container's start, not its work.
+        public var exercisedWorkload: Bool { driverSkippedReason == nil }
 
         /// The container ended on its own with 0, or was stopped by cinch after its driver.
         public var containerSucceeded: Bool {
@@ -265,6 +272,11 @@ public struct ContainerSession: Sendable {
 
     private static let suffixCounter = Atomic<Int>(0)
 
+    /// `8 s`, `2.5 s`.
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e9 ? "\(Int(value)) s" : "\(value) s"
+    }
+
     private static func nextSuffix() -> Int { suffixCounter.add(1, ordering: .relaxed).newValue }
 
     /// Starts the container, waits until it is up, runs the driver, stops the container, and
@@ -303,12 +315,15 @@ public struct ContainerSession: Sendable {
                     System.sleep(seconds: 0.1)
                 }
             }
+            let readiness = options.waitPort.map { "127.0.0.1:\($0) accepted a connection" } ?? "it was ready"
             if exited() {
-                state.driverSkippedReason = "the container exited before it was ready"
+                state.driverSkippedReason = "the container exited before \(readiness)"
             } else if interrupted() {
-                state.driverSkippedReason = "cinch was interrupted before the container was ready"
+                state.driverSkippedReason = "cinch was interrupted before \(readiness)"
             } else if expired() {
-                state.driverSkippedReason = "the timeout passed before the container was ready"
+                state.timedOut.store(true, ordering: .releasing)
+                let seconds = options.timeout.map { " (\(Self.seconds($0)))" } ?? ""
+                state.driverSkippedReason = "the timeout\(seconds) passed before \(readiness)"
             } else if let driver = options.driver {
                 state.driverStatus = runDriver(driver, expired: expired, state: state)
             }

@@ -36,7 +36,9 @@ struct RecordCommand: ParsableCommand {
             count; see docs/capabilities.md.
 
             Exit status: the workload's own (128+N when signal N killed it; for a container stopped by \
-            cinch after its driver, the driver's); 64 when the input is unusable; 127 when the command \
+            cinch after its driver, the driver's); 75 when, with --driver or --wait-port, the container \
+            never became ready (or exited first) so the driver never ran: the trace is written, marked \
+            incomplete with the reason; 64 when the input is unusable; 127 when the command \
             is not found; 126 when it cannot be executed; 70 when it could not be traced; 73 when the trace cannot be written. On \
             SIGINT/SIGTERM the signal is passed to the workload and the partial trace is written, \
             marked incomplete. With --bundle, SIGINT/SIGTERM/SIGHUP stop the container through the \
@@ -138,6 +140,12 @@ struct RecordCommand: ParsableCommand {
                     Console.error("cinch: \(container.describe(containerRun))")
                 }
                 try container.exitIfInterrupted(containerRun)
+                if let reason = containerRun.driverSkippedReason {
+                    Console.error(
+                        "cinch: error: the recording did not exercise the workload (\(reason)); \(output) is marked incomplete. \(container.readinessHint)"
+                    )
+                    throw ExitStatus.notExercised
+                }
                 if !containerRun.containerSucceeded {
                     throw ExitCode(containerRun.containerStatus == 0 ? 1 : containerRun.containerStatus)
                 }

@@ -13,17 +13,19 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Run a container under a seccomp profile and check that it (and its driver) succeed.",
         discussion: """
-            The profile may be Docker or OCI JSON, written by cinch or not (Docker's default, a \\
-            hand-made one). Docker archMap and includes/excludes are resolved for this host and the \\
-            capabilities (--caps or --caps-file, else the bundle's bounding set), as dockerd would, and the result is \\
-            placed in a temporary copy of the bundle's config.json. When the run fails, cinch runs the \\
-            container again with the profile's default action switched to trace, under its tracer, and \\
+            The profile may be Docker or OCI JSON, written by cinch or not (Docker's default, a \
+            hand-made one). Docker archMap and includes/excludes are resolved for this host and the \
+            capabilities (--caps or --caps-file, else the bundle's bounding set), as dockerd would, and the result is \
+            placed in a temporary copy of the bundle's config.json. When the run fails, cinch runs the \
+            container again with the profile's default action switched to trace, under its tracer, and \
             names every syscall that reached the default action: what the profile must add.
 
-            Exit status: 0 when the container and the driver succeed; 1 when they fail (denied \\
-            syscalls are listed); 64 when the profile or bundle is unusable; 70 when the runtime fails; \\
-            128+N when signal N (SIGINT, SIGTERM, SIGHUP) stopped the run: the container is stopped \\
-            through the runtime (SIGTERM, SIGKILL after --grace seconds, at once on a second signal) \\
+            Exit status: 0 when the container and the driver succeed; 1 when they fail (denied \
+            syscalls are listed); 75 when the container never became ready (--wait-port, or it exited \
+            before) and the traced re-run shows no denial, so the driver never ran; 64 when the profile or \
+            bundle is unusable; 70 when the runtime fails; \
+            128+N when signal N (SIGINT, SIGTERM, SIGHUP) stopped the run: the container is stopped \
+            through the runtime (SIGTERM, SIGKILL after --grace seconds, at once on a second signal) \
             and deleted, and the temporary bundle removed.
             """
     )
@@ -90,6 +92,13 @@ struct VerifyCommand: ParsableCommand {
                 for line in denied { print("  \(line)") }
             }
             throw ExitStatus.failure
+        case .notReady(let first, let reason, let messages):
+            Console.error("cinch: \(container.describe(first))")
+            for message in messages { Console.error("cinch: \(message)") }
+            print(
+                "verify: NOT READY: the driver never ran because \(reason), and no syscall reached the profile's default action on a traced re-run: the container did not become ready, which is not the profile's doing. \(container.readinessHint)"
+            )
+            throw ExitStatus.notExercised
         case .unusable(let messages):
             for message in messages { Console.error("cinch: \(message)") }
             throw ExitStatus.unusableInput

@@ -64,6 +64,16 @@ struct ContainerOptions: ParsableArguments {
             waitPort: waitPort, timeout: timeout, gracePeriod: grace)
     }
 
+    /// What to check when the container never became ready.
+    var readinessHint: String {
+        var hint = "Check that the container starts its service"
+        if let waitPort {
+            hint +=
+                " and listens on port \(waitPort) in the host's network namespace (no \"network\" entry in linux.namespaces)"
+        }
+        return hint + ", or give it longer with --timeout."
+    }
+
     func describe(_ outcome: ContainerSession.Outcome) -> String {
         var container = "container (\(runtime.rawValue)) exited with \(outcome.containerStatus)"
         if let signal = outcome.interruption {
