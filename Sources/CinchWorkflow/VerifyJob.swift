@@ -127,10 +127,11 @@ public enum VerifyJob {
         return judged(first: first, denied: denied, messages: messages)
     }
 
-    /// A failure with nothing denied by default, of a container that never became ready, is a
-    /// readiness failure; anything else is the profile's.
+    /// A failure with nothing denied by default, of a container that was still running but never
+    /// became ready before the timeout, is a readiness failure; anything else (a container that
+    /// exited first may have been refused a capability) is the profile's.
     private static func judged(first: ContainerSession.Outcome?, denied: [String], messages: [String]) -> Outcome {
-        if denied.isEmpty, let first, let reason = first.driverSkippedReason {
+        if denied.isEmpty, let first, first.timedOut, let reason = first.driverSkippedReason {
             return .notReady(run: first, reason: reason, messages: messages)
         }
         return .failed(run: first, denied: denied, messages: messages)

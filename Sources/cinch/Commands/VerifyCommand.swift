@@ -21,8 +21,8 @@ struct VerifyCommand: ParsableCommand {
             names every syscall that reached the default action: what the profile must add.
 
             Exit status: 0 when the container and the driver succeed; 1 when they fail (denied \
-            syscalls are listed); 75 when the container never became ready (--wait-port, or it exited \
-            before) and the traced re-run shows no denial, so the driver never ran; 64 when the profile or \
+            syscalls are listed); 75 when the container was still running but never became ready (--wait-port) \
+            before --timeout and the traced re-run shows no denial, so the driver never ran; 64 when the profile or \
             bundle is unusable; 70 when the runtime fails; \
             128+N when signal N (SIGINT, SIGTERM, SIGHUP) stopped the run: the container is stopped \
             through the runtime (SIGTERM, SIGKILL after --grace seconds, at once on a second signal) \
