@@ -64,5 +64,116 @@ struct NewUserContainerTests {
         #expect(verify.stdout.contains("127.0.0.1:18132"), "\(verify.stdout)")
         #expect(!verify.stdout.contains("explicit rules"), "\(verify.stdout)")
         #expect(RuntimeState.leftoverContainers() == [])
+
+        let json = try Command.run([
+            cinch, "verify", "--format", "json", "--bundle", bundle.directory, "--seccomp", profile, "--driver", "true",
+            "--wait-port", "18132", "--timeout", "2", "--grace", "1",
+        ])
+        #expect(json.status == 75, "\(json.stdout)\(json.stderr)")
+        let document = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(document?["result"] as? String == "not-ready", "\(json.stdout)")
+        #expect((document?["run"] as? [String: Any])?["exercised"] as? Bool == false, "\(json.stdout)")
+        #expect(RuntimeState.leftoverContainers() == [])
+    }
+
+    /// Puts `runc spec`'s defaults back into a test bundle: a terminal, a network namespace of
+    /// its own, no_new_privs and three capabilities.
+    func restoreRuncSpecDefaults(in bundle: BusyboxBundle, terminal: Bool) throws {
+        let path = bundle.directory + "/config.json"
+        var config =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any]
+        var process = config?["process"] as? [String: Any] ?? [:]
+        process["terminal"] = terminal
+        process["noNewPrivileges"] = true
+        let three = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
+        process["capabilities"] = ["bounding": three, "effective": three, "permitted": three]
+        var linux = config?["linux"] as? [String: Any] ?? [:]
+        linux["namespaces"] = (linux["namespaces"] as? [[String: Any]] ?? []) + [["type": "network"]]
+        config?["process"] = process
+        config?["linux"] = linux
+        try JSONSerialization.data(withJSONObject: config ?? [:], options: [.prettyPrinted, .sortedKeys])
+            .write(to: URL(fileURLWithPath: path))
+    }
+
+    /// `process.terminal: true` made create fail with "its message is above"; it is refused
+    /// before anything runs, naming the key and the change.
+    @Test(arguments: ["record", "verify"])
+    func aTerminalBundleIsRefusedBeforeItRuns(command: String) throws {
+        let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
+        defer { bundle.remove() }
+        try restoreRuncSpecDefaults(in: bundle, terminal: true)
+        let profile = Fixture.path("seccomp/docker-valid.json")
+        let extra = command == "record" ? ["-o", "\(bundle.directory)/t.json"] : ["--seccomp", profile]
+        let result = try Command.run([cinch, command, "--bundle", bundle.directory] + extra)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("config.json ($.process.terminal)"), "\(result.stderr)")
+        #expect(result.stderr.contains("set \"terminal\": false"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "\(bundle.directory)/t.json"))
+        #expect(RuntimeState.leftoverContainers() == [])
+    }
+
+    /// The other `runc spec` defaults run, but mislead: each gets a note naming what to change.
+    @Test(arguments: ["record", "verify"])
+    func runcSpecDefaultsGetNotes(command: String) throws {
+        let bundle = try BusyboxBundle(arguments: ["sleep", "30"], noNewPrivileges: false)
+        defer { bundle.remove() }
+        try restoreRuncSpecDefaults(in: bundle, terminal: false)
+        let profile = "\(bundle.directory)/allow.json"
+        try #"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []}"#.write(
+            toFile: profile, atomically: true, encoding: .utf8)
+        let extra = command == "record" ? ["-o", "\(bundle.directory)/t.json"] : ["--seccomp", profile]
+        let result = try Command.run(
+            [cinch, command, "--bundle", bundle.directory, "--driver", "true", "--grace", "1", "--timeout", "20"]
+                + extra)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        for id in ["bundle.network-namespace", "bundle.no-new-privileges", "bundle.bounding-set"] {
+            #expect(result.stderr.contains("note: ") && result.stderr.contains("[\(id)]"), "\(id): \(result.stderr)")
+        }
+        #expect(result.stderr.contains("($.linux.namespaces["), "\(result.stderr)")
+        #expect(result.stderr.contains("Docker and podman run containers with it false"), "\(result.stderr)")
+        #expect(RuntimeState.leftoverContainers() == [])
+    }
+
+    /// The "Make a bundle from an image" recipe of docs/containers.md, run as written on an image
+    /// imported from a busybox root filesystem, makes a bundle cinch records with no note.
+    @Test(.enabled(if: TestEnvironment.available(TestEnvironment.hasTool("podman") && TestEnvironment.hasTool("jq"))))
+    func theDocumentedRecipeMakesABundleCinchRecords() throws {
+        let source = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
+        defer { source.remove() }
+        let dir = source.directory
+        let image = "localhost/cinch-recipe-test:\(ProcessInfo.processInfo.processIdentifier)"
+        let tar = try Command.run(["tar", "-C", "\(dir)/rootfs", "-cf", "\(dir)/rootfs.tar", "."])
+        #expect(tar.status == 0, "\(tar.stderr)")
+        let imported = try Command.run([
+            "podman", "import", "-q", "--change", #"CMD ["httpd", "-f", "-p", "127.0.0.1:18141", "-h", "/www"]"#,
+            "\(dir)/rootfs.tar", image,
+        ])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        defer { _ = try? Command.run(["podman", "rmi", "-f", image]) }
+
+        let markdown = try String(
+            contentsOfFile: TestEnvironment.repositoryRoot() + "/docs/containers.md", encoding: .utf8)
+        let section = try #require(markdown.range(of: "## Make a bundle from an image"))
+        let start = try #require(markdown.range(of: "```sh\n", range: section.upperBound..<markdown.endIndex))
+        let end = try #require(markdown.range(of: "\n```", range: start.upperBound..<markdown.endIndex))
+        let lines = markdown[start.upperBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.first?.hasPrefix("IMAGE=") == true)
+        // The first line sets IMAGE and BUNDLE to the reader's own; the test sets them instead.
+        try (lines.dropFirst().joined(separator: "\n") + "\n").write(
+            toFile: "\(dir)/recipe.sh", atomically: true, encoding: .utf8)
+        let bundle = "\(dir)/made"
+        let recipe = try Command.run(
+            ["bash", "-eo", "pipefail", "\(dir)/recipe.sh"], environment: ["IMAGE": image, "BUNDLE": bundle])
+        #expect(recipe.status == 0, "\(recipe.stderr)")
+
+        let record = try Command.run([
+            cinch, "record", "--bundle", bundle, "--runtime", "crun", "--driver",
+            "wget -q -O - http://127.0.0.1:18141/ | grep -q cinch", "--wait-port", "18141", "--timeout", "40",
+            "--grace", "1", "-o", "\(dir)/t.json",
+        ])
+        #expect(record.status == 0, "\(record.stderr)")
+        #expect(!record.stderr.contains("[bundle."), "the recipe leaves nothing to note: \(record.stderr)")
+        #expect(try Trace.load(path: "\(dir)/t.json").isComplete)
+        #expect(RuntimeState.leftoverContainers() == [])
     }
 }

@@ -40,14 +40,25 @@ struct ContainerOptions: ParsableArguments {
         }
     }
 
-    /// Reads the bundle, exiting 64 with the problem named when it is unusable.
-    func loadBundle() throws -> OCIBundle {
+    /// Reads the bundle and checks it before the run (``OCIBundle/preflight(_:)``): prints its
+    /// notes unless `quiet`, and exits 64 with the problem named when it is unusable.
+    func loadBundle(records: Bool, replacesCapabilities: Bool = false, quiet: Bool = false) throws -> OCIBundle {
         guard let bundle else { throw ValidationError("Give --bundle DIR.") }
+        let loaded: OCIBundle
         do {
-            return try OCIBundle(directory: bundle)
+            loaded = try OCIBundle(directory: bundle)
         } catch {
             throw Console.fail(error, ExitStatus.unusableInput)
         }
+        let findings = loaded.preflight(
+            .init(
+                waitPort: waitPort, hasDriver: driver != nil, records: records,
+                replacesCapabilities: replacesCapabilities))
+        if Console.report(findings.filter { !quiet || $0.severity == .error }) {
+            Console.error("cinch: the bundle \(bundle) cannot run as it is; nothing was run.")
+            throw ExitStatus.unusableInput
+        }
+        return loaded
     }
 
     /// Exits with 128 + the signal (130 for SIGINT, 143 for SIGTERM) when a signal stopped the run.
