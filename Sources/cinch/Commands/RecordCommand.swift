@@ -35,6 +35,11 @@ struct RecordCommand: ParsableCommand {
             Checks the kernel makes only to probe (memory accounting on mmap, *_noaudit helpers) do not \
             count; see docs/capabilities.md.
 
+            --format json prints a JSON summary on standard output when the trace is written, after \
+            anything the workload itself printed there (`cinchRecord`: output, complete and \
+            incompleteReasons, distinct syscalls per ABI, processes, the exit status or the container \
+            run).
+
             Exit status: the workload's own (128+N when signal N killed it; for a container stopped by \
             cinch after its driver, the driver's); 75 when, with --driver or --wait-port, the container \
             never became ready (or exited first) so the driver never ran: the trace is written, marked \
@@ -82,6 +87,8 @@ struct RecordCommand: ParsableCommand {
     @OptionGroup(title: "Container recording")
     var container: ContainerOptions
 
+    @OptionGroup var summary: SummaryOptions
+
     @Argument(parsing: .remaining, help: "The command to run, after -- (not with --bundle).")
     var command: [String] = []
 
@@ -99,7 +106,8 @@ struct RecordCommand: ParsableCommand {
     func run() throws {
         let workload: RecordJob.Workload
         if container.bundle != nil {
-            workload = .container(container.sessionOptions(bundle: try container.loadBundle(), seccomp: nil))
+            let bundle = try container.loadBundle(records: true, quiet: quiet)
+            workload = .container(container.sessionOptions(bundle: bundle, seccomp: nil))
         } else {
             workload = .command(
                 command, noNewPrivileges: noNewPrivileges ? true : nil, pinToOneCPU: pinCpu,
@@ -135,6 +143,7 @@ struct RecordCommand: ParsableCommand {
             throw Console.fail(error, ExitStatus.cannotWrite)
         case .recorded(let trace, let containerRun):
             summarize(trace)
+            if summary.isJSON { summary.print(JobSummary.recording(trace, output: output, container: containerRun)) }
             if let containerRun {
                 if !quiet || !containerRun.containerSucceeded {
                     Console.error("cinch: \(container.describe(containerRun))")

@@ -30,7 +30,8 @@ struct ValidateCommand: ParsableCommand {
 
             For a clean file, prints `FILE: ok (x86_64: N instructions, ...)` or `FILE: ok \
             (AppArmor: compiles with apparmor_parser; not loaded)` on standard output. Diagnostics \
-            go to standard error.
+            go to standard error. --format json prints one JSON document instead (`cinchValidate`: \
+            per file its kind, verdict, diagnostics and instructions per ABI), with the same exit status.
 
             Exit status:
               0   every file is valid (warnings and notes do not fail)
@@ -46,6 +47,8 @@ struct ValidateCommand: ParsableCommand {
     @Flag(help: "Also print libseccomp's pseudo filter code (PFC) for each file.")
     var pfc = false
 
+    @OptionGroup var summary: SummaryOptions
+
     func validate() throws {
         if files.isEmpty { throw ValidationError("Give at least one profile file.") }
     }
@@ -54,7 +57,15 @@ struct ValidateCommand: ParsableCommand {
         var sawError = false
         var sawUnusable = false
         var sawUnavailable = false
-        for report in ValidateJob.run(files, includePFC: pfc) {
+        let reports = ValidateJob.run(files, includePFC: pfc && !summary.isJSON)
+        if summary.isJSON { summary.print(JobSummary.validation(reports)) }
+        for report in reports {
+            if summary.isJSON {
+                sawUnusable = sawUnusable || report.verdict == .unusable
+                sawUnavailable = sawUnavailable || report.verdict == .validatorUnavailable
+                sawError = sawError || report.verdict == .invalid
+                continue
+            }
             for diagnostic in report.diagnostics { writeError(diagnostic.description) }
             switch report.verdict {
             case .unusable: sawUnusable = true

@@ -18,7 +18,9 @@ struct VerifyCommand: ParsableCommand {
             capabilities (--caps or --caps-file, else the bundle's bounding set), as dockerd would, and the result is \
             placed in a temporary copy of the bundle's config.json. When the run fails, cinch runs the \
             container again with the profile's default action switched to trace, under its tracer, and \
-            names every syscall that reached the default action: what the profile must add.
+            names every syscall that reached the default action: what the profile must add. \
+            --format json prints the result as one JSON document on standard output (`cinchVerify`: \
+            result, profile, the run, denied syscalls per ABI, messages), with the same exit status.
 
             Exit status: 0 when the container and the driver succeed; 1 when they fail (denied \
             syscalls are listed); 75 when the container was still running but never became ready (--wait-port) \
@@ -43,6 +45,8 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup(title: "Container")
     var container: ContainerOptions
+
+    @OptionGroup var summary: SummaryOptions
 
     func validate() throws {
         guard container.bundle != nil else { throw ValidationError("Give --bundle DIR.") }
@@ -70,13 +74,19 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let bundle = try container.loadBundle()
+        let bundle = try container.loadBundle(records: false, replacesCapabilities: caps != nil || capsFile != nil)
         let capabilities = try requestedCapabilities()
         let request = VerifyJob.Request(
             session: container.sessionOptions(bundle: bundle, seccomp: nil),
             seccomp: seccomp, capabilities: capabilities.map { CapabilityList($0) },
             onNote: { Console.error("cinch: note: \($0)") })
-        switch VerifyJob.run(request) {
+        let outcome = VerifyJob.run(request)
+        if summary.isJSON {
+            summary.print(JobSummary.verification(outcome, profile: seccomp))
+            try exit(for: outcome)
+            return
+        }
+        switch outcome {
         case .passed(let outcome):
             Console.error("cinch: \(container.describe(outcome))")
             print("verify: ok: \(seccomp) runs \(container.bundle ?? "") with \(container.runtime.rawValue)")
@@ -108,6 +118,18 @@ struct VerifyCommand: ParsableCommand {
         case .interrupted(let outcome):
             Console.error("cinch: \(container.describe(outcome))")
             try container.exitIfInterrupted(outcome)
+        }
+    }
+
+    /// The exit status of an outcome, for `--format json` (the text path prints as it goes).
+    private func exit(for outcome: VerifyJob.Outcome) throws {
+        switch outcome {
+        case .passed: return
+        case .failed: throw ExitStatus.failure
+        case .notReady: throw ExitStatus.notExercised
+        case .unusable: throw ExitStatus.unusableInput
+        case .cannotRun: throw ExitStatus.cannotRun
+        case .interrupted(let run): try container.exitIfInterrupted(run)
         }
     }
 }
