@@ -118,4 +118,89 @@ struct NewUserCLITests {
         #expect(!help.stdout.contains("\\\n"), "\(help.stdout)")
         #expect(!help.stdout.contains(" \\ "), "\(help.stdout)")
     }
+
+    func jsonObject(_ text: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], "\(text)")
+    }
+
+    @Test func validateFormatJSONPrintsOneDocument() throws {
+        let good = Fixture.path("seccomp/docker-valid.json")
+        let result = try Command.run([cinch, "validate", "--format", "json", good, trace])
+        #expect(result.status == 64, "\(result.stderr)")
+        let document = try jsonObject(result.stdout)
+        #expect(document["cinchValidate"] as? Int == 1)
+        #expect(document["valid"] as? Bool == false)
+        let files = document["files"] as? [[String: Any]] ?? []
+        #expect(files.map { $0["verdict"] as? String } == ["valid", "unusable"])
+        #expect((files.first?["instructions"] as? [String: Any])?["x86_64"] != nil, "\(result.stdout)")
+        let message = (files.last?["diagnostics"] as? [[String: Any]])?.first?["message"] as? String
+        #expect(message?.contains("this is a cinch trace") == true, "\(result.stdout)")
+    }
+
+    @Test(
+        .enabled(
+            if: TestEnvironment.available(TestEnvironment.isRoot && TestEnvironment.canPtrace),
+            "needs root and ptrace"))
+    func recordFormatJSONPrintsASummary() throws {
+        try withDirectory { dir in
+            let result = try Command.run([
+                cinch, "record", "-q", "--format", "json", "-o", "\(dir)/t.json", "--", "/bin/true",
+            ])
+            #expect(result.status == 0, "\(result.stderr)")
+            let document = try jsonObject(result.stdout)
+            #expect(document["cinchRecord"] as? Int == 1)
+            #expect(document["complete"] as? Bool == true)
+            #expect(document["output"] as? String == "\(dir)/t.json")
+            #expect(document["exitStatus"] as? Int == 0)
+            #expect(((document["syscalls"] as? [String: Any])?["x86_64"] as? Int ?? 0) > 0, "\(result.stdout)")
+        }
+    }
+
+    /// `--version` printed only `0.1.0`, and `cinch version` was an error.
+    @Test(arguments: [["--version"], ["version"]])
+    func versionNamesLibseccompAndTheKernelsCapabilitySupport(arguments: [String]) throws {
+        let result = try Command.run([cinch] + arguments)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.first == "cinch 0.1.0", "\(result.stdout)")
+        #expect(lines.contains { $0.hasPrefix("libseccomp 2.") && $0.contains("API level") }, "\(result.stdout)")
+        #expect(lines.contains { $0.hasPrefix("kernel ") && $0.contains("capability recording: ") }, "\(result.stdout)")
+    }
+
+    /// A mistyped command said "3 unexpected arguments".
+    @Test func aMistypedCommandGetsASuggestion() throws {
+        let result = try Command.run([cinch, "recrod", "-o", "t.json", "--", "true"])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("did you mean 'record'?"), "\(result.stderr)")
+        #expect(!result.stderr.contains("unexpected argument"), "\(result.stderr)")
+    }
+
+    /// `generate seccomp -o` read "(default: standard output). (default: -)".
+    @Test func outputHelpSaysItsDefaultOnce() throws {
+        let help = try Command.run([cinch, "generate", "seccomp", "--help"])
+        let line = help.stdout.split(separator: "\n").first { $0.contains("-o, --output") } ?? ""
+        #expect(line.components(separatedBy: "default").count == 2, "\(line)")
+    }
+
+    /// `check --init` in a repository without Profiles/ failed with 73.
+    @Test func checkInitCreatesTheProfilesDirectory() throws {
+        try withDirectory { root in
+            try FileManager.default.createDirectory(atPath: "\(root)/Traces", withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: trace, toPath: "\(root)/Traces/web.trace.json")
+            let result = try Command.run([cinch, "check", "--init", "--write"], directory: root)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(FileManager.default.fileExists(atPath: "\(root)/Profiles/cinch-profiles.json"))
+            #expect(FileManager.default.fileExists(atPath: "\(root)/Profiles/web.seccomp.json"))
+        }
+    }
+
+    /// A capability list from a command trace (recorded without --capabilities) did not say
+    /// how to get one.
+    @Test func capabilitiesFromATraceThatDidNotObserveThemMentionTheFlag() throws {
+        let result = try Command.run([
+            cinch, "generate", "capabilities", Fixture.path("traces/manifest-syscalls-only.trace.json"),
+        ])
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("cinch record --capabilities"), "\(result.stderr)")
+    }
 }
