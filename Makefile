@@ -26,6 +26,7 @@ release:
 # cinch.1 from the commands' own help (swift-argument-parser's generate-manual).
 man: release
 	$(SWIFT) build --product generate-manual
+	mkdir -p $(RELEASE_BIN)/man
 	"$$($(SWIFT) build --show-bin-path)/generate-manual" $(RELEASE_BIN)/cinch --date $(MAN_DATE) \
 		--output-directory $(RELEASE_BIN)/man
 

@@ -98,6 +98,8 @@ public struct ContainerSession: Sendable {
         public var timeout: Double?
         /// Seconds between SIGTERM and SIGKILL when cinch stops the container.
         public var gracePeriod: Double
+        /// Told each ``Phase`` the run enters, from a thread of the session (for a status line).
+        public var onPhase: (@Sendable (Phase) -> Void)?
 
         /// Creates options.
         public init(
@@ -113,6 +115,20 @@ public struct ContainerSession: Sendable {
             self.timeout = timeout
             self.gracePeriod = gracePeriod
         }
+    }
+
+    /// Where a run is, for a status line.
+    public enum Phase: Sendable, Equatable {
+        /// The runtime is creating and starting the container.
+        case starting
+        /// The container is started; cinch waits until 127.0.0.1:PORT accepts a connection.
+        case waitingForPort(Int)
+        /// The container is up and nothing is left to do but wait for it to end.
+        case running
+        /// The driver runs (its output goes to the terminal).
+        case driverRunning
+        /// cinch is stopping the container through the runtime.
+        case stopping
     }
 
     /// How the run went.
@@ -288,6 +304,7 @@ public struct ContainerSession: Sendable {
         func exited() -> Bool { state.containerExited.load(ordering: .acquiring) }
         func interrupted() -> Bool { state.interruption.isRequested }
 
+        options.onPhase?(.starting)
         while !state.created.load(ordering: .acquiring) { System.sleep(seconds: 0.01) }
         guard state.createStatus.load(ordering: .relaxed) == 0, !exited() else {
             state.containerPID.store(-1, ordering: .releasing)
@@ -309,6 +326,7 @@ public struct ContainerSession: Sendable {
             return
         }
 
+        options.onPhase?(options.waitPort.map { .waitingForPort($0) } ?? .running)
         if options.driver != nil || options.waitPort != nil {
             if let port = options.waitPort {
                 while !exited(), !expired(), !interrupted(), !System.acceptsConnection(port: port) {
@@ -325,7 +343,10 @@ public struct ContainerSession: Sendable {
                 let seconds = options.timeout.map { " (\(Self.seconds($0)))" } ?? ""
                 state.driverSkippedReason = "the timeout\(seconds) passed before \(readiness)"
             } else if let driver = options.driver {
+                options.onPhase?(.driverRunning)
                 state.driverStatus = runDriver(driver, expired: expired, state: state)
+            } else {
+                options.onPhase?(.running)
             }
             if !exited() {
                 stop(id: id, options: options, state: state)
@@ -394,6 +415,7 @@ public struct ContainerSession: Sendable {
     /// SIGTERM through the runtime, then SIGKILL after the grace period, or as soon as cinch gets a
     /// second signal.
     private static func stop(id: String, options: Options, state: SharedState) {
+        options.onPhase?(.stopping)
         state.stopped.store(true, ordering: .releasing)
         _ = runRuntime(options.runtime, ["kill", id, "TERM"])
         let graceEnd = System.monotonicSeconds() + options.gracePeriod

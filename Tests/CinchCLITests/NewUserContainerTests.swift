@@ -176,4 +176,33 @@ struct NewUserContainerTests {
         #expect(try Trace.load(path: "\(dir)/t.json").isComplete)
         #expect(RuntimeState.leftoverContainers() == [])
     }
+
+    /// The live status line never said which phase a container run was in, and its `\r` redraws
+    /// overwrote what the driver printed. On a terminal (a pty from script(1)) it names each
+    /// phase, and the driver's output gets lines of its own.
+    @Test(.enabled(if: TestEnvironment.available(TestEnvironment.hasTool("script"))))
+    func theStatusLineNamesThePhaseAndLeavesTheDriversOutputAlone() throws {
+        let bundle = try BusyboxBundle(
+            arguments: ["httpd", "-f", "-p", "127.0.0.1:18142", "-h", "/www"], noNewPrivileges: false)
+        defer { bundle.remove() }
+        let dir = bundle.directory
+        let record = [
+            cinch, "record", "--bundle", dir, "--runtime", "crun", "--driver",
+            "sleep 1; echo DRIVER-OUTPUT; sleep 1", "--wait-port", "18142", "--grace", "1", "--timeout", "30",
+            "-o", "\(dir)/t.json",
+        ]
+        let quoted = record.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let result = try Command.run(["script", "-qec", quoted, "/dev/null"])
+        #expect(result.status == 0, "\(result.stdout)")
+        let screen = result.stdout
+        for phase in ["starting the container", "waiting for 127.0.0.1:18142", "stopping the container"] {
+            #expect(screen.contains(phase), "\(phase): \(screen)")
+        }
+        #expect(screen.contains("driver running; its output follows\r\n"), "\(screen)")
+        let lines = screen.utf8.split(separator: UInt8(ascii: "\n")).map {
+            String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(lines.contains("DRIVER-OUTPUT"), "the driver's line is whole: \(screen)")
+        #expect(RuntimeState.leftoverContainers() == [])
+    }
 }

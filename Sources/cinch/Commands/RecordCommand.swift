@@ -104,17 +104,19 @@ struct RecordCommand: ParsableCommand {
     }
 
     func run() throws {
+        let progress = RecordingProgress()
+        let status = quiet || !Console.isTerminal ? nil : StatusLine(progress: progress)
         let workload: RecordJob.Workload
         if container.bundle != nil {
             let bundle = try container.loadBundle(records: true, quiet: quiet)
-            workload = .container(container.sessionOptions(bundle: bundle, seccomp: nil))
+            var session = container.sessionOptions(bundle: bundle, seccomp: nil)
+            if let status { session.onPhase = { status.show($0) } }
+            workload = .container(session)
         } else {
             workload = .command(
                 command, noNewPrivileges: noNewPrivileges ? true : nil, pinToOneCPU: pinCpu,
                 installsRecordingFilter: !withoutRecordingFilter)
         }
-        let progress = RecordingProgress()
-        let status = quiet || !Console.isTerminal ? nil : StatusLine(progress: progress)
         status?.start()
         let outcome = RecordJob.run(
             RecordJob.Request(
