@@ -100,6 +100,10 @@ public struct ContainerSession: Sendable {
         public var gracePeriod: Double
         /// Told each ``Phase`` the run enters, from a thread of the session (for a status line).
         public var onPhase: (@Sendable (Phase) -> Void)?
+        /// Commands run inside the container, in order, once it is ready and before the driver,
+        /// each with `RUNTIME exec ID /bin/sh -c COMMAND` through the session's launcher: a
+        /// recording follows the runtime's exec path and the command as it follows `create`.
+        public var execCommands: [String] = []
 
         /// Creates options.
         public init(
@@ -125,6 +129,8 @@ public struct ContainerSession: Sendable {
         case waitingForPort(Int)
         /// The container is up and nothing is left to do but wait for it to end.
         case running
+        /// An `--exec` command runs inside the container through `RUNTIME exec`.
+        case execRunning
         /// The driver runs (its output goes to the terminal).
         case driverRunning
         /// cinch is stopping the container through the runtime.
@@ -145,6 +151,8 @@ public struct ContainerSession: Sendable {
         public var stoppedByCinch: Bool
         /// Whether the timeout ended the run.
         public var timedOut: Bool
+        /// The exit status (shell form) of each ``Options/execCommands`` command that ran, in order.
+        public var execStatuses: [Int32] = []
         /// Why the driver did not run although a driver or a port to wait for was given (the
         /// container exited first, never accepted a connection before the timeout, or cinch was
         /// interrupted): the run did not exercise the workload (``exercisedWorkload``).
@@ -214,7 +222,7 @@ public struct ContainerSession: Sendable {
         let create = [runtime, "create", "--bundle", directory, id]
         var outcome = Outcome(containerStatus: 0, stoppedByCinch: false, timedOut: false)
         // The controller starts the container once `create` has ended and publishes its init's pid (or -1).
-        let controller = BackgroundThread { Self.control(id: id, options: options, state: state) }
+        let controller = BackgroundThread { Self.control(id: id, options: options, state: state, launcher: launcher) }
         let launch: ContainerLaunch
         do {
             launch = try launcher.launch(create) { status in
@@ -246,6 +254,8 @@ public struct ContainerSession: Sendable {
         // the runtime too); the interruption is what to report.
         if outcome.interruption == nil { try state.throwIfTheRuntimeFailed(runtime) }
         outcome.trace = launch.trace
+        for trace in state.execTraces { outcome.trace = outcome.trace.map { $0.merged(with: trace) } ?? trace }
+        outcome.execStatuses = state.execStatuses
         outcome.driverStatus = state.driverStatus
         outcome.stoppedByCinch = state.stopped.load(ordering: .acquiring)
         outcome.timedOut = state.timedOut.load(ordering: .acquiring)
@@ -273,6 +283,8 @@ public struct ContainerSession: Sendable {
         var driverStatus: Int32?
         var driverSkippedReason: String?
         var startFailure: String?
+        var execStatuses: [Int32] = []
+        var execTraces: [Trace] = []
 
         func throwIfTheRuntimeFailed(_ runtime: String) throws(ContainerError) {
             let status = createStatus.load(ordering: .relaxed)
@@ -297,7 +309,9 @@ public struct ContainerSession: Sendable {
 
     /// Starts the container, waits until it is up, runs the driver, stops the container, and
     /// enforces the timeout.
-    private static func control(id: String, options: Options, state: SharedState) {
+    private static func control(
+        id: String, options: Options, state: SharedState, launcher: some ContainerLauncher
+    ) {
         let start = System.monotonicSeconds()
         let deadline = options.timeout.map { start + $0 }
         func expired() -> Bool { deadline.map { System.monotonicSeconds() >= $0 } ?? false }
@@ -327,7 +341,7 @@ public struct ContainerSession: Sendable {
         }
 
         options.onPhase?(options.waitPort.map { .waitingForPort($0) } ?? .running)
-        if options.driver != nil || options.waitPort != nil {
+        if options.driver != nil || options.waitPort != nil || !options.execCommands.isEmpty {
             if let port = options.waitPort {
                 while !exited(), !expired(), !interrupted(), !System.acceptsConnection(port: port) {
                     System.sleep(seconds: 0.1)
@@ -342,14 +356,18 @@ public struct ContainerSession: Sendable {
                 state.timedOut.store(true, ordering: .releasing)
                 let seconds = options.timeout.map { " (\(Self.seconds($0)))" } ?? ""
                 state.driverSkippedReason = "the timeout\(seconds) passed before \(readiness)"
-            } else if let driver = options.driver {
-                options.onPhase?(.driverRunning)
-                state.driverStatus = runDriver(driver, expired: expired, state: state)
             } else {
-                options.onPhase?(.running)
+                runExecCommands(id: id, options: options, state: state, launcher: launcher)
+                if let driver = options.driver, !exited(), !interrupted(), !expired() {
+                    options.onPhase?(.driverRunning)
+                    state.driverStatus = runDriver(driver, expired: expired, state: state)
+                } else {
+                    options.onPhase?(.running)
+                }
             }
             if !exited() {
                 stop(id: id, options: options, state: state)
+                reapStraysUntilExited(pid: pid, state: state)
                 return
             }
         }
@@ -364,6 +382,34 @@ public struct ContainerSession: Sendable {
                 return
             }
             System.sleep(seconds: 0.05)
+        }
+    }
+
+    /// After cinch stopped the container: reaps what a failed `RUNTIME exec` left in the
+    /// container's pid namespace (``Supervision/reapStrayContainerChildren(keeping:)``) until the
+    /// container has exited, so its init can finish exiting.
+    private static func reapStraysUntilExited(pid: CInt?, state: SharedState) {
+        guard let pid else { return }
+        while !state.containerExited.load(ordering: .acquiring) {
+            Supervision.reapStrayContainerChildren(keeping: pid)
+            System.sleep(seconds: 0.05)
+        }
+    }
+
+    /// Runs each `--exec` command inside the container with `RUNTIME exec ID /bin/sh -c COMMAND`
+    /// through `launcher`, so a recording follows it; stops early when the container has exited
+    /// or cinch was interrupted. A launcher that fails counts as status 127.
+    private static func runExecCommands(
+        id: String, options: Options, state: SharedState, launcher: some ContainerLauncher
+    ) {
+        for command in options.execCommands {
+            guard !state.containerExited.load(ordering: .acquiring), !state.interruption.isRequested else { return }
+            options.onPhase?(.execRunning)
+            let status = Atomic<Int32>(127)
+            let exec = [options.runtime.rawValue, "exec", id, "/bin/sh", "-c", command]
+            let launch = try? launcher.launch(exec) { status.store($0, ordering: .releasing) }
+            if let trace = launch?.trace { state.execTraces.append(trace) }
+            state.execStatuses.append(launch == nil ? 127 : status.load(ordering: .acquiring))
         }
     }
 

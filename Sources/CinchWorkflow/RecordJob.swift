@@ -135,7 +135,7 @@ public enum RecordJob {
             }
             if let outcome = container {
                 if outcome.interruption != nil || !outcome.exercisedWorkload || !outcome.containerSucceeded
-                    || outcome.driverStatus ?? 0 != 0
+                    || outcome.driverStatus ?? 0 != 0 || outcome.execStatuses.contains(where: { $0 != 0 })
                 {
                     break
                 }

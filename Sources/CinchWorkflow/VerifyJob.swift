@@ -89,7 +89,8 @@ public enum VerifyJob {
             let outcome = try ContainerSession(options: session).run()
             if outcome.interruption != nil { return .interrupted(outcome) }
             let driverOK = outcome.driverStatus.map { $0 == 0 } ?? (session.driver == nil)
-            if outcome.containerSucceeded, driverOK { return .passed(outcome) }
+            let execOK = outcome.execStatuses.allSatisfy { $0 == 0 }
+            if outcome.containerSucceeded, driverOK, execOK { return .passed(outcome) }
             first = outcome
         } catch {
             guard error.code == .runtimeFailed else {

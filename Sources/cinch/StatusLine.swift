@@ -37,6 +37,7 @@ final class StatusLine: @unchecked Sendable {
             case .starting: self.phase = "starting the container"
             case .waitingForPort(let port): self.phase = "waiting for 127.0.0.1:\(port)"
             case .running: self.phase = "container running"
+            case .execRunning: self.phase = "running --exec in the container"
             case .driverRunning: self.phase = "driver running"
             case .stopping: self.phase = "stopping the container"
             }

@@ -205,4 +205,40 @@ struct NewUserContainerTests {
         #expect(lines.contains("DRIVER-OUTPUT"), "the driver's line is whole: \(screen)")
         #expect(RuntimeState.leftoverContainers() == [])
     }
+
+    /// `podman exec` (health checks, `kubectl exec`) failed under a generated profile: the
+    /// runtime's exec path was never recorded. `--exec CMD` runs CMD through `RUNTIME exec`
+    /// under the tracer, so the profile allows it; one recorded without it does not.
+    @Test(arguments: [("runc", 18151), ("crun", 18152)])
+    func execIntoTheContainerIsRecordedAndProven(runtime: String, port: Int) throws {
+        let bundle = try BusyboxBundle(
+            arguments: ["httpd", "-f", "-p", "127.0.0.1:\(port)", "-h", "/www"], noNewPrivileges: false)
+        defer { bundle.remove() }
+        let dir = bundle.directory
+        let container = [
+            "--bundle", dir, "--runtime", runtime, "--driver", "wget -q -O - http://127.0.0.1:\(port)/",
+            "--wait-port", "\(port)", "--grace", "1", "--timeout", "40",
+        ]
+        let exec = ["--exec", "busybox mkdir /tmp/cinch-exec && busybox rmdir /tmp/cinch-exec"]
+        let record = try Command.run(
+            [cinch, "record", "-q", "--runs", "2", "-o", "\(dir)/exec.json"] + exec + container)
+        #expect(record.status == 0, "\(record.stderr)")
+        let names = try Trace.load(path: "\(dir)/exec.json").namesByABI[.x86_64] ?? []
+        #expect(names.isSuperset(of: ["mkdir", "rmdir", "bind"]), "\(names.sorted())")
+        _ = try Command.run([cinch, "generate", "seccomp", "-q", "\(dir)/exec.json", "-o", "\(dir)/exec.seccomp.json"])
+        let proven = try Command.run([cinch, "verify", "--seccomp", "\(dir)/exec.seccomp.json"] + exec + container)
+        #expect(proven.status == 0, "\(proven.stdout)\(proven.stderr)")
+        #expect(proven.stderr.contains("exited with 0; driver exited with 0"), "\(proven.stderr)")
+
+        // The gap: a profile recorded without --exec denies the exec.
+        let plain = try Command.run([cinch, "record", "-q", "--runs", "2", "-o", "\(dir)/plain.json"] + container)
+        #expect(plain.status == 0, "\(plain.stderr)")
+        _ = try Command.run([
+            cinch, "generate", "seccomp", "-q", "\(dir)/plain.json", "-o", "\(dir)/plain.seccomp.json",
+        ])
+        let denied = try Command.run([cinch, "verify", "--seccomp", "\(dir)/plain.seccomp.json"] + exec + container)
+        #expect(denied.status == 1, "\(denied.stdout)\(denied.stderr)")
+        #expect(denied.stdout.contains("mkdir"), "\(denied.stdout)")
+        #expect(RuntimeState.leftoverContainers() == [])
+    }
 }

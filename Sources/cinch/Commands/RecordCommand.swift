@@ -26,7 +26,11 @@ struct RecordCommand: ParsableCommand {
             outside the known set, so the trace holds exactly what runs in the container after the \
             runtime installs its filter (the runtime's last steps and the container's processes). The \
             bundle is never modified. A service container is exercised with --driver; the container is \
-            then stopped (SIGTERM, then SIGKILL after --grace seconds) and deleted.
+            then stopped (SIGTERM, then SIGKILL after --grace seconds) and deleted. --exec CMD \
+            (repeatable) runs CMD inside the container through `RUNTIME exec` once it is ready, before \
+            the driver, under the same tracer: the runtime's exec path after its filter and CMD are in \
+            the trace, so `podman exec`, health checks and `kubectl exec` work under the profile. A \
+            profile recorded without --exec may deny them.
 
             --capabilities (the default with --bundle) also records which capabilities the workload \
             used after its exec boundary, from the kernel's capability:cap_capable tracepoint (Linux \
@@ -41,7 +45,7 @@ struct RecordCommand: ParsableCommand {
             run).
 
             Exit status: the workload's own (128+N when signal N killed it; for a container stopped by \
-            cinch after its driver, the driver's); 75 when, with --driver or --wait-port, the container \
+            cinch after its driver, the driver's; a failed --exec command's); 75 when, with --driver or --wait-port, the container \
             never became ready (or exited first) so the driver never ran: the trace is written, marked \
             incomplete with the reason; 64 when the input is unusable; 127 when the command \
             is not found; 126 when it cannot be executed; 70 when it could not be traced; 73 when the trace cannot be written. On \
@@ -156,6 +160,11 @@ struct RecordCommand: ParsableCommand {
                         "cinch: error: the recording did not exercise the workload (\(reason)); \(output) is marked incomplete. \(container.readinessHint)"
                     )
                     throw ExitStatus.notExercised
+                }
+                if let failed = container.failedExec(containerRun) {
+                    Console.error(
+                        "cinch: --exec '\(failed.command)' failed inside the container (status \(failed.status)).")
+                    throw ExitCode(failed.status)
                 }
                 if !containerRun.containerSucceeded {
                     throw ExitCode(containerRun.containerStatus == 0 ? 1 : containerRun.containerStatus)

@@ -33,10 +33,15 @@ struct ContainerOptions: ParsableArguments {
     @Option(help: "Seconds between SIGTERM and SIGKILL when cinch stops the container.")
     var grace: Double = 5
 
+    @Option(
+        name: .customLong("exec"),
+        help: "A command run in the container by `RUNTIME exec … /bin/sh -c CMD` once it is ready (repeatable).")
+    var execCommands: [String] = []
+
     /// Rejects container options given without --bundle.
     func rejectWithoutBundle() throws {
-        if driver != nil || waitPort != nil || timeout != nil {
-            throw ValidationError("--driver, --wait-port and --timeout need --bundle.")
+        if driver != nil || waitPort != nil || timeout != nil || !execCommands.isEmpty {
+            throw ValidationError("--driver, --wait-port, --timeout and --exec need --bundle.")
         }
     }
 
@@ -70,9 +75,16 @@ struct ContainerOptions: ParsableArguments {
     func sessionOptions(bundle: OCIBundle, seccomp: JSONValue?, capabilities: [String]? = nil)
         -> ContainerSession.Options
     {
-        ContainerSession.Options(
+        var options = ContainerSession.Options(
             bundle: bundle, runtime: runtime.runtime, seccomp: seccomp, capabilities: capabilities, driver: driver,
             waitPort: waitPort, timeout: timeout, gracePeriod: grace)
+        options.execCommands = execCommands
+        return options
+    }
+
+    /// The first `--exec` command that failed and its status, if one did.
+    func failedExec(_ outcome: ContainerSession.Outcome) -> (command: String, status: Int32)? {
+        zip(execCommands, outcome.execStatuses).first { $0.1 != 0 }.map { (command: $0.0, status: $0.1) }
     }
 
     /// What to check when the container never became ready.
@@ -93,6 +105,9 @@ struct ContainerOptions: ParsableArguments {
             container += outcome.timedOut ? " after cinch stopped it at the timeout" : " after cinch stopped it"
         }
         var parts = [container]
+        for (command, status) in zip(execCommands, outcome.execStatuses) {
+            parts.append("--exec '\(command)' exited with \(status)")
+        }
         if let driver = outcome.driverStatus { parts.append("driver exited with \(driver)") }
         if let reason = outcome.driverSkippedReason { parts.append("driver did not run: \(reason)") }
         return parts.joined(separator: "; ")
