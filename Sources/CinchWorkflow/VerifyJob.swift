@@ -101,8 +101,9 @@ public enum VerifyJob {
         }
 
         // A profile whose default action lets calls through denies nothing by default: a traced
-        // re-run would list every syscall the container makes, not what the profile denied.
-        if resolved.defaultAction == .allow || resolved.defaultAction == .log {
+        // re-run of a container that ran would list every syscall it makes, not what the profile
+        // denied. (When the runtime failed, the re-run still tells a runtime failure apart.)
+        if first != nil, resolved.defaultAction == .allow || resolved.defaultAction == .log {
             return judged(first: first, denied: [], messages: messages)
         }
         // Diagnose: run again with the default action as a trace stop and record what reaches it.

@@ -241,4 +241,30 @@ struct NewUserContainerTests {
         #expect(denied.stdout.contains("mkdir"), "\(denied.stdout)")
         #expect(RuntimeState.leftoverContainers() == [])
     }
+
+    /// `verify --caps-file` rejected the compose, Kubernetes, docker-flag and OCI lists that
+    /// `generate capabilities` writes.
+    @Test func verifyReadsEveryCapabilityFormat() throws {
+        let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
+        defer { bundle.remove() }
+        let dir = bundle.directory
+        let profile = "\(dir)/allow.json"
+        try #"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []}"#.write(
+            toFile: profile, atomically: true, encoding: .utf8)
+        let files = [
+            "compose.yaml": "cap_drop:\n  - ALL\ncap_add:\n  - KILL\n",
+            "k8s.yaml": "securityContext:\n  capabilities:\n    drop:\n      - ALL\n    add:\n      - KILL\n",
+            "flags": "--cap-drop=ALL --cap-add=CAP_KILL\n",
+            "oci.json": #"{"bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"]}"#,
+        ]
+        for (name, text) in files.sorted(by: { $0.key < $1.key }) {
+            try text.write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8)
+            let verify = try Command.run([
+                cinch, "verify", "--bundle", dir, "--seccomp", profile, "--caps-file", "\(dir)/\(name)", "--timeout",
+                "30",
+            ])
+            #expect(verify.status == 0, "\(name): \(verify.stdout)\(verify.stderr)")
+        }
+        #expect(RuntimeState.leftoverContainers() == [])
+    }
 }
