@@ -92,6 +92,9 @@ extension AuditLogParser {
         trackedPids.formUnion(second.trackedPids)
         pidMatchedNodes.formUnion(second.pidMatchedNodes)
         executablePids.formUnion(second.executablePids)
+        for (pid, keys) in second.runtimeCounts {
+            runtimeCounts[pid, default: [:]].merge(keys, uniquingKeysWith: +)
+        }
         return true
     }
 

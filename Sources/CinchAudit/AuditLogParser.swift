@@ -107,6 +107,12 @@ public struct AuditLogParser {
     /// The `node=` of the record being parsed.
     var currentNode: Range<Int>?
     var executablePids: Set<Int32> = []
+    /// Per executable id: whether it is `/`, what a container runtime's own records carry after
+    /// it installs the log filter and before it executes the workload.
+    var executableIsRuntime: [Bool] = []
+    /// With ``AuditSelection/executables``: counts of records with `exe="/"`, per pid, kept aside
+    /// until the pid turns out to execute a selected executable (``runtimeRecords``).
+    var runtimeCounts: [Int32: [UInt64: UInt64]] = [:]
     var execNames: Set<String> = []
     var network: Set<Trace.NetworkAccess> = []
     var capabilities: Set<String> = []
@@ -489,7 +495,14 @@ public struct AuditLogParser {
         }
         let executable = fields.exe.map { intern(line, $0) } ?? internMissing()
         if !selection.executables.isEmpty {
-            guard executableSelected[Int(executable)] else { return }
+            guard executableSelected[Int(executable)] else {
+                // The runtime's last steps in a container run as the container's process, before
+                // it executes the workload: kept aside, taken if that pid runs a selected exe.
+                if executableIsRuntime[Int(executable)], fields.number >= 0, fields.number <= Int64(UInt32.max) {
+                    runtimeCounts[process, default: [:]][fields.arch << 32 | UInt64(fields.number), default: 0] += 1
+                }
+                return
+            }
             executablePids.insert(process)
         }
         statistics.seccompRecords += 1
@@ -535,6 +548,7 @@ public struct AuditLogParser {
     mutating func addedExecutable() {
         let name = executables.names[executableSelected.count]
         executableSelected.append(!name.isEmpty && selection.executables.contains(name))
+        executableIsRuntime.append(name == "/")
         executableUsed.append(false)
     }
 
@@ -769,6 +783,24 @@ public struct AuditLogParser {
 
     // MARK: - Result
 
+    /// With ``AuditSelection/executables``: the records with `exe="/"` (a container runtime's own,
+    /// after it installed the log filter) of processes that went on to execute a selected
+    /// executable, which the trace keeps, and of the others, which it drops; pids sorted.
+    public var runtimeRecords: (kept: UInt64, keptPids: [Int32], dropped: UInt64, droppedPids: [Int32]) {
+        var result: (kept: UInt64, keptPids: [Int32], dropped: UInt64, droppedPids: [Int32]) = (0, [], 0, [])
+        for (pid, keys) in runtimeCounts.sorted(by: { $0.key < $1.key }) {
+            let records = keys.values.reduce(0, +)
+            if executablePids.contains(pid) {
+                result.kept += records
+                result.keptPids.append(pid)
+            } else {
+                result.dropped += records
+                result.droppedPids.append(pid)
+            }
+        }
+        return result
+    }
+
     /// The trace of everything taken so far.
     ///
     /// Syscall numbers are named per ABI with libseccomp; numbers it cannot name go to
@@ -777,6 +809,11 @@ public struct AuditLogParser {
     public func makeTrace(logs: [String]) -> Trace {
         var trace = Trace(source: Trace.Source(kind: "audit", logs: logs))
         var statistics = self.statistics
+        var counts = self.counts
+        let runtime = executables.names.firstIndex(of: "/").map(Int32.init) ?? 0
+        for (pid, keys) in runtimeCounts where executablePids.contains(pid) {
+            for (key, count) in keys { counts.add(key, count: count, executable: runtime) }
+        }
         for (key, seen) in zip(counts.keys, counts.values) {
             let arch = UInt32(truncatingIfNeeded: key >> 32)
             let number = key & 0xFFFF_FFFF
@@ -826,6 +863,11 @@ public struct AuditLogParser {
     /// The statistics ``makeTrace(logs:)`` reports, including unknown architectures.
     public var finalStatistics: AuditLogStatistics {
         var result = statistics
+        let runtime = runtimeRecords
+        result.runtimeRecordsKept = Int(clamping: runtime.kept)
+        result.runtimeRecordPids = runtime.keptPids
+        result.runtimeRecordsDropped = Int(clamping: runtime.dropped)
+        result.seccompRecords += Int(clamping: runtime.kept)
         for (key, seen) in zip(counts.keys, counts.values) {
             let arch = UInt32(truncatingIfNeeded: key >> 32)
             if Architecture.abi(auditArch: arch, number: key & 0xFFFF_FFFF) == nil {

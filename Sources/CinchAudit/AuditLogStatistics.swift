@@ -40,6 +40,15 @@ public struct AuditLogStatistics: Sendable, Equatable {
     public var unknownArchitectures: [UInt32: Int] = [:]
     /// `SECCOMP` records without a usable syscall number (`syscall=-1`, or one beyond 32 bits).
     public var unnumberedRecords = 0
+    /// With `--exe`: SECCOMP records with `exe="/"` (a container runtime's own, after it
+    /// installed the log filter) taken because their process went on to execute a selected
+    /// executable, and those processes' pids, sorted. Set by ``AuditLogParser/finalStatistics``.
+    public var runtimeRecordsKept = 0
+    /// The pids of ``runtimeRecordsKept``.
+    public var runtimeRecordPids: [Int32] = []
+    /// With `--exe`: records with `exe="/"` of processes that never executed a selected one
+    /// (another container's runtime), left out.
+    public var runtimeRecordsDropped = 0
 
     /// The counters that add up when two parts of one log are merged.
     static var counters: [WritableKeyPath<AuditLogStatistics, Int>] {

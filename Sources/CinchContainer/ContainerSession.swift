@@ -100,6 +100,12 @@ public struct ContainerSession: Sendable {
         public var gracePeriod: Double
         /// A helper that runs first, inside the container, then execs the bundle's `process.args`.
         public var entrypoint: EntrypointWrapper?
+        /// Told each ``Phase`` the run enters, from a thread of the session (for a status line).
+        public var onPhase: (@Sendable (Phase) -> Void)?
+        /// Commands run inside the container, in order, once it is ready and before the driver,
+        /// each with `RUNTIME exec ID /bin/sh -c COMMAND` through the session's launcher: a
+        /// recording follows the runtime's exec path and the command as it follows `create`.
+        public var execCommands: [String] = []
 
         /// Creates options.
         public init(
@@ -115,6 +121,22 @@ public struct ContainerSession: Sendable {
             self.timeout = timeout
             self.gracePeriod = gracePeriod
         }
+    }
+
+    /// Where a run is, for a status line.
+    public enum Phase: Sendable, Equatable {
+        /// The runtime is creating and starting the container.
+        case starting
+        /// The container is started; cinch waits until 127.0.0.1:PORT accepts a connection.
+        case waitingForPort(Int)
+        /// The container is up and nothing is left to do but wait for it to end.
+        case running
+        /// An `--exec` command runs inside the container through `RUNTIME exec`.
+        case execRunning
+        /// The driver runs (its output goes to the terminal).
+        case driverRunning
+        /// cinch is stopping the container through the runtime.
+        case stopping
     }
 
     /// How the run went.
@@ -133,11 +155,20 @@ public struct ContainerSession: Sendable {
         public var timedOut: Bool
         /// The host pid of the container's init (its first process), when it started.
         public var containerPID: CInt?
-        /// Why the driver did not run, if it did not.
+        /// The exit status (shell form) of each ``Options/execCommands`` command that ran, in order.
+        public var execStatuses: [Int32] = []
+        /// Why the driver did not run although a driver or a port to wait for was given (the
+        /// container exited first, never accepted a connection before the timeout, or cinch was
+        /// interrupted): the run did not exercise the workload (``exercisedWorkload``).
         public var driverSkippedReason: String?
         /// The signal (SIGINT, SIGTERM or SIGHUP) sent to cinch that made it stop the container
         /// before its end, if one was. The caller should stop too and exit with 128 + the signal.
         public var interruption: CInt?
+
+        /// Whether the run did what it was asked to: with a driver or `--wait-port`, the container
+        /// became ready and the driver ran. A recording or a verification of a run that did not
+        /// has seen only the container's start, not its work.
+        public var exercisedWorkload: Bool { driverSkippedReason == nil }
 
         /// The container ended on its own with 0, or was stopped by cinch after its driver.
         public var containerSucceeded: Bool {
@@ -196,7 +227,7 @@ public struct ContainerSession: Sendable {
         let create = [runtime, "create", "--bundle", directory, id]
         var outcome = Outcome(containerStatus: 0, stoppedByCinch: false, timedOut: false)
         // The controller starts the container once `create` has ended and publishes its init's pid (or -1).
-        let controller = BackgroundThread { Self.control(id: id, options: options, state: state) }
+        let controller = BackgroundThread { Self.control(id: id, options: options, state: state, launcher: launcher) }
         let launch: ContainerLaunch
         do {
             launch = try launcher.launch(create) { status in
@@ -228,6 +259,8 @@ public struct ContainerSession: Sendable {
         // the runtime too); the interruption is what to report.
         if outcome.interruption == nil { try state.throwIfTheRuntimeFailed(runtime) }
         outcome.trace = launch.trace
+        for trace in state.execTraces { outcome.trace = outcome.trace.map { $0.merged(with: trace) } ?? trace }
+        outcome.execStatuses = state.execStatuses
         outcome.driverStatus = state.driverStatus
         outcome.stoppedByCinch = state.stopped.load(ordering: .acquiring)
         outcome.timedOut = state.timedOut.load(ordering: .acquiring)
@@ -257,6 +290,8 @@ public struct ContainerSession: Sendable {
         var driverStatus: Int32?
         var driverSkippedReason: String?
         var startFailure: String?
+        var execStatuses: [Int32] = []
+        var execTraces: [Trace] = []
 
         func throwIfTheRuntimeFailed(_ runtime: String) throws(ContainerError) {
             let status = createStatus.load(ordering: .relaxed)
@@ -272,17 +307,25 @@ public struct ContainerSession: Sendable {
 
     private static let suffixCounter = Atomic<Int>(0)
 
+    /// `8 s`, `2.5 s`.
+    static func seconds(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e9 ? "\(Int(value)) s" : "\(value) s"
+    }
+
     private static func nextSuffix() -> Int { suffixCounter.add(1, ordering: .relaxed).newValue }
 
     /// Starts the container, waits until it is up, runs the driver, stops the container, and
     /// enforces the timeout.
-    private static func control(id: String, options: Options, state: SharedState) {
+    private static func control(
+        id: String, options: Options, state: SharedState, launcher: some ContainerLauncher
+    ) {
         let start = System.monotonicSeconds()
         let deadline = options.timeout.map { start + $0 }
         func expired() -> Bool { deadline.map { System.monotonicSeconds() >= $0 } ?? false }
         func exited() -> Bool { state.containerExited.load(ordering: .acquiring) }
         func interrupted() -> Bool { state.interruption.isRequested }
 
+        options.onPhase?(.starting)
         while !state.created.load(ordering: .acquiring) { System.sleep(seconds: 0.01) }
         guard state.createStatus.load(ordering: .relaxed) == 0, !exited() else {
             state.containerPID.store(-1, ordering: .releasing)
@@ -304,23 +347,34 @@ public struct ContainerSession: Sendable {
             return
         }
 
-        if options.driver != nil || options.waitPort != nil {
+        options.onPhase?(options.waitPort.map { .waitingForPort($0) } ?? .running)
+        if options.driver != nil || options.waitPort != nil || !options.execCommands.isEmpty {
             if let port = options.waitPort {
                 while !exited(), !expired(), !interrupted(), !System.acceptsConnection(port: port) {
                     System.sleep(seconds: 0.1)
                 }
             }
+            let readiness = options.waitPort.map { "127.0.0.1:\($0) accepted a connection" } ?? "it was ready"
             if exited() {
-                state.driverSkippedReason = "the container exited before it was ready"
+                state.driverSkippedReason = "the container exited before \(readiness)"
             } else if interrupted() {
-                state.driverSkippedReason = "cinch was interrupted before the container was ready"
+                state.driverSkippedReason = "cinch was interrupted before \(readiness)"
             } else if expired() {
-                state.driverSkippedReason = "the timeout passed before the container was ready"
-            } else if let driver = options.driver {
-                state.driverStatus = runDriver(driver, expired: expired, state: state)
+                state.timedOut.store(true, ordering: .releasing)
+                let seconds = options.timeout.map { " (\(Self.seconds($0)))" } ?? ""
+                state.driverSkippedReason = "the timeout\(seconds) passed before \(readiness)"
+            } else {
+                runExecCommands(id: id, options: options, state: state, launcher: launcher)
+                if let driver = options.driver, !exited(), !interrupted(), !expired() {
+                    options.onPhase?(.driverRunning)
+                    state.driverStatus = runDriver(driver, expired: expired, state: state)
+                } else {
+                    options.onPhase?(.running)
+                }
             }
             if !exited() {
                 stop(id: id, options: options, state: state)
+                reapStraysUntilExited(pid: pid, state: state)
                 return
             }
         }
@@ -335,6 +389,34 @@ public struct ContainerSession: Sendable {
                 return
             }
             System.sleep(seconds: 0.05)
+        }
+    }
+
+    /// After cinch stopped the container: reaps what a failed `RUNTIME exec` left in the
+    /// container's pid namespace (``Supervision/reapStrayContainerChildren(keeping:)``) until the
+    /// container has exited, so its init can finish exiting.
+    private static func reapStraysUntilExited(pid: CInt?, state: SharedState) {
+        guard let pid else { return }
+        while !state.containerExited.load(ordering: .acquiring) {
+            Supervision.reapStrayContainerChildren(keeping: pid)
+            System.sleep(seconds: 0.05)
+        }
+    }
+
+    /// Runs each `--exec` command inside the container with `RUNTIME exec ID /bin/sh -c COMMAND`
+    /// through `launcher`, so a recording follows it; stops early when the container has exited
+    /// or cinch was interrupted. A launcher that fails counts as status 127.
+    private static func runExecCommands(
+        id: String, options: Options, state: SharedState, launcher: some ContainerLauncher
+    ) {
+        for command in options.execCommands {
+            guard !state.containerExited.load(ordering: .acquiring), !state.interruption.isRequested else { return }
+            options.onPhase?(.execRunning)
+            let status = Atomic<Int32>(127)
+            let exec = [options.runtime.rawValue, "exec", id, "/bin/sh", "-c", command]
+            let launch = try? launcher.launch(exec) { status.store($0, ordering: .releasing) }
+            if let trace = launch?.trace { state.execTraces.append(trace) }
+            state.execStatuses.append(launch == nil ? 127 : status.load(ordering: .acquiring))
         }
     }
 
@@ -386,6 +468,7 @@ public struct ContainerSession: Sendable {
     /// SIGTERM through the runtime, then SIGKILL after the grace period, or as soon as cinch gets a
     /// second signal.
     private static func stop(id: String, options: Options, state: SharedState) {
+        options.onPhase?(.stopping)
         state.stopped.store(true, ordering: .releasing)
         _ = runRuntime(options.runtime, ["kill", id, "TERM"])
         let graceEnd = System.monotonicSeconds() + options.gracePeriod

@@ -57,7 +57,7 @@ public enum CapabilityProfileGenerator {
                 diagnostics.append(
                     Diagnostic(
                         .error, id: "capabilities.not-observed",
-                        "The trace does not say it observed capabilities (its \"observed\" list lacks \"capabilities\"), so its capability list may be empty or partial only because nobody looked. Make a trace that observes them: `cinch record` watches the capability checks the workload makes after the exec boundary, and `cinch audit ingest` reads them from a log with AppArmor complain-mode \"capable\" records.",
+                        "The trace does not say it observed capabilities (its \"observed\" list lacks \"capabilities\"), so its capability list may be empty or partial only because nobody looked. Make a trace that observes them: `cinch record --capabilities -- CMD` watches the capability checks a command makes after the exec boundary (on by default with --bundle), and `cinch audit ingest` reads them from a log with AppArmor complain-mode \"capable\" records.",
                         at: ProfileLocation(file: input.file, jsonPath: "$.observed")))
                 continue
             }

@@ -275,6 +275,16 @@ public enum FileIO {
         String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
+    /// Creates the directory `path` (mode 0755) if it does not exist; its parent must.
+    ///
+    /// - Throws: ``InputError`` naming the directory and the reason.
+    /// The corresponding C function is `mkdir(2)`.
+    public static func makeDirectory(_ path: String) throws(InputError) {
+        guard mkdir(path, 0o755) == 0 || errno == EEXIST else {
+            throw InputError("cannot create the directory: \(reason(errno))", at: ProfileLocation(file: path))
+        }
+    }
+
     /// Whether a path exists.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 }

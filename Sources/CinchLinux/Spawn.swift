@@ -239,6 +239,39 @@ public enum Supervision {
     /// The corresponding C function is `prctl(PR_SET_CHILD_SUBREAPER)`.
     @discardableResult
     public static func becomeChildSubreaper() -> Bool { cinch_set_child_subreaper() == 0 }
+
+    /// Reaps the exited children of this process that lived in another pid namespace (a
+    /// container's), are traced by nobody and are not `keeping`; returns their pids.
+    ///
+    /// A subreaper inherits what a runtime's `exec` leaves behind when it fails half-way: a
+    /// process that joined the container's pid namespace and exited. Until it is reaped, the
+    /// container's init cannot finish exiting (the kernel waits for every process of its pid
+    /// namespace), so a run that waits for the init would wait forever. cinch's own children
+    /// (the runtime's commands, a driver) are in cinch's pid namespace and never taken here.
+    /// - Parameter keeping: the container's init, which its waiter reaps for its status.
+    /// The corresponding C function is `waitpid(2)` with `WNOHANG`, for each such pid.
+    @discardableResult
+    public static func reapStrayContainerChildren(keeping: CInt) -> [CInt] {
+        let me = getpid()
+        var reaped: [CInt] = []
+        for entry in (try? FileIO.directoryEntries("/proc")) ?? [] {
+            guard let pid = CInt(entry), pid != keeping,
+                let bytes = try? FileIO.read("/proc/\(entry)/status", limit: 8192)
+            else { continue }
+            var fields: [Substring: Substring] = [:]
+            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                fields[line[..<colon]] = line[line.index(after: colon)...].drop { $0 == " " || $0 == "\t" }
+            }
+            guard fields["PPid"] == "\(me)"[...], fields["State"]?.first == "Z", fields["TracerPid"] == "0",
+                let namespaces = fields["NSpid"],
+                namespaces.split(whereSeparator: { $0 == " " || $0 == "\t" }).count > 1
+            else { continue }
+            var status: CInt = 0
+            if waitpid(pid, &status, WNOHANG) == pid { reaped.append(pid) }
+        }
+        return reaped
+    }
 }
 
 /// CPU affinity for the tracer thread.

@@ -9,15 +9,21 @@
 /// unique.
 ///
 /// ## Format
-/// ``init(bytes:file:)`` reads either a JSON array of strings (`["CAP_CHOWN", "CAP_NET_BIND_SERVICE"]`)
-/// or text with one or more names per line, separated by whitespace or commas. In text, `#`
-/// starts a comment.
+/// ``init(bytes:file:)`` reads every format ``rendered(as:)`` writes, recognised by content: a
+/// JSON array of strings (`["CAP_CHOWN", "CAP_NET_BIND_SERVICE"]`); an OCI `process.capabilities`
+/// object (the union of its sets); `docker run` flags (`--cap-drop=ALL --cap-add=…`); compose
+/// (`cap_drop`/`cap_add`) or Kubernetes (`securityContext.capabilities`) YAML; and text with one
+/// or more names per line, separated by whitespace or commas. In text and YAML, `#` starts a
+/// comment.
 ///
 /// ## Parsing behavior
 /// Names are accepted with or without the `CAP_` prefix and in any case. Duplicates collapse. A
 /// name must consist of letters, digits and `_`; anything else is rejected with its line number.
 /// Reading does not require a name to be a known capability (a hand-written list may name one a
-/// newer kernel has); ``init(known:ranWithNoNewPrivileges:)`` does.
+/// newer kernel has); ``init(known:ranWithNoNewPrivileges:)`` does. The docker, compose and
+/// Kubernetes forms must drop `ALL` (otherwise the capabilities kept are not all in the file), and
+/// YAML may hold only the keys cinch writes; anything else is an error with its line (see
+/// `CapabilityList+Formats.swift`).
 public struct CapabilityList: Sendable, Hashable {
     /// How a list is written (``rendered(as:)``).
     public enum Format: String, Sendable, CaseIterable {
@@ -62,6 +68,10 @@ public struct CapabilityList: Sendable, Hashable {
     /// - Throws: ``InputError`` with the line (text) or JSON path of a malformed name.
     public init(bytes: [UInt8], file: String) throws(InputError) {
         let firstByte = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
+        if firstByte == UInt8(ascii: "{") {
+            self = try Self.readOCI(try JSONCursor.parse(bytes, file: file))
+            return
+        }
         if firstByte == UInt8(ascii: "[") {
             let root = try JSONCursor.parse(bytes, file: file)
             var names: [String] = []
@@ -73,8 +83,12 @@ public struct CapabilityList: Sendable, Hashable {
             self.init(names)
             return
         }
-        var names: [String] = []
         let text = String(decoding: bytes, as: UTF8.self)
+        if let list = try Self.readFlagsOrYAML(text, file: file) {
+            self = list
+            return
+        }
+        var names: [String] = []
         for (offset, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
             for token in content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," || $0 == "\r" }) {
@@ -178,7 +192,7 @@ public struct CapabilityList: Sendable, Hashable {
     /// `includes.caps` use.
     public static func shortName(_ name: String) -> String { String(canonical(name).dropFirst(4)) }
 
-    private static func isWellFormed(_ name: String) -> Bool {
+    static func isWellFormed(_ name: String) -> Bool {
         !name.isEmpty
             && name.utf8.allSatisfy { byte in
                 (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)

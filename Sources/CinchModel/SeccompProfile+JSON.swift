@@ -150,6 +150,10 @@ private struct ProfileReader {
                 listenerMetadata = try Self.nullable(cursor) { c throws(InputError) in try c.string() }
             case "syscalls":
                 for element in try Self.elements(cursor) { syscalls.append(try readRule(element)) }
+            case "cinchTrace", "abis":
+                throw root.error(
+                    "this is a cinch trace, not a seccomp profile; make a profile from it with `cinch generate seccomp \(root.file)`"
+                )
             default: throw cursor.error("unknown key \"\(key)\" in a seccomp profile")
             }
         }

@@ -74,6 +74,10 @@ public enum ManifestJob {
         guard !traceFiles.isEmpty else { return .noTraces(directory: directory) }
         let manifest = ProfileManifest.conventional(traceFiles: traceFiles, profilesDirectory: layout.profiles)
         do {
+            // A new repository has traces but no profiles directory yet.
+            if let slash = layout.manifestFile.lastIndex(of: "/"), slash != layout.manifestFile.startIndex {
+                try FileIO.makeDirectory(String(layout.manifestFile[..<slash]))
+            }
             try FileIO.writeAtomically(manifest.rendered(), to: layout.manifestFile)
         } catch {
             return .unwritable(error)

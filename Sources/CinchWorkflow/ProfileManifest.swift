@@ -344,11 +344,11 @@ public struct ProfileCheck: Sendable {
         public var expected: String?
         /// The file's contents, or nil when it does not exist.
         public var actual: String?
-        /// The semantic difference from the file's profile to the regenerated one, for a drifted
-        /// seccomp profile, AppArmor profile or text capability list (nil when the file is
-        /// missing or not a readable profile, and for the other capability formats).
+        /// The semantic difference from what the traces generate to the committed file, as a
+        /// reviewer reads it: a widening is something the committed file allows that its traces do
+        /// not justify (nil when the file is missing or not a readable profile).
         public var diff: ProfileDiff?
-        /// A unified diff of the file's lines against the regenerated ones, for a drifted file
+        /// A unified diff of the regenerated lines against the file's, for a drifted file
         /// whose ``diff`` is nil or empty; at most ``ProfileCheck/lineDiffLimit`` lines.
         public var lineDiff: String?
         /// Why the file could not be compared semantically, when it could not.
@@ -370,6 +370,21 @@ public struct ProfileCheck: Sendable {
 
         /// Whether the file is byte-identical to the regenerated profile.
         public var isUpToDate: Bool { expected != nil && actual == expected }
+
+        /// What the committed file allows that its traces do not justify (`ptrace (x86_64)`), sorted.
+        public var unjustified: [String] { names(of: [.widening, .unknown]) }
+
+        /// What the traces use that the committed file does not allow, sorted.
+        public var missing: [String] { names(of: [.narrowing]) }
+
+        private func names(of effects: Set<ProfileDiff.Effect>) -> [String] {
+            guard let diff else { return [] }
+            var names = diff.general.filter { effects.contains($0.effect) }.map(\.name)
+            for abi in diff.abis {
+                names += abi.changes.filter { effects.contains($0.effect) }.map { "\($0.name) (\(abi.abi.name))" }
+            }
+            return Array(Set(names)).sorted()
+        }
     }
 
     /// One outcome per entry, in manifest order.
@@ -383,6 +398,9 @@ public struct ProfileCheck: Sendable {
 
     /// The outcomes whose profile could not be regenerated.
     public var ungenerated: [Outcome] { outcomes.filter { !$0.isGenerated } }
+
+    /// How a drift report names the profile regenerated from the traces.
+    public static let regeneratedName = "its traces (regenerated)"
 
     /// The most lines ``Outcome/lineDiff`` shows before it says how many it left out.
     public static let lineDiffLimit = 60
@@ -465,26 +483,25 @@ public struct ProfileCheck: Sendable {
             case (.seccomp(let regenerated), _):
                 let current = try SeccompProfile(jsonBytes: bytes, file: entry.path)
                 outcome.diff = ProfileDiff.seccomp(
-                    old: current, new: regenerated, oldName: entry.path, newName: "regenerated", isPresent: isPresent)
-            case (.capabilities(let regenerated), .capabilities(format: .text)):
+                    old: regenerated, new: current, oldName: ProfileCheck.regeneratedName, newName: entry.path,
+                    isPresent: isPresent)
+            case (.capabilities(let regenerated), _):
                 let current = try CapabilityList(bytes: bytes, file: entry.path)
                 outcome.diff = ProfileDiff.capabilities(
-                    old: current, new: CapabilityList(regenerated.capabilities), oldName: entry.path,
-                    newName: "regenerated")
+                    old: CapabilityList(regenerated.capabilities), new: CapabilityList(current.capabilities),
+                    oldName: ProfileCheck.regeneratedName, newName: entry.path)
             case (.apparmor, _):
                 let current = try AppArmorProfile(bytes: bytes, file: entry.path)
-                let regenerated = try AppArmorProfile(bytes: Array(expected.utf8), file: "regenerated")
+                let regenerated = try AppArmorProfile(bytes: Array(expected.utf8), file: ProfileCheck.regeneratedName)
                 outcome.diff = ProfileDiff.apparmor(
-                    old: current, new: regenerated, oldName: entry.path, newName: "regenerated")
-            case (.capabilities, _):
-                // Docker flags, OCI JSON, Compose and Kubernetes YAML have no reader: lines say it.
-                break
+                    old: regenerated, new: current, oldName: ProfileCheck.regeneratedName, newName: entry.path)
             }
         } catch {
             outcome.problem = error.description
         }
         if outcome.diff?.isEmpty ?? true {
-            outcome.lineDiff = lineDiff(old: actual, new: expected, oldName: entry.path, newName: "regenerated")
+            outcome.lineDiff = lineDiff(
+                old: expected, new: actual, oldName: ProfileCheck.regeneratedName, newName: entry.path)
         }
         return outcome
     }

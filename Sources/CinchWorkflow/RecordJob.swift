@@ -144,7 +144,9 @@ public enum RecordJob {
                 return .cannotTrace(error)
             }
             if let outcome = container {
-                if outcome.interruption != nil || !outcome.containerSucceeded || outcome.driverStatus ?? 0 != 0 {
+                if outcome.interruption != nil || !outcome.exercisedWorkload || !outcome.containerSucceeded
+                    || outcome.driverStatus ?? 0 != 0 || outcome.execStatuses.contains(where: { $0 != 0 })
+                {
                     break
                 }
             } else if merged?.isComplete == false || merged?.exitStatus?.shellStatus ?? 0 != 0 {

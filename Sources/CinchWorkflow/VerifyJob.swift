@@ -42,6 +42,10 @@ public enum VerifyJob {
         /// re-run (`x86_64: mkdir, ptrace`), empty when nothing did. `run` is the first run's
         /// outcome, nil when the runtime could not even start the container under the profile.
         case failed(run: ContainerSession.Outcome?, denied: [String], messages: [String])
+        /// The container never became ready (``ContainerSession/Outcome/driverSkippedReason``), so the
+        /// driver never ran, and the traced re-run shows no syscall reaching the profile's default
+        /// action: readiness failed, not the profile.
+        case notReady(run: ContainerSession.Outcome, reason: String, messages: [String])
         /// The profile, the capability list or the bundle is unusable.
         case unusable(messages: [String])
         /// The runtime or the tracer failed in a way that is not the profile's doing.
@@ -89,7 +93,8 @@ public enum VerifyJob {
             let outcome = try ContainerSession(options: session).run()
             if outcome.interruption != nil { return .interrupted(outcome) }
             let driverOK = outcome.driverStatus.map { $0 == 0 } ?? (session.driver == nil)
-            if outcome.containerSucceeded, driverOK { return .passed(outcome) }
+            let execOK = outcome.execStatuses.allSatisfy { $0 == 0 }
+            if outcome.containerSucceeded, driverOK, execOK { return .passed(outcome) }
             first = outcome
         } catch {
             guard error.code == .runtimeFailed else {
@@ -99,6 +104,12 @@ public enum VerifyJob {
             messages.append(error.message)
         }
 
+        // A profile whose default action lets calls through denies nothing by default: a traced
+        // re-run of a container that ran would list every syscall it makes, not what the profile
+        // denied. (When the runtime failed, the re-run still tells a runtime failure apart.)
+        if first != nil, resolved.defaultAction == .allow || resolved.defaultAction == .log {
+            return judged(first: first, denied: [], messages: messages)
+        }
         // Diagnose: run again with the default action as a trace stop and record what reaches it.
         var diagnostic = resolved
         diagnostic.defaultAction = SeccompProfile.Action.trace
@@ -118,6 +129,16 @@ public enum VerifyJob {
         for (abi, record) in (traced.trace?.abis ?? [:]).sorted(by: { $0.key < $1.key }) where !record.syscalls.isEmpty
         {
             denied.append("\(abi.name): " + record.syscalls.keys.sorted().joined(separator: ", "))
+        }
+        return judged(first: first, denied: denied, messages: messages)
+    }
+
+    /// A failure with nothing denied by default, of a container that was still running but never
+    /// became ready before the timeout, is a readiness failure; anything else (a container that
+    /// exited first may have been refused a capability) is the profile's.
+    private static func judged(first: ContainerSession.Outcome?, denied: [String], messages: [String]) -> Outcome {
+        if denied.isEmpty, let first, first.timedOut, let reason = first.driverSkippedReason {
+            return .notReady(run: first, reason: reason, messages: messages)
         }
         return .failed(run: first, denied: denied, messages: messages)
     }

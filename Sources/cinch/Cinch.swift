@@ -2,6 +2,7 @@
 // The cinch command: record what a workload does, generate least-privilege profiles, prove them.
 
 import ArgumentParser
+import CinchWorkflow
 
 /// The root command.
 @main
@@ -13,12 +14,39 @@ struct Cinch: ParsableCommand {
             Typical flow: `cinch record -o t.json -- CMD`, `cinch generate seccomp t.json -o p.json`, \
             `cinch validate p.json`, `cinch run --seccomp p.json -- CMD`.
             """,
-        version: "0.1.0",
+        version: VersionReport.text,
         subcommands: [
             RecordCommand.self, GenerateCommand.self, ValidateCommand.self, ExplainCommand.self, RunCommand.self,
             VerifyCommand.self,
             AuditCommand.self,
-            DiffCommand.self, MergeCommand.self, CheckCommand.self,
+            DiffCommand.self, MergeCommand.self, CheckCommand.self, VersionCommand.self,
         ]
     )
+
+    /// Parses and runs the command line; a first word that is not a command gets a suggestion
+    /// instead of ArgumentParser's "unexpected arguments".
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let word = arguments.first, let message = CommandSuggestion.message(for: word, commands: commandNames) {
+            Console.error("cinch: \(message)")
+            exit(withError: ExitStatus.unusableInput)
+        }
+        main(arguments)
+    }
+
+    /// Every subcommand's name, and `help`.
+    static var commandNames: [String] {
+        configuration.subcommands.map { $0._commandName } + ["help"]
+    }
+}
+
+/// `cinch version`: the same as `cinch --version`.
+struct VersionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "version",
+        abstract: "Print cinch's version, libseccomp's, and the kernel's capability support.")
+
+    func run() {
+        print(VersionReport.text)
+    }
 }

@@ -45,6 +45,9 @@ enum ExitStatus {
     static let unavailable = ExitCode(69)
     /// 70: cinch could not trace or run the workload (ptrace, the container runtime).
     static let cannotRun = ExitCode(70)
+    /// 75: the run did not exercise the workload: with `--driver` or `--wait-port`, the container
+    /// never became ready (or exited first), so the driver never ran.
+    static let notExercised = ExitCode(75)
     /// 73: an output file could not be written.
     static let cannotWrite = ExitCode(73)
     /// 126: the command exists but cannot be executed.

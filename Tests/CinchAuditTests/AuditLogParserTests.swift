@@ -529,3 +529,43 @@ private func names(_ trace: Trace) -> [String: [String]] {
         #expect(try one.get().contains("missingSerials: 1,"))
     }
 }
+
+@Suite struct AuditRuntimeRecordTests {
+    /// After runc or crun installs a log-mode filter, its init's own records (capset, setgroups,
+    /// …, execve) carry `exe="/"`; `--exe /bin/busybox` dropped them, so the profile could not
+    /// start the container. They are kept for the pid that goes on to run the selected
+    /// executable, and dropped (counted) for any other.
+    @Test func keepsTheContainerRuntimesRecordsWithItsWorkload() throws {
+        let (trace, statistics) = try ingest(
+            "runtime-exe-slash.log", selection: AuditSelection(executables: ["/bin/busybox"]))
+        #expect(
+            names(trace) == [
+                "x86_64": [
+                    "accept", "bind", "capget", "capset", "chdir", "execve", "listen", "setgid", "setgroups",
+                    "setuid", "socket",
+                ]
+            ])
+        #expect(trace.abis[.x86_64]?.syscalls["capset"]?.firstExecutable == "/")
+        #expect(statistics.runtimeRecordsKept == 7)
+        #expect(statistics.runtimeRecordPids == [41877])
+        #expect(statistics.runtimeRecordsDropped == 1)
+        #expect(statistics.seccompRecords == 11)
+    }
+
+    /// The same across the parallel split: the runtime's records and the workload's in
+    /// different parts of the log.
+    @Test func keepsThemWhenTheLogIsReadInParts() throws {
+        var parser = AuditLogParser(selection: AuditSelection(executables: ["/bin/busybox"]))
+        parser.parallelMinimumBytes = 1
+        parser.parallelSegmentCount = 6
+        try parser.ingest(path: Fixture.path("audit/runtime-exe-slash.log"))
+        #expect(parser.finalStatistics.runtimeRecordsKept == 7)
+        #expect(parser.makeTrace(logs: []).abis[.x86_64]?.syscalls["setgroups"] != nil)
+    }
+
+    @Test func withoutExeSelectionNothingIsSetAside() throws {
+        let (trace, statistics) = try ingest("runtime-exe-slash.log")
+        #expect(trace.abis[.x86_64]?.syscalls["getpid"] != nil)
+        #expect(statistics.runtimeRecordsKept == 0 && statistics.runtimeRecordsDropped == 0)
+    }
+}

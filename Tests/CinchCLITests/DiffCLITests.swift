@@ -146,7 +146,7 @@ struct DiffCLITests {
         let drift = try Command.run([cinch, "check"], directory: root)
         #expect(drift.status == 1)
         #expect(drift.stdout.contains("drift: Profiles/app.seccomp.json"))
-        #expect(drift.stdout.contains("- removed (1): ptrace"))
+        #expect(drift.stdout.contains("+ ptrace  added: allowed"), "\(drift.stdout)")
 
         let rewrite = try Command.run([cinch, "check", "--write"], directory: root)
         #expect(rewrite.status == 0)

@@ -154,7 +154,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable, CustomStringConvertible 
     static func checkCapabilities(_ bytes: [UInt8]) -> FuzzOutcome {
         roundTrip(
             bytes, read: { (input: [UInt8]) throws(InputError) in try CapabilityList(bytes: input, file: fileName) },
-            render: { $0.text })
+            // The text form keeps the names; allowPrivilegeEscalation (Kubernetes) is not a name.
+            render: { $0.text }, normalize: { CapabilityList($0.capabilities) })
     }
 
     /// Reads `bytes`; on success renders, reads the rendering and compares (after `normalize`),

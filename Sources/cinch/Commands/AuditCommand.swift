@@ -143,6 +143,12 @@ struct AuditIngestCommand: ParsableCommand {
             Console.error(
                 "cinch: read \(statistics.lines) lines, \(statistics.records) audit records; took \(statistics.seccompRecords) SECCOMP and \(statistics.appArmorRecords) AppArmor records from \(trace.processCount) processes (\(perABI.isEmpty ? "no syscalls" : perABI.joined(separator: ", "))) into \(output)"
             )
+            if statistics.runtimeRecordsKept > 0 {
+                let pids = statistics.runtimeRecordPids.map(String.init).joined(separator: ", ")
+                Console.error(
+                    "cinch: note: took \(statistics.runtimeRecordsKept) records with exe=\"/\" of pid \(pids): the container runtime's own steps after it installed the filter, before it executed \(exe.joined(separator: ", ")); the profile must allow them for the container to start."
+                )
+            }
             if statistics.seccompRecords == 0 && statistics.appArmorRecords == 0 {
                 Console.error("cinch: warning: no record matched; check --since/--until/--pid/--exe and the log file.")
             }

@@ -19,10 +19,12 @@ struct CheckCommand: ParsableCommand {
             capability lists (format text, docker, oci, compose or kubernetes) and AppArmor profiles \
             (name, complain); see docs/ci.md. Each file is regenerated in memory, as `cinch generate` \
             would write it, and compared byte for byte with the committed file. For every file that \
-            differs the semantic diff (committed → regenerated) is printed, for seccomp and AppArmor \
-            profiles and text capability lists; other capability formats, and files whose bytes \
-            differ without a change in meaning, get a unified diff of their lines. JSON files in the \
-            profiles directory that the manifest does not list are reported as warnings.
+            differs cinch says what the committed file allows that its traces do not justify, and what \
+            its traces use that it does not allow, then prints the semantic diff from what the traces \
+            generate to the committed file (a widening is a privilege only the committed file grants); \
+            files whose bytes differ without a change in meaning get a unified diff of their lines. \
+            --format json prints the whole check as one JSON document. JSON files in the profiles \
+            directory that the manifest does not list are reported as warnings.
 
             Every seccomp profile is also proven against its traces: each recorded call (every ABI, \
             every recorded argument value) is replayed through the committed file's compiled filter, \
@@ -94,12 +96,23 @@ struct CheckCommand: ParsableCommand {
             try writeProfiles(check, layout: layout)
             return
         }
-        for path in ManifestJob.unlistedProfiles(manifest, layout: layout) {
+        let unlisted = ManifestJob.unlistedProfiles(manifest, layout: layout)
+        for path in unlisted {
             Console.error("cinch: warning: \(path) is not in the manifest, so nothing checks it.")
         }
+        if format == .json { print(check.jsonValue(unlisted: unlisted).rendered(), terminator: "") }
         var drifted = 0
         var unproven = 0
         for outcome in check.outcomes {
+            if format == .json {
+                if outcome.isGenerated, !outcome.isUpToDate { drifted += 1 }
+                if let replay = outcome.replay, !replay.allAllowed {
+                    // The JSON document is on standard output; the calls go to standard error.
+                    unproven += 1
+                    Console.report(replay.diagnostics)
+                }
+                continue
+            }
             let path = outcome.entry.path
             if let replay = outcome.replay, !replay.allAllowed {
                 unproven += 1
@@ -123,6 +136,14 @@ struct CheckCommand: ParsableCommand {
                 print("drift: \(path) means the same as the regenerated \(what) but its bytes differ")
             } else if let diff = outcome.diff {
                 print("drift: \(path) differs from the \(what) its traces generate:")
+                if !outcome.unjustified.isEmpty {
+                    print(
+                        "  \(path) allows what its traces do not justify: \(outcome.unjustified.joined(separator: ", "))"
+                    )
+                }
+                if !outcome.missing.isEmpty {
+                    print("  \(path) does not allow what its traces use: \(outcome.missing.joined(separator: ", "))")
+                }
                 print(DiffRenderer.render(diff, as: format.model), terminator: "")
             } else {
                 print("drift: \(path) differs from the \(what) its traces generate:")

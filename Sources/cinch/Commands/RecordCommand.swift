@@ -26,7 +26,11 @@ struct RecordCommand: ParsableCommand {
             outside the known set, so the trace holds exactly what runs in the container after the \
             runtime installs its filter (the runtime's last steps and the container's processes). The \
             bundle is never modified. A service container is exercised with --driver; the container is \
-            then stopped (SIGTERM, then SIGKILL after --grace seconds) and deleted.
+            then stopped (SIGTERM, then SIGKILL after --grace seconds) and deleted. --exec CMD \
+            (repeatable) runs CMD inside the container through `RUNTIME exec` once it is ready, before \
+            the driver, under the same tracer: the runtime's exec path after its filter and CMD are in \
+            the trace, so `podman exec`, health checks and `kubectl exec` work under the profile. A \
+            profile recorded without --exec may deny them.
 
             --files (the default with --bundle) also records the files the workload opened, created, \
             removed, renamed, linked, chmod'ed or locked, the programs it ran, the libraries it mapped \
@@ -42,8 +46,15 @@ struct RecordCommand: ParsableCommand {
             Checks the kernel makes only to probe (memory accounting on mmap, *_noaudit helpers) do not \
             count; see docs/capabilities.md.
 
+            --format json prints a JSON summary on standard output when the trace is written, after \
+            anything the workload itself printed there (`cinchRecord`: output, complete and \
+            incompleteReasons, distinct syscalls per ABI, processes, the exit status or the container \
+            run).
+
             Exit status: the workload's own (128+N when signal N killed it; for a container stopped by \
-            cinch after its driver, the driver's); 64 when the input is unusable; 127 when the command \
+            cinch after its driver, the driver's; a failed --exec command's); 75 when, with --driver or --wait-port, the container \
+            never became ready (or exited first) so the driver never ran: the trace is written, marked \
+            incomplete with the reason; 64 when the input is unusable; 127 when the command \
             is not found; 126 when it cannot be executed; 70 when it could not be traced; 73 when the trace cannot be written. On \
             SIGINT/SIGTERM the signal is passed to every process of the workload (as a terminal sends \
             Ctrl-C to its process group) and the partial trace is written, \
@@ -97,6 +108,8 @@ struct RecordCommand: ParsableCommand {
     @OptionGroup(title: "Container recording")
     var container: ContainerOptions
 
+    @OptionGroup var summary: SummaryOptions
+
     @Argument(parsing: .remaining, help: "The command to run, after -- (not with --bundle).")
     var command: [String] = []
 
@@ -112,16 +125,19 @@ struct RecordCommand: ParsableCommand {
     }
 
     func run() throws {
+        let progress = RecordingProgress()
+        let status = quiet || !Console.isTerminal ? nil : StatusLine(progress: progress)
         let workload: RecordJob.Workload
         if container.bundle != nil {
-            workload = .container(container.sessionOptions(bundle: try container.loadBundle(), seccomp: nil))
+            let bundle = try container.loadBundle(records: true, quiet: quiet)
+            var session = container.sessionOptions(bundle: bundle, seccomp: nil)
+            if let status { session.onPhase = { status.show($0) } }
+            workload = .container(session)
         } else {
             workload = .command(
                 command, noNewPrivileges: noNewPrivileges ? true : nil, pinToOneCPU: pinCpu,
                 installsRecordingFilter: !withoutRecordingFilter)
         }
-        let progress = RecordingProgress()
-        let status = quiet || !Console.isTerminal ? nil : StatusLine(progress: progress)
         status?.start()
         let outcome = RecordJob.run(
             RecordJob.Request(
@@ -151,11 +167,23 @@ struct RecordCommand: ParsableCommand {
             throw Console.fail(error, ExitStatus.cannotWrite)
         case .recorded(let trace, let containerRun):
             summarize(trace)
+            if summary.isJSON { summary.print(JobSummary.recording(trace, output: output, container: containerRun)) }
             if let containerRun {
                 if !quiet || !containerRun.containerSucceeded {
                     Console.error("cinch: \(container.describe(containerRun))")
                 }
                 try container.exitIfInterrupted(containerRun)
+                if let reason = containerRun.driverSkippedReason {
+                    Console.error(
+                        "cinch: error: the recording did not exercise the workload (\(reason)); \(output) is marked incomplete. \(container.readinessHint)"
+                    )
+                    throw ExitStatus.notExercised
+                }
+                if let failed = container.failedExec(containerRun) {
+                    Console.error(
+                        "cinch: --exec '\(failed.command)' failed inside the container (status \(failed.status)).")
+                    throw ExitCode(failed.status)
+                }
                 if !containerRun.containerSucceeded {
                     throw ExitCode(containerRun.containerStatus == 0 ? 1 : containerRun.containerStatus)
                 }

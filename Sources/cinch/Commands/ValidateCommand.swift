@@ -44,7 +44,8 @@ struct ValidateCommand: ParsableCommand {
             For a clean file, prints `FILE: ok (x86_64: N instructions, ...)` (one entry per ABI; \
             with --trace followed by `; replayed N calls from M traces: all allowed`) or `FILE: ok \
             (AppArmor: compiles with apparmor_parser; not loaded)` on standard output. Diagnostics \
-            go to standard error.
+            go to standard error. --format json prints one JSON document instead (`cinchValidate`: \
+            per file its kind, verdict, diagnostics and instructions per ABI), with the same exit status.
 
             Exit status:
               0   every file is valid (warnings and notes do not fail)
@@ -63,6 +64,8 @@ struct ValidateCommand: ParsableCommand {
     @Option(name: .customLong("trace"), help: "Replay this trace through each seccomp profile (repeatable).")
     var traces: [String] = []
 
+    @OptionGroup var summary: SummaryOptions
+
     func validate() throws {
         if files.isEmpty { throw ValidationError("Give at least one profile file.") }
     }
@@ -71,7 +74,15 @@ struct ValidateCommand: ParsableCommand {
         var sawError = false
         var sawUnusable = false
         var sawUnavailable = false
-        for report in ValidateJob.run(files, includePFC: pfc, traces: traces) {
+        let reports = ValidateJob.run(files, includePFC: pfc && !summary.isJSON, traces: traces)
+        if summary.isJSON { summary.print(JobSummary.validation(reports)) }
+        for report in reports {
+            if summary.isJSON {
+                sawUnusable = sawUnusable || report.verdict == .unusable
+                sawUnavailable = sawUnavailable || report.verdict == .validatorUnavailable
+                sawError = sawError || report.verdict == .invalid
+                continue
+            }
             for diagnostic in report.diagnostics { writeError(diagnostic.description) }
             switch report.verdict {
             case .unusable: sawUnusable = true

@@ -19,7 +19,9 @@ struct VerifyCommand: ParsableCommand {
             capabilities (--caps or --caps-file, else the bundle's bounding set), as dockerd would, and the result is \
             placed in a temporary copy of the bundle's config.json. When the run fails, cinch runs the \
             container again with the profile's default action switched to trace, under its tracer, and \
-            names every syscall that reached the default action: what the profile must add.
+            names every syscall that reached the default action: what the profile must add. \
+            --format json prints the result as one JSON document on standard output (`cinchVerify`: \
+            result, profile, the run, denied syscalls (or paths) per ABI, messages), with the same exit status.
 
             With --apparmor, the AppArmor profile's file rules (and TCP bind/connect, when it allows \
             no inet/inet6 stream socket) are enforced as a Landlock ruleset: AppArmor itself is not \
@@ -30,8 +32,10 @@ struct VerifyCommand: ParsableCommand {
             from the audit log ($CINCH_AUDIT_LOG, else /var/log/audit/audit.log).
 
             Exit status: 0 when the container and the driver succeed; 1 when they fail (denied \
-            syscalls or paths are listed); 64 when the profile or bundle is unusable; 70 when the runtime, \
-            Landlock or its helper fails or is missing; \
+            syscalls or paths are listed); 75 when the container was still running but never became ready \
+            (--wait-port) before --timeout and the traced re-run shows no denial, so the driver never ran; \
+            64 when the profile or bundle is unusable; 70 when the runtime, Landlock or its helper fails or \
+            is missing; \
             128+N when signal N (SIGINT, SIGTERM, SIGHUP) stopped the run: the container is stopped \
             through the runtime (SIGTERM, SIGKILL after --grace seconds, at once on a second signal) \
             and deleted, and the temporary bundle removed.
@@ -54,6 +58,8 @@ struct VerifyCommand: ParsableCommand {
 
     @OptionGroup(title: "Container")
     var container: ContainerOptions
+
+    @OptionGroup var summary: SummaryOptions
 
     func validate() throws {
         guard container.bundle != nil else { throw ValidationError("Give --bundle DIR.") }
@@ -86,7 +92,7 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let bundle = try container.loadBundle()
+        let bundle = try container.loadBundle(records: false, replacesCapabilities: caps != nil || capsFile != nil)
         let capabilities = try requestedCapabilities()
         let session = container.sessionOptions(bundle: bundle, seccomp: nil)
         let outcome: VerifyJob.Outcome
@@ -102,6 +108,11 @@ struct VerifyCommand: ParsableCommand {
                     onNote: { Console.error("cinch: note: \($0)") }))
         }
         let profile = apparmor ?? seccomp ?? ""
+        if summary.isJSON {
+            summary.print(JobSummary.verification(outcome, profile: profile))
+            try exit(for: outcome)
+            return
+        }
         switch outcome {
         case .passed(let outcome):
             Console.error("cinch: \(container.describe(outcome))")
@@ -128,6 +139,13 @@ struct VerifyCommand: ParsableCommand {
                 for line in denied { print("  \(line)") }
             }
             throw ExitStatus.failure
+        case .notReady(let first, let reason, let messages):
+            Console.error("cinch: \(container.describe(first))")
+            for message in messages { Console.error("cinch: \(message)") }
+            print(
+                "verify: NOT READY: the driver never ran because \(reason), and no syscall reached the profile's default action on a traced re-run: the container did not become ready, which is not the profile's doing. \(container.readinessHint)"
+            )
+            throw ExitStatus.notExercised
         case .unusable(let messages):
             for message in messages { Console.error("cinch: \(message)") }
             throw ExitStatus.unusableInput
@@ -137,6 +155,18 @@ struct VerifyCommand: ParsableCommand {
         case .interrupted(let outcome):
             Console.error("cinch: \(container.describe(outcome))")
             try container.exitIfInterrupted(outcome)
+        }
+    }
+
+    /// The exit status of an outcome, for `--format json` (the text path prints as it goes).
+    private func exit(for outcome: VerifyJob.Outcome) throws {
+        switch outcome {
+        case .passed: return
+        case .failed, .failedUnderLandlock: throw ExitStatus.failure
+        case .notReady: throw ExitStatus.notExercised
+        case .unusable: throw ExitStatus.unusableInput
+        case .cannotRun: throw ExitStatus.cannotRun
+        case .interrupted(let run): try container.exitIfInterrupted(run)
         }
     }
 }

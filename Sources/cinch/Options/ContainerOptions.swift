@@ -33,21 +33,37 @@ struct ContainerOptions: ParsableArguments {
     @Option(help: "Seconds between SIGTERM and SIGKILL when cinch stops the container.")
     var grace: Double = 5
 
+    @Option(
+        name: .customLong("exec"),
+        help: "A command run in the container by `RUNTIME exec … /bin/sh -c CMD` once it is ready (repeatable).")
+    var execCommands: [String] = []
+
     /// Rejects container options given without --bundle.
     func rejectWithoutBundle() throws {
-        if driver != nil || waitPort != nil || timeout != nil {
-            throw ValidationError("--driver, --wait-port and --timeout need --bundle.")
+        if driver != nil || waitPort != nil || timeout != nil || !execCommands.isEmpty {
+            throw ValidationError("--driver, --wait-port, --timeout and --exec need --bundle.")
         }
     }
 
-    /// Reads the bundle, exiting 64 with the problem named when it is unusable.
-    func loadBundle() throws -> OCIBundle {
+    /// Reads the bundle and checks it before the run (``OCIBundle/preflight(_:)``): prints its
+    /// notes unless `quiet`, and exits 64 with the problem named when it is unusable.
+    func loadBundle(records: Bool, replacesCapabilities: Bool = false, quiet: Bool = false) throws -> OCIBundle {
         guard let bundle else { throw ValidationError("Give --bundle DIR.") }
+        let loaded: OCIBundle
         do {
-            return try OCIBundle(directory: bundle)
+            loaded = try OCIBundle(directory: bundle)
         } catch {
             throw Console.fail(error, ExitStatus.unusableInput)
         }
+        let findings = loaded.preflight(
+            .init(
+                waitPort: waitPort, hasDriver: driver != nil, records: records,
+                replacesCapabilities: replacesCapabilities))
+        if Console.report(findings.filter { !quiet || $0.severity == .error }) {
+            Console.error("cinch: the bundle \(bundle) cannot run as it is; nothing was run.")
+            throw ExitStatus.unusableInput
+        }
+        return loaded
     }
 
     /// Exits with 128 + the signal (130 for SIGINT, 143 for SIGTERM) when a signal stopped the run.
@@ -59,9 +75,26 @@ struct ContainerOptions: ParsableArguments {
     func sessionOptions(bundle: OCIBundle, seccomp: JSONValue?, capabilities: [String]? = nil)
         -> ContainerSession.Options
     {
-        ContainerSession.Options(
+        var options = ContainerSession.Options(
             bundle: bundle, runtime: runtime.runtime, seccomp: seccomp, capabilities: capabilities, driver: driver,
             waitPort: waitPort, timeout: timeout, gracePeriod: grace)
+        options.execCommands = execCommands
+        return options
+    }
+
+    /// The first `--exec` command that failed and its status, if one did.
+    func failedExec(_ outcome: ContainerSession.Outcome) -> (command: String, status: Int32)? {
+        zip(execCommands, outcome.execStatuses).first { $0.1 != 0 }.map { (command: $0.0, status: $0.1) }
+    }
+
+    /// What to check when the container never became ready.
+    var readinessHint: String {
+        var hint = "Check that the container starts its service"
+        if let waitPort {
+            hint +=
+                " and listens on port \(waitPort) in the host's network namespace (no \"network\" entry in linux.namespaces)"
+        }
+        return hint + ", or give it longer with --timeout."
     }
 
     func describe(_ outcome: ContainerSession.Outcome) -> String {
@@ -72,6 +105,9 @@ struct ContainerOptions: ParsableArguments {
             container += outcome.timedOut ? " after cinch stopped it at the timeout" : " after cinch stopped it"
         }
         var parts = [container]
+        for (command, status) in zip(execCommands, outcome.execStatuses) {
+            parts.append("--exec '\(command)' exited with \(status)")
+        }
         if let driver = outcome.driverStatus { parts.append("driver exited with \(driver)") }
         if let reason = outcome.driverSkippedReason { parts.append("driver did not run: \(reason)") }
         return parts.joined(separator: "; ")

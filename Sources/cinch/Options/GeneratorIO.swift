@@ -10,7 +10,7 @@ struct GeneratorIO: ParsableArguments {
     @Argument(help: "Trace files.")
     var traces: [String]
 
-    @Option(name: .shortAndLong, help: "Output file (default: standard output).")
+    @Option(name: .shortAndLong, help: "Output file; - is standard output.")
     var output = "-"
 
     @Flag(name: .shortAndLong, help: "Print no notes.")
