@@ -88,6 +88,21 @@ struct FileObservationTests {
         #expect(!profile.contains("missing.conf"), "a failed access gets no rule")
         #expect(generate.stderr.contains("[apparmor.failed-accesses]"))
         _ = try compile("\(directory)/profile")
+
+        // Proven by enforcement: the workload runs under the profile's Landlock ruleset; without the
+        // rule for the file reached through the symbolic link it is denied, and cinch names it.
+        let run = [cinch, "run", "--apparmor"]
+        let workload = ["--", "python3", "probe.py"]
+        let passed = try Command.run(run + ["\(directory)/profile"] + workload, directory: directory)
+        #expect(passed.status == 0, "\(passed.stderr)")
+        let narrowed = profile.split(separator: "\n", omittingEmptySubsequences: false).filter {
+            $0 != "  \(real)/real/target.txt r,"
+        }
+        try narrowed.joined(separator: "\n").write(
+            toFile: "\(directory)/narrowed", atomically: true, encoding: .utf8)
+        let denied = try Command.run(run + ["\(directory)/narrowed"] + workload, directory: directory)
+        #expect(denied.status != 0)
+        #expect(denied.stderr.contains("Landlock denied \(real)/real/target.txt (fs.read_file)"), "\(denied.stderr)")
     }
 
     /// Files the recorded workload creates with names written to break a profile stay literal: the
@@ -224,6 +239,25 @@ struct ContainerFileObservationTests {
         }
         let compile = try Command.run(["apparmor_parser", "-Q", "-K", "\(dir)/profile"])
         #expect(compile.status == 0, "\(compile.stderr)")
+
+        // Proven by enforcement: the recorded profile's file rules as a Landlock ruleset inside the
+        // container pass; without the CGI script's rule, or the page's, verify fails naming it.
+        let verify = [
+            cinch, "verify", "--bundle", dir, "--runtime", runtime, "--driver", driver, "--wait-port", "\(port)",
+            "--grace", "1", "--timeout", "40", "--apparmor",
+        ]
+        let passed = try Command.run(verify + ["\(dir)/profile"])
+        #expect(passed.status == 0, "\(passed.stdout)\(passed.stderr)")
+        for (rule, path) in [
+            ("/www/cgi-bin/hello.cgi rix,", "/www/cgi-bin/hello.cgi"), ("/www/index.html r,", "/www/index.html"),
+        ] {
+            let narrowed = profile.split(separator: "\n", omittingEmptySubsequences: false).filter { $0 != "  " + rule }
+            try narrowed.joined(separator: "\n").write(toFile: "\(dir)/narrowed", atomically: true, encoding: .utf8)
+            let failed = try Command.run(verify + ["\(dir)/narrowed"])
+            #expect(failed.status == 1, "without \(rule): \(failed.stdout)\(failed.stderr)")
+            #expect(failed.stdout.contains("Landlock denied"), "\(failed.stdout)")
+            #expect(failed.stdout.contains("  \(path) ("), "the denied path is named: \(failed.stdout)")
+        }
         #expect(RuntimeState.leftoverContainers() == [])
     }
 }
