@@ -16,6 +16,7 @@ struct Cinch: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             RecordCommand.self, GenerateCommand.self, ValidateCommand.self, RunCommand.self, VerifyCommand.self,
+            MinimizeCommand.self,
             AuditCommand.self,
             DiffCommand.self, MergeCommand.self, CheckCommand.self,
         ]
