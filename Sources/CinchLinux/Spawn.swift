@@ -28,6 +28,8 @@ public struct SpawnError: Error, Sendable, CustomStringConvertible {
         case exec = 4
         /// `fork` in the parent.
         case fork = 5
+        /// Removing capabilities in the child (bounding, inheritable, ambient sets).
+        case capabilities = 6
     }
 
     /// The step that failed.
@@ -46,6 +48,7 @@ public struct SpawnError: Error, Sendable, CustomStringConvertible {
         case .seccomp: "Could not install the seccomp filter for \(command): \(errno)."
         case .exec: "Could not execute \(command): \(errno)."
         case .fork: "Could not fork to run \(command): \(errno)."
+        case .capabilities: "Could not remove capabilities for \(command): \(errno)."
         }
     }
 }
@@ -90,10 +93,13 @@ public enum Spawn {
     ///   - traced: the child calls `PTRACE_TRACEME` and stops with SIGSTOP first; the caller's
     ///     thread becomes its tracer and must do every ptrace request for it.
     ///   - noNewPrivileges: set `PR_SET_NO_NEW_PRIVS` before the filter (needed without CAP_SYS_ADMIN).
+    ///   - keepingCapabilities: when set, the numbers of the only capabilities the child keeps in
+    ///     its bounding, inheritable and ambient sets, so a uid 0 command runs with just those.
     /// - Throws: ``SpawnError``. Without tracing, exec failures are thrown here; with tracing they
     ///   can only be known once the tracer lets the child run (``execFailure(of:)``).
     public static func spawn(
-        _ arguments: [String], filter: [UInt8]?, traced: Bool, noNewPrivileges: Bool
+        _ arguments: [String], filter: [UInt8]?, traced: Bool, noNewPrivileges: Bool,
+        keepingCapabilities: Set<Int>? = nil
     ) throws(SpawnError) -> SpawnedChild {
         guard let first = arguments.first, let path = resolveExecutable(first) else {
             throw SpawnError(stage: .lookup, errno: .noSuchFileOrDirectory, command: arguments.first ?? "")
@@ -111,10 +117,17 @@ public enum Spawn {
         let pid = program.withUnsafeBytes { bpf in
             cArgs.withUnsafeBufferPointer { argv in
                 // argv is a buffer of optional pointers; the shim reads it as `char *const *`.
-                cinch_spawn(
-                    path, argv.baseAddress.unsafelyUnwrapped,
-                    cinch_environ().map { UnsafePointer($0) } ?? argv.baseAddress.unsafelyUnwrapped,
-                    program.isEmpty ? nil : bpf.baseAddress, program.count, flags, &errorFD, &stage, &childErrno)
+                let environment = cinch_environ().map { UnsafePointer($0) } ?? argv.baseAddress.unsafelyUnwrapped
+                let filter = program.isEmpty ? nil : bpf.baseAddress
+                guard let keep = keepingCapabilities else {
+                    return cinch_spawn(
+                        path, argv.baseAddress.unsafelyUnwrapped, environment, filter, program.count, flags, &errorFD,
+                        &stage, &childErrno)
+                }
+                let mask = keep.filter { (0..<64).contains($0) }.reduce(UInt64(0)) { $0 | (1 << UInt64($1)) }
+                return cinch_spawn_keeping_capabilities(
+                    path, argv.baseAddress.unsafelyUnwrapped, environment, filter, program.count, flags, mask,
+                    &errorFD, &stage, &childErrno)
             }
         }
         if pid < 0 { throw SpawnError(stage: .fork, errno: Errno(rawValue: errno), command: first) }

@@ -1,22 +1,32 @@
 // SPDX-License-Identifier: Apache-2.0
-// `cinch minimize`: prove which capabilities of a list a container needs, by running it without
-// them (CapabilityMinimizer decides what to try; this job runs the container for each try).
+// `cinch minimize`: prove which capabilities of a list a container or a command needs, by running
+// it without them (CapabilityMinimizer decides what to try; this job runs the workload for each try).
 
 public import CinchContainer
 internal import CinchLinux
 public import CinchModel
 internal import CinchSeccomp
 
-/// Proves the smallest capability list a container works with.
+/// Proves the smallest capability list a container or a command works with.
 public enum MinimizeJob {
+    /// What runs in each trial.
+    public enum Workload: Sendable {
+        /// A container run (bundle, runtime, driver, port, timeout, grace); its seccomp and
+        /// capabilities are set by the job for every run.
+        case container(ContainerSession.Options)
+        /// A command run as a child of cinch (which must be uid 0) under the profile, with every
+        /// capability outside the list removed from its bounding, inheritable and ambient sets;
+        /// it passes when it exits with 0.
+        case command([String])
+    }
+
     /// What to minimise.
     public struct Request: Sendable {
-        /// The container run (bundle, runtime, driver, port, timeout, grace); its seccomp and
-        /// capabilities are set by the job for every run.
-        public var session: ContainerSession.Options
+        /// The workload.
+        public var workload: Workload
         /// The seccomp profile file (Docker or OCI JSON) every run uses.
         public var seccomp: String
-        /// The list to minimise; nil takes the bundle's bounding set.
+        /// The list to minimise; nil takes the bundle's bounding set (required for a command).
         public var capabilities: CapabilityList?
         /// Runs per trial.
         public var runs: Int
@@ -29,11 +39,11 @@ public enum MinimizeJob {
 
         /// Creates a request.
         public init(
-            session: ContainerSession.Options, seccomp: String, capabilities: CapabilityList?, runs: Int,
+            workload: Workload, seccomp: String, capabilities: CapabilityList?, runs: Int,
             budget: Double?, onNote: (@Sendable (String) -> Void)? = nil,
             onProgress: (@Sendable (CapabilityMinimizer.Progress) -> Void)? = nil
         ) {
-            self.session = session
+            self.workload = workload
             self.seccomp = seccomp
             self.capabilities = capabilities
             self.runs = runs
@@ -50,8 +60,9 @@ public enum MinimizeJob {
         case searched(CapabilityMinimizer.Result)
         /// The profile, the capability list or the bundle is unusable.
         case unusable(messages: [String])
-        /// The runtime failed in a way that is not the list's doing.
-        case cannotRun(messages: [String])
+        /// The runtime failed in a way that is not the list's doing, or the command could not be
+        /// started (``SpawnError/Stage/lookup``: not found).
+        case cannotRun(messages: [String], notFound: Bool = false)
         /// A signal to cinch stopped a run (SIGINT, SIGTERM, SIGHUP); the container was stopped and
         /// deleted.
         case interrupted(signal: CInt)
@@ -59,8 +70,20 @@ public enum MinimizeJob {
 
     /// Runs the search.
     public static func run(_ request: Request) -> Outcome {
-        let candidates = request.capabilities?.capabilities ?? request.session.bundle.boundingCapabilities ?? []
-        let unknown = candidates.filter { !CapabilityList.isKnown($0) }
+        var candidates = request.capabilities?.capabilities
+        switch request.workload {
+        case .container(let session):
+            if candidates == nil { candidates = session.bundle.boundingCapabilities ?? [] }
+        case .command:
+            guard candidates != nil else {
+                return .unusable(messages: ["give the list to minimise for a command (--caps or --caps-file)."])
+            }
+            guard System.effectiveUserID == 0 else {
+                return .unusable(messages: ["minimising a command's capabilities needs root (cinch runs it as uid 0)."])
+            }
+        }
+        let list = candidates ?? []
+        let unknown = list.filter { !CapabilityList.isKnown($0) }
         if !unknown.isEmpty {
             return .unusable(messages: ["not Linux capabilities: \(unknown.joined(separator: ", "))."])
         }
@@ -72,10 +95,10 @@ public enum MinimizeJob {
         }
         let native = SyscallResolver.native
         let compilation = SeccompProfileCompiler.compile(
-            profile, file: request.seccomp, native: native, capabilities: Set(candidates))
+            profile, file: request.seccomp, native: native, capabilities: Set(list))
         let errors = compilation.diagnostics.filter { $0.severity == .error }
         guard errors.isEmpty else { return .unusable(messages: errors.map(\.description)) }
-        RecordJob.reportLeftovers(request.onNote)
+        if case .container = request.workload { RecordJob.reportLeftovers(request.onNote) }
 
         let start = ContinuousClock.now
         let budget = request.budget.map { Duration.milliseconds(Int64(($0 * 1000).rounded())) }
@@ -86,34 +109,71 @@ public enum MinimizeJob {
 
         // A failure that is not the list's doing ends the search; the signal that stopped a run too.
         var abort: Outcome?
-        let result = minimizer.minimize(candidates) { capabilities in
-            var session = request.session
+        let result = minimizer.minimize(list) { capabilities in
             // A Docker profile's includes/excludes depend on the capabilities, as in dockerd.
             let target = SeccompTarget(native: native, capabilities: Set(capabilities), kernel: KernelVersion.running)
-            session.seccomp = profile.resolved(for: target).jsonValue()
-            session.capabilities = capabilities
-            do throws(ContainerError) {
-                let outcome = try ContainerSession(options: session).run()
-                if let signal = outcome.interruption {
-                    abort = .interrupted(signal: signal)
-                    return .stopped
-                }
-                let driverOK = outcome.driverStatus.map { $0 == 0 } ?? (session.driver == nil)
-                if outcome.containerSucceeded, driverOK { return .passed }
-                return .failed(describe(outcome))
-            } catch {
-                // The runtime failing to create or start the container under the list is the
-                // list's doing (runc's init cannot, for example, change to a user without
-                // CAP_SETUID); anything else is not.
-                if error.code == .runtimeFailed { return .failed(error.message) }
-                abort =
-                    error.code == .badBundle
-                    ? .unusable(messages: [error.message]) : .cannotRun(messages: [error.message])
+            let resolved = profile.resolved(for: target)
+            let run: Run
+            switch request.workload {
+            case .container(let session): run = runContainer(session, seccomp: resolved, capabilities: capabilities)
+            case .command(let command): run = runCommand(command, seccomp: resolved, capabilities: capabilities)
+            }
+            switch run {
+            case .result(let result): return result
+            case .abort(let outcome):
+                abort = outcome
                 return .stopped
             }
         }
         if let abort { return abort }
         return .searched(result)
+    }
+
+    private enum Run {
+        case result(CapabilityMinimizer.RunResult)
+        case abort(Outcome)
+    }
+
+    private static func runContainer(
+        _ options: ContainerSession.Options, seccomp: SeccompProfile, capabilities: [String]
+    ) -> Run {
+        var session = options
+        session.seccomp = seccomp.jsonValue()
+        session.capabilities = capabilities
+        do throws(ContainerError) {
+            let outcome = try ContainerSession(options: session).run()
+            if let signal = outcome.interruption { return .abort(.interrupted(signal: signal)) }
+            let driverOK = outcome.driverStatus.map { $0 == 0 } ?? (session.driver == nil)
+            if outcome.containerSucceeded, driverOK { return .result(.passed) }
+            return .result(.failed(describe(outcome)))
+        } catch {
+            // The runtime failing to create or start the container under the list is the list's
+            // doing (runc cannot switch to process.user without CAP_SETUID); anything else is not.
+            if error.code == .runtimeFailed { return .result(.failed(error.message)) }
+            return .abort(
+                error.code == .badBundle
+                    ? .unusable(messages: [error.message]) : .cannotRun(messages: [error.message]))
+        }
+    }
+
+    private static func runCommand(_ command: [String], seccomp: SeccompProfile, capabilities: [String]) -> Run {
+        let compilation = SeccompProfileCompiler.compile(seccomp, file: "<profile>")
+        guard let bpf = compilation.bpf else {
+            return .abort(.unusable(messages: compilation.diagnostics.map(\.description)))
+        }
+        let child: SpawnedChild
+        do {
+            child = try Spawn.spawn(
+                command, filter: bpf, traced: false, noNewPrivileges: !Spawn.hasSysAdmin,
+                keepingCapabilities: Set(capabilities.compactMap(CapabilityList.number(of:))))
+        } catch {
+            return .abort(.cannotRun(messages: [error.description], notFound: error.stage == .lookup))
+        }
+        Signals.forward(to: child.pid)
+        let status = (try? Spawn.wait(for: child.pid))?.shellStatus ?? 128 + 9
+        Signals.stopForwarding()
+        if let signal = Signals.caught { return .abort(.interrupted(signal: signal)) }
+        return .result(status == 0 ? .passed : .failed("command exited with \(status)"))
     }
 
     /// How a failed run ended, in words: `container exited with 1; driver exited with 0`.

@@ -213,3 +213,63 @@ struct MinimizeCLITests {
         expectNoLeftovers()
     }
 }
+
+/// `cinch minimize -- CMD`: the same search for a command that cinch runs as root, each run with
+/// the capabilities outside the list removed from its bounding, inheritable and ambient sets.
+@Suite(
+    .serialized,
+    .enabled(
+        if: TestEnvironment.available(
+            TestEnvironment.isRoot && TestEnvironment.hasProduct("cinch") && TestEnvironment.canPtrace
+                && TestEnvironment.hasTool("setpriv")),
+        "needs root, ptrace, util-linux setpriv and the built cinch"),
+    .timeLimit(.minutes(2))
+)
+struct MinimizeCommandCLITests {
+    let cinch = TestEnvironment.product("cinch")
+
+    /// The acceptance case as a command: probe a file without permission, chown a directory to
+    /// nobody, switch to nobody and write there.
+    @Test func aProbedCapabilityIsDroppedFromACommand() throws {
+        let dir = try Command.temporaryDirectory("minimize")
+        defer { Command.removeDirectory(dir) }
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
+        try "secret\n".write(toFile: "\(dir)/secret", atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0], ofItemAtPath: "\(dir)/secret")
+        let script = """
+            (echo probe >> \(dir)/secret) 2>/dev/null || echo probe refused; mkdir -p \(dir)/data \
+            && chown 65534:65534 \(dir)/data \
+            && exec setpriv --reuid=65534 --regid=65534 --clear-groups sh -c 'echo ok > \(dir)/data/out'
+            """
+        let command = ["--", "sh", "-c", script]
+        let record = try Command.run([cinch, "record", "-q", "--capabilities", "-o", "\(dir)/t.json"] + command)
+        try #require(record.status == 0, "\(record.stderr)")
+        let trace = try Trace.load(path: "\(dir)/t.json")
+        let expected: Set = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_SETGID", "CAP_SETUID"]
+        if trace.observed.contains(.capabilities) {
+            #expect(trace.capabilities.isSuperset(of: expected), "\(trace.capabilities.sorted())")
+        }
+        // The recorded list when there is one, else the four by hand.
+        let caps = (trace.observed.contains(.capabilities) ? trace.capabilities : expected).sorted()
+        let seccomp = try Command.run([cinch, "generate", "seccomp", "-q", "\(dir)/t.json", "-o", "\(dir)/p.json"])
+        try #require(seccomp.status == 0, "\(seccomp.stderr)")
+
+        let run = try Command.run(
+            [
+                cinch, "minimize", "-q", "--format", "json", "--seccomp", "\(dir)/p.json", "--caps",
+                caps.joined(separator: ","), "--runs", "2", "-o", "\(dir)/min.caps",
+            ] + command)
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let report = (try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8))) as? [String: Any] ?? [:]
+        #expect(report["needed"] as? [String] == ["CAP_CHOWN", "CAP_SETGID", "CAP_SETUID"], "\(run.stdout)")
+        #expect((report["unneeded"] as? [String])?.contains("CAP_DAC_OVERRIDE") == true, "\(run.stdout)")
+        #expect(try String(contentsOfFile: "\(dir)/min.caps", encoding: .utf8) == "CAP_CHOWN\nCAP_SETGID\nCAP_SETUID\n")
+    }
+
+    /// A command needs the list: without --caps it is refused before anything runs.
+    @Test func aCommandNeedsAList() throws {
+        let run = try Command.run([cinch, "minimize", "--seccomp", "/nonexistent.json", "--", "true"])
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains("--caps or --caps-file"), "\(run.stderr)")
+    }
+}

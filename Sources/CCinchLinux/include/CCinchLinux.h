@@ -81,6 +81,17 @@ pid_t cinch_spawn(const char *_Nonnull path, char *_Nullable const *_Nonnull arg
                   char *_Nullable const *_Nonnull envp, const void *_Nullable filter, size_t filter_len,
                   int flags, int *_Nonnull error_fd_out, int *_Nonnull child_stage, int *_Nonnull child_errno);
 
+/// ``cinch_spawn``, and the child also removes every capability not in `keep_capabilities` (bit N
+/// for capability N) from its bounding, inheritable and ambient sets before the filter, so a
+/// uid 0 command gets only those capabilities at `execve` (`prctl(PR_CAPBSET_DROP)`,
+/// `PR_CAP_AMBIENT_CLEAR_ALL`, `capset(2)`). It exists because these calls must be made in the
+/// child between `fork` and `execve`, where Swift must not run. A failure there is stage 6.
+pid_t cinch_spawn_keeping_capabilities(const char *_Nonnull path, char *_Nullable const *_Nonnull argv,
+                                       char *_Nullable const *_Nonnull envp, const void *_Nullable filter,
+                                       size_t filter_len, int flags, uint64_t keep_capabilities,
+                                       int *_Nonnull error_fd_out, int *_Nonnull child_stage,
+                                       int *_Nonnull child_errno);
+
 /// Reads the `{stage, errno}` report of a spawned child from `fd` and closes it.
 ///
 /// Returns 1 when a report was read (the exec failed), 0 when the pipe closed without one (the

@@ -16,7 +16,7 @@ enum ReportFormat: String, ExpressibleByArgument, CaseIterable {
 struct MinimizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "minimize",
-        abstract: "Prove the smallest capability list by running the container without each capability.",
+        abstract: "Prove the smallest capability list by running the workload without each capability.",
         discussion: """
             A recorded list holds every capability the kernel granted, also those the workload \
             only probed and could do without. minimize runs the container (under --seccomp, with \
@@ -27,13 +27,18 @@ struct MinimizeCommand: ParsableCommand {
             leaves the list; one whose runs disagree (flaky) or that the --budget left untried is \
             undecided and stays in the list. Every trial is repeated --runs times.
 
-            The report (stdout, --format text or json) names each capability's verdict and the \
+            Instead of --bundle, a command after -- (run as uid 0, which cinch must be): each run \
+            removes the capabilities outside the list from its bounding, inheritable and ambient \
+            sets, so it starts with just the list; it passes when it exits with 0.
+
+            The report (stdout, --format text or json; the workload's own output goes to stderr) names each capability's verdict and the \
             runs behind it; -o writes the list kept (needed and undecided) in --list-format. A \
             driver proves only the paths it exercises: see docs/capabilities.md.
 
             Exit status: 0 when the search finished (undecided capabilities, if any, are kept and \
             reported); 1 when the workload fails with the whole list; 64 when the profile, the list \
-            or the bundle is unusable; 70 when the runtime fails; 73 when the list cannot be \
+            or the bundle is unusable; 70 when the runtime fails or the command cannot be started \
+            (127 when it is not found); 73 when the list cannot be \
             written; 128+N when signal N (SIGINT, SIGTERM, SIGHUP) stopped a run: the container is \
             stopped through the runtime and deleted, and nothing is written.
             """
@@ -69,15 +74,27 @@ struct MinimizeCommand: ParsableCommand {
     @OptionGroup(title: "Container")
     var container: ContainerOptions
 
-    func validate() throws {
-        guard container.bundle != nil else { throw ValidationError("Give --bundle DIR.") }
+    @Argument(parsing: .remaining, help: "A command to minimise instead of a container, after --.")
+    var command: [String] = []
+
+    mutating func validate() throws {
+        if command.first == "--" { command.removeFirst() }
+        if command.isEmpty {
+            guard container.bundle != nil else { throw ValidationError("Give --bundle DIR or a command after --.") }
+        } else {
+            guard container.bundle == nil else { throw ValidationError("Give --bundle DIR or a command, not both.") }
+            try container.rejectWithoutBundle()
+            guard caps != nil || capsFile != nil else {
+                throw ValidationError("Give the list to minimise for a command: --caps or --caps-file.")
+            }
+        }
         guard caps == nil || capsFile == nil else { throw ValidationError("Give --caps or --caps-file, not both.") }
         guard runs >= 1 else { throw ValidationError("--runs must be at least 1.") }
         if let budget, !(budget > 0) { throw ValidationError("--budget must be a positive number of seconds.") }
     }
 
     func run() throws {
-        let bundle = try container.loadBundle()
+        let bundle = command.isEmpty ? try container.loadBundle() : nil
         var list: CapabilityList?
         if let caps { list = CapabilityList(parsingCommaSeparated: caps) }
         if let capsFile {
@@ -92,11 +109,12 @@ struct MinimizeCommand: ParsableCommand {
         }
         let live = !quiet && Console.isTerminal
         var request = MinimizeJob.Request(
-            session: container.sessionOptions(bundle: bundle, seccomp: nil), seccomp: seccomp, capabilities: list,
+            workload: workload(bundle), seccomp: seccomp, capabilities: list,
             runs: runs, budget: budget)
         if !quiet { request.onNote = { Console.error("cinch: note: \($0)") } }
         if live { request.onProgress = { Console.raw("\r\u{1B}[K" + Self.progressLine($0)) } }
-        let outcome = MinimizeJob.run(request)
+        // The workload's own output goes to stderr: stdout is the report's.
+        let outcome = System.withStandardOutputOnStandardError { MinimizeJob.run(request) }
         if live { Console.raw("\r\u{1B}[K") }
         switch outcome {
         case .searched(let result):
@@ -106,7 +124,7 @@ struct MinimizeCommand: ParsableCommand {
             }
             guard result.conclusion == .finished else { throw ExitStatus.failure }
             if let output {
-                let model = CapabilityList(result.kept, ranWithNoNewPrivileges: bundle.noNewPrivileges)
+                let model = CapabilityList(result.kept, ranWithNoNewPrivileges: bundle?.noNewPrivileges ?? false)
                 do {
                     try FileIO.writeAtomically(model.rendered(as: listFormat.model), to: output)
                 } catch {
@@ -116,13 +134,20 @@ struct MinimizeCommand: ParsableCommand {
         case .unusable(let messages):
             for message in messages { Console.error("cinch: \(message)") }
             throw ExitStatus.unusableInput
-        case .cannotRun(let messages):
+        case .cannotRun(let messages, let notFound):
             for message in messages { Console.error("cinch: \(message)") }
-            throw ExitStatus.cannotRun
+            throw notFound ? ExitStatus.notFound : ExitStatus.cannotRun
         case .interrupted(let signal):
-            Console.error("cinch: stopped on \(Signals.name(signal)); the container was stopped and deleted.")
+            let workload = bundle == nil ? "the command was stopped" : "the container was stopped and deleted"
+            Console.error("cinch: stopped on \(Signals.name(signal)); \(workload).")
             throw ExitCode(128 + signal)
         }
+    }
+
+    /// The container of `bundle`, or the command.
+    private func workload(_ bundle: OCIBundle?) -> MinimizeJob.Workload {
+        guard let bundle else { return .command(command) }
+        return .container(container.sessionOptions(bundle: bundle, seccomp: nil))
     }
 
     /// `minimize: 2/4 decided · 7 runs · without CAP_CHOWN, CAP_DAC_OVERRIDE`.
