@@ -64,6 +64,7 @@ extension Trace {
         if !capabilities.isEmpty {
             members.append(("capabilities", .makeArray(capabilities.sorted().map { .string($0) })))
         }
+        if !capabilityEvidence.isEmpty { members.append(("capabilityEvidence", capabilityEvidenceJSON())) }
         if !observed.isEmpty {
             members.append(("observed", .makeArray(observed.sorted().map { .string($0.rawValue) })))
         }
@@ -93,6 +94,7 @@ extension Trace {
         var files: [String: Set<Character>] = [:]
         var network: Set<NetworkAccess> = []
         var capabilities: Set<String> = []
+        var evidence: [String: CapabilityEvidence] = [:]
         var observed: Set<Observation> = []
         for (key, cursor) in try root.objectMembers() {
             switch key {
@@ -115,6 +117,7 @@ extension Trace {
             case "network":
                 for element in try cursor.arrayElements() { network.insert(try Self.readNetwork(element)) }
             case "capabilities": capabilities = Set(try cursor.strings())
+            case "capabilityEvidence": evidence = try Self.readCapabilityEvidence(cursor)
             case "observed":
                 for element in try cursor.arrayElements() {
                     let name = try element.string()
@@ -135,6 +138,7 @@ extension Trace {
             processCount: processes, executables: executables, abis: abis, files: files, network: network,
             capabilities: capabilities, observed: observed
         )
+        capabilityEvidence = evidence
     }
 
     /// A file's access letters: ASCII letters, so later versions can add some (generators warn
