@@ -296,7 +296,7 @@ struct CapabilityTraceParser {
     /// → `fchownat`), or nil.
     static func syscall(_ frames: [Substring]) -> String? {
         let prefixes = [
-            "__x64_sys_", "__ia32_sys_", "__ia32_compat_sys_", "__x32_compat_sys_", "__do_sys_", "__se_sys_",
+            "__x64_sys_", "__ia32_sys_", "__ia32_compat_sys_", "__x32_compat_sys_", "__do_sys_", "__se_sys_", "__sys_",
         ]
         for frame in frames.reversed() {
             let name = frame.split(separator: "+", maxSplits: 1).first ?? frame

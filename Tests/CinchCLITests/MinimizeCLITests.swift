@@ -102,6 +102,9 @@ struct MinimizeCLITests {
         let expected: Set = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_SETGID", "CAP_SETUID"]
         if trace.observed.contains(.capabilities) {
             #expect(trace.capabilities.isSuperset(of: expected), "\(trace.capabilities.sorted())")
+            for name in expected {
+                #expect(trace.capabilityEvidence[name]?.syscalls.isEmpty == false, "no evidence for \(name)")
+            }
             let generate = try Command.run([
                 cinch, "generate", "capabilities", "-q", "\(dir)/t.json", "-o", "\(dir)/caps",
             ])
@@ -248,6 +251,13 @@ struct MinimizeCommandCLITests {
         let expected: Set = ["CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_SETGID", "CAP_SETUID"]
         if trace.observed.contains(.capabilities) {
             #expect(trace.capabilities.isSuperset(of: expected), "\(trace.capabilities.sorted())")
+            // Evidence: the syscall behind each check, as the generator's notes say.
+            #expect(trace.capabilityEvidence["CAP_CHOWN"]?.syscalls.contains("fchownat") == true)
+            #expect(trace.capabilityEvidence["CAP_SETGID"]?.syscalls.contains("setgroups") == true)
+            #expect(trace.capabilityEvidence["CAP_SETUID"]?.syscalls.contains("setresuid") == true)
+            let notes = try Command.run([cinch, "generate", "capabilities", "\(dir)/t.json"])
+            #expect(notes.stderr.contains("CAP_CHOWN was granted during fchownat"), "\(notes.stderr)")
+            #expect(notes.stderr.contains("CAP_DAC_OVERRIDE was granted during openat"), "\(notes.stderr)")
         }
         // The recorded list when there is one, else the four by hand.
         let caps = (trace.observed.contains(.capabilities) ? trace.capabilities : expected).sorted()
