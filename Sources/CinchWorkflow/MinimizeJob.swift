@@ -16,8 +16,8 @@ public enum MinimizeJob {
         case container(ContainerSession.Options)
         /// A command run as a child of cinch (which must be uid 0) under the profile, with every
         /// capability outside the list removed from its bounding, inheritable and ambient sets;
-        /// it passes when it exits with 0.
-        case command([String])
+        /// it passes when it exits with 0 within `timeout` seconds (then it is killed and fails).
+        case command([String], timeout: Double)
     }
 
     /// What to minimise.
@@ -32,6 +32,9 @@ public enum MinimizeJob {
         public var runs: Int
         /// Seconds the whole search may take; nil for no limit.
         public var budget: Double?
+        /// After the capabilities, also find which allowed syscalls the workload survives
+        /// without (a report only).
+        public var syscalls = false
         /// Receives notes for the user.
         public var onNote: (@Sendable (String) -> Void)?
         /// Receives the search's progress after every run.
@@ -56,8 +59,9 @@ public enum MinimizeJob {
     /// How the job ended.
     public enum Outcome: Sendable {
         /// The search ran; the result may still have undecided capabilities (flaky, budget), or
-        /// say that the baseline failed.
-        case searched(CapabilityMinimizer.Result)
+        /// say that the baseline failed. `syscalls` is the `--syscalls` search (with the list
+        /// kept), when asked for and the capability search finished; `errno` what denials returned.
+        case searched(CapabilityMinimizer.Result, syscalls: CapabilityMinimizer.Result?, errno: UInt32)
         /// The profile, the capability list or the bundle is unusable.
         case unusable(messages: [String])
         /// The runtime failed in a way that is not the list's doing, or the command could not be
@@ -109,14 +113,15 @@ public enum MinimizeJob {
 
         // A failure that is not the list's doing ends the search; the signal that stopped a run too.
         var abort: Outcome?
-        let result = minimizer.minimize(list) { capabilities in
+        func attempt(_ capabilities: [String], denying denied: Set<String>) -> CapabilityMinimizer.RunResult {
             // A Docker profile's includes/excludes depend on the capabilities, as in dockerd.
             let target = SeccompTarget(native: native, capabilities: Set(capabilities), kernel: KernelVersion.running)
-            let resolved = profile.resolved(for: target)
+            let resolved = profile.resolved(for: target).denying(denied)
             let run: Run
             switch request.workload {
             case .container(let session): run = runContainer(session, seccomp: resolved, capabilities: capabilities)
-            case .command(let command): run = runCommand(command, seccomp: resolved, capabilities: capabilities)
+            case .command(let command, let timeout):
+                run = runCommand(command, timeout: timeout, seccomp: resolved, capabilities: capabilities)
             }
             switch run {
             case .result(let result): return result
@@ -125,8 +130,23 @@ public enum MinimizeJob {
                 return .stopped
             }
         }
+        let result = minimizer.minimize(list) { attempt($0, denying: []) }
         if let abort { return abort }
-        return .searched(result)
+        var syscalls: CapabilityMinimizer.Result?
+        if request.syscalls, result.conclusion == .finished {
+            let kept = result.kept
+            let target = SeccompTarget(native: native, capabilities: Set(kept), kernel: KernelVersion.running)
+            // Without exit and exit_group nothing can end (glibc's _exit retries exit forever).
+            let candidates = profile.resolved(for: target).namesOnlyAllowed.filter {
+                $0 != "exit" && $0 != "exit_group"
+            }
+            // The list kept passed: the search's baseline must pass again with it.
+            syscalls = minimizer.minimize(candidates) { allowed in
+                attempt(kept, denying: Set(candidates).subtracting(allowed))
+            }
+            if let abort { return abort }
+        }
+        return .searched(result, syscalls: syscalls, errno: profile.denialErrno)
     }
 
     private enum Run {
@@ -156,7 +176,9 @@ public enum MinimizeJob {
         }
     }
 
-    private static func runCommand(_ command: [String], seccomp: SeccompProfile, capabilities: [String]) -> Run {
+    private static func runCommand(
+        _ command: [String], timeout: Double, seccomp: SeccompProfile, capabilities: [String]
+    ) -> Run {
         let compilation = SeccompProfileCompiler.compile(seccomp, file: "<profile>")
         guard let bpf = compilation.bpf else {
             return .abort(.unusable(messages: compilation.diagnostics.map(\.description)))
@@ -167,13 +189,28 @@ public enum MinimizeJob {
                 command, filter: bpf, traced: false, noNewPrivileges: !Spawn.hasSysAdmin,
                 keepingCapabilities: Set(capabilities.compactMap(CapabilityList.number(of:))))
         } catch {
+            // Not found, or no fork: nothing to learn. An execve the profile denies is a failed run.
+            guard error.stage == .lookup || error.stage == .fork else { return .result(.failed(error.description)) }
             return .abort(.cannotRun(messages: [error.description], notFound: error.stage == .lookup))
         }
         Signals.forward(to: child.pid)
-        let status = (try? Spawn.wait(for: child.pid))?.shellStatus ?? 128 + 9
-        Signals.stopForwarding()
-        if let signal = Signals.caught { return .abort(.interrupted(signal: signal)) }
-        return .result(status == 0 ? .passed : .failed("command exited with \(status)"))
+        defer { Signals.stopForwarding() }
+        // A denied syscall can make a command spin or wait forever: poll, and kill it at the timeout.
+        let deadline = System.monotonicSeconds() + timeout
+        var pause = 0.001
+        while true {
+            if let status = ProcessRunner.reapIfExited(child.pid) {
+                if let signal = Signals.caught { return .abort(.interrupted(signal: signal)) }
+                return .result(status.shellStatus == 0 ? .passed : .failed("command exited with \(status.shellStatus)"))
+            }
+            if System.monotonicSeconds() >= deadline {
+                try? ProcessDescriptor(child: child.pid).send(9)  // SIGKILL
+                _ = try? Spawn.wait(for: child.pid)
+                return .result(.failed("command killed at the timeout (\(timeout) s)"))
+            }
+            System.sleep(seconds: pause)
+            pause = min(pause * 2, 0.02)
+        }
     }
 
     /// How a failed run ended, in words: `container exited with 1; driver exited with 0`.

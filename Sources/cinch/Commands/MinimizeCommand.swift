@@ -29,11 +29,17 @@ struct MinimizeCommand: ParsableCommand {
 
             Instead of --bundle, a command after -- (run as uid 0, which cinch must be): each run \
             removes the capabilities outside the list from its bounding, inheritable and ambient \
-            sets, so it starts with just the list; it passes when it exits with 0.
+            sets, so it starts with just the list; it passes when it exits with 0 within --timeout \
+            seconds (default 60; it is killed then).
 
             The report (stdout, --format text or json; the workload's own output goes to stderr) names each capability's verdict and the \
             runs behind it; -o writes the list kept (needed and undecided) in --list-format. A \
             driver proves only the paths it exercises: see docs/capabilities.md.
+
+            --syscalls then searches the profile the same way, with the list kept: which allowed \
+            syscalls the workload survives without when each is denied with the profile's errno. \
+            It is a report only: the profile is never changed, since a driver cannot prove that a \
+            path is never taken in production.
 
             Exit status: 0 when the search finished (undecided capabilities, if any, are kept and \
             reported); 1 when the workload fails with the whole list; 64 when the profile, the list \
@@ -68,6 +74,12 @@ struct MinimizeCommand: ParsableCommand {
     @Option(help: "The report's format: text or json.")
     var format: ReportFormat = .text
 
+    @Flag(
+        help:
+            "Also report which allowed syscalls the workload survives without (denied with the profile's errno); never applied."
+    )
+    var syscalls = false
+
     @Flag(name: .shortAndLong, help: "No live progress line and no notes.")
     var quiet = false
 
@@ -83,7 +95,9 @@ struct MinimizeCommand: ParsableCommand {
             guard container.bundle != nil else { throw ValidationError("Give --bundle DIR or a command after --.") }
         } else {
             guard container.bundle == nil else { throw ValidationError("Give --bundle DIR or a command, not both.") }
-            try container.rejectWithoutBundle()
+            guard container.driver == nil, container.waitPort == nil else {
+                throw ValidationError("--driver and --wait-port need --bundle.")
+            }
             guard caps != nil || capsFile != nil else {
                 throw ValidationError("Give the list to minimise for a command: --caps or --caps-file.")
             }
@@ -111,16 +125,22 @@ struct MinimizeCommand: ParsableCommand {
         var request = MinimizeJob.Request(
             workload: workload(bundle), seccomp: seccomp, capabilities: list,
             runs: runs, budget: budget)
+        request.syscalls = syscalls
         if !quiet { request.onNote = { Console.error("cinch: note: \($0)") } }
         if live { request.onProgress = { Console.raw("\r\u{1B}[K" + Self.progressLine($0)) } }
         // The workload's own output goes to stderr: stdout is the report's.
         let outcome = System.withStandardOutputOnStandardError { MinimizeJob.run(request) }
         if live { Console.raw("\r\u{1B}[K") }
         switch outcome {
-        case .searched(let result):
+        case .searched(let result, let syscallResult, let errno):
             switch format {
-            case .text: print(result.renderedText(runsPerTrial: runs), terminator: "")
-            case .json: print(result.jsonValue(runsPerTrial: runs).rendered(), terminator: "")
+            case .text:
+                print(result.renderedText(runsPerTrial: runs), terminator: "")
+                if let syscallResult { print(syscallResult.renderedSyscallReport(errno: errno), terminator: "") }
+            case .json:
+                var json = result.jsonValue(runsPerTrial: runs)
+                if let syscallResult { json = json.setting("syscalls", to: syscallResult.syscallJSON(errno: errno)) }
+                print(json.rendered(), terminator: "")
             }
             guard result.conclusion == .finished else { throw ExitStatus.failure }
             if let output {
@@ -144,9 +164,12 @@ struct MinimizeCommand: ParsableCommand {
         }
     }
 
+    /// Seconds a command's run may take without --timeout.
+    static let commandTimeout = 60.0
+
     /// The container of `bundle`, or the command.
     private func workload(_ bundle: OCIBundle?) -> MinimizeJob.Workload {
-        guard let bundle else { return .command(command) }
+        guard let bundle else { return .command(command, timeout: container.timeout ?? Self.commandTimeout) }
         return .container(container.sessionOptions(bundle: bundle, seccomp: nil))
     }
 
