@@ -276,6 +276,34 @@ struct MinimizeCommandCLITests {
         #expect(try String(contentsOfFile: "\(dir)/min.caps", encoding: .utf8) == "CAP_CHOWN\nCAP_SETGID\nCAP_SETUID\n")
     }
 
+    /// `--syscalls` reports, never applies: a syscall the profile allows but the workload never
+    /// makes (`kill`) is survivable, `execve` is needed, and the profile file is unchanged.
+    @Test func syscallsAreReportedNotRemoved() throws {
+        let dir = try Command.temporaryDirectory("minimize")
+        defer { Command.removeDirectory(dir) }
+        let record = try Command.run([cinch, "record", "-q", "-o", "\(dir)/t.json", "--", "/bin/busybox", "true"])
+        try #require(record.status == 0, "\(record.stderr)")
+        let generate = try Command.run([cinch, "generate", "seccomp", "-q", "\(dir)/t.json", "-o", "\(dir)/p.json"])
+        try #require(generate.status == 0, "\(generate.stderr)")
+        // One syscall more than the workload makes.
+        let profile = try String(contentsOfFile: "\(dir)/p.json", encoding: .utf8)
+        let widened = profile.replacingOccurrences(of: #""execve","#, with: #""execve", "kill","#)
+        try #require(widened != profile, "the generated profile lists execve: \(profile)")
+        try widened.write(toFile: "\(dir)/p.json", atomically: true, encoding: .utf8)
+
+        let run = try Command.run([
+            cinch, "minimize", "-q", "--format", "json", "--syscalls", "--seccomp", "\(dir)/p.json", "--caps",
+            "CAP_KILL", "--runs", "1", "--timeout", "10", "--", "/bin/busybox", "true",
+        ])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        let report = (try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8))) as? [String: Any] ?? [:]
+        let syscalls = report["syscalls"] as? [String: Any] ?? [:]
+        #expect((syscalls["survivedWithout"] as? [String])?.contains("kill") == true, "\(run.stdout)")
+        #expect((syscalls["needed"] as? [String])?.contains("execve") == true, "\(run.stdout)")
+        #expect(syscalls["conclusion"] as? String == "finished", "\(run.stdout)")
+        #expect(try String(contentsOfFile: "\(dir)/p.json", encoding: .utf8) == widened)
+    }
+
     /// A command needs the list: without --caps it is refused before anything runs.
     @Test func aCommandNeedsAList() throws {
         let run = try Command.run([cinch, "minimize", "--seccomp", "/nonexistent.json", "--", "true"])
