@@ -310,4 +310,25 @@ struct MinimizeCommandCLITests {
         #expect(run.status == 64, "\(run.stderr)")
         #expect(run.stderr.contains("--caps or --caps-file"), "\(run.stderr)")
     }
+
+    /// A list that names no capability, or a malformed list file, stops it before any run, with
+    /// the name or the file and line.
+    @Test func badListsAreRefusedBeforeAnyRun() throws {
+        let dir = try Command.temporaryDirectory("minimize")
+        defer { Command.removeDirectory(dir) }
+        try #"{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": []}"#.write(
+            toFile: "\(dir)/allow.json", atomically: true, encoding: .utf8)
+        try "CAP_CHOWN\nCAP_KILL;rm\n".write(toFile: "\(dir)/bad.caps", atomically: true, encoding: .utf8)
+        let marker = "\(dir)/ran"
+        let command = ["--", "/bin/busybox", "touch", marker]
+        let unknown = try Command.run(
+            [cinch, "minimize", "--seccomp", "\(dir)/allow.json", "--caps", "CAP_CHOWN,made_up"] + command)
+        #expect(unknown.status == 64, "\(unknown.stderr)")
+        #expect(unknown.stderr.contains("not Linux capabilities: CAP_MADE_UP"), "\(unknown.stderr)")
+        let malformed = try Command.run(
+            [cinch, "minimize", "--seccomp", "\(dir)/allow.json", "--caps-file", "\(dir)/bad.caps"] + command)
+        #expect(malformed.status == 64, "\(malformed.stderr)")
+        #expect(malformed.stderr.contains("\(dir)/bad.caps:2"), "\(malformed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
 }
