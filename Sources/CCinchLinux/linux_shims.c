@@ -64,9 +64,45 @@ static void child_fail(int fd, int stage) {
     _exit(127);
 }
 
+/// In a spawned child (async-signal-safe): removes every capability not in `keep` from the
+/// bounding, inheritable and ambient sets, so that a uid 0 program executed next gets exactly
+/// `keep` (as far as this process had them) as its permitted and effective sets. The effective
+/// set of this process is left alone until execve, so a seccomp filter can still be installed.
+static int drop_capabilities(uint64_t keep) {
+    for (int cap = 0; cap < 64; cap++) {
+        if (keep & ((uint64_t)1 << cap)) continue;
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+    }
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) return -1;
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &header, data) != 0) return -1;
+    data[0].inheritable &= (uint32_t)keep;
+    data[1].inheritable &= (uint32_t)(keep >> 32);
+    return (int)syscall(SYS_capset, &header, data);
+}
+
+static pid_t spawn_child(const char *path, char *const *argv, char *const *envp, const void *filter,
+                         size_t filter_len, int landlock_fd, int landlock_log, int flags,
+                         const uint64_t *keep_capabilities, int *error_fd_out, int *child_stage, int *child_errno);
+
 pid_t cinch_spawn(const char *path, char *const *argv, char *const *envp, const void *filter, size_t filter_len,
                   int landlock_fd, int landlock_log, int flags, int *error_fd_out, int *child_stage,
                   int *child_errno) {
+    return spawn_child(path, argv, envp, filter, filter_len, landlock_fd, landlock_log, flags, NULL, error_fd_out,
+                       child_stage, child_errno);
+}
+
+pid_t cinch_spawn_keeping_capabilities(const char *path, char *const *argv, char *const *envp, const void *filter,
+                                       size_t filter_len, int flags, uint64_t keep_capabilities, int *error_fd_out,
+                                       int *child_stage, int *child_errno) {
+    return spawn_child(path, argv, envp, filter, filter_len, -1, 0, flags, &keep_capabilities, error_fd_out,
+                       child_stage, child_errno);
+}
+
+static pid_t spawn_child(const char *path, char *const *argv, char *const *envp, const void *filter,
+                         size_t filter_len, int landlock_fd, int landlock_log, int flags,
+                         const uint64_t *keep_capabilities, int *error_fd_out, int *child_stage, int *child_errno) {
     *child_stage = 0;
     *child_errno = 0;
     *error_fd_out = -1;
@@ -94,6 +130,7 @@ pid_t cinch_spawn(const char *path, char *const *argv, char *const *envp, const 
             if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) child_fail(fds[1], 1);
             raise(SIGSTOP);
         }
+        if (keep_capabilities != NULL && drop_capabilities(*keep_capabilities) != 0) child_fail(fds[1], 7);
         if (flags & CINCH_SPAWN_NO_NEW_PRIVS) {
             if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(fds[1], 2);
         }

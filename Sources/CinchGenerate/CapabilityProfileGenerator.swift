@@ -51,6 +51,7 @@ public enum CapabilityProfileGenerator {
         }
         var diagnostics: [Diagnostic] = []
         var names = Set<String>()
+        var evidence: [String: Trace.CapabilityEvidence] = [:]
         for input in traces {
             let trace = input.trace
             guard trace.observed.contains(.capabilities) else {
@@ -85,6 +86,7 @@ public enum CapabilityProfileGenerator {
                         at: ProfileLocation(file: input.file)))
             }
             names.formUnion(trace.capabilities)
+            evidence.merge(trace.capabilityEvidence) { $0.union($1) }
         }
         guard !diagnostics.contains(where: { $0.severity == .error }) else {
             return Result(profile: nil, diagnostics: diagnostics)
@@ -94,10 +96,23 @@ public enum CapabilityProfileGenerator {
             preconditionFailure("every name was checked against CapabilityList.all above")
         }
         diagnostics += notes(for: profile, format: format)
+        diagnostics += evidenceNotes(for: profile, evidence: evidence)
         return Result(profile: profile, diagnostics: diagnostics)
     }
 
     // MARK: - Notes
+
+    /// Why each capability is in the list, for the ones the traces say: the syscalls its granted
+    /// checks were made in.
+    static func evidenceNotes(for profile: Profile, evidence: [String: Trace.CapabilityEvidence]) -> [Diagnostic] {
+        profile.capabilities.compactMap { name in
+            guard let syscalls = evidence[name]?.syscalls, !syscalls.isEmpty else { return nil }
+            return Diagnostic(
+                .note, id: "capabilities.evidence",
+                "\(name) was granted during \(syscalls.sorted().joined(separator: ", ")); granted is not always needed: `cinch minimize` proves which are."
+            )
+        }
+    }
 
     /// How the list compares with Docker's default set, and what the Kubernetes format decided.
     static func notes(for profile: Profile, format: Format) -> [Diagnostic] {

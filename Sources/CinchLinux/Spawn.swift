@@ -30,6 +30,8 @@ public struct SpawnError: Error, Sendable, CustomStringConvertible {
         case fork = 5
         /// `landlock_restrict_self` in the child.
         case landlock = 6
+        /// Removing capabilities in the child (bounding, inheritable, ambient sets).
+        case capabilities = 7
     }
 
     /// The step that failed.
@@ -51,6 +53,7 @@ public struct SpawnError: Error, Sendable, CustomStringConvertible {
         case .exec: "Could not execute \(command): \(errno)."
         case .fork: "Could not fork to run \(command): \(errno)."
         case .landlock: "Could not restrict \(command) with Landlock: \(errno)."
+        case .capabilities: "Could not remove capabilities for \(command): \(errno)."
         }
     }
 }
@@ -97,11 +100,13 @@ public enum Spawn {
     ///   - noNewPrivileges: set `PR_SET_NO_NEW_PRIVS` before the filter (needed without CAP_SYS_ADMIN).
     ///   - landlock: a ruleset the child restricts itself with (`landlock_restrict_self`) after
     ///     no_new_privs and before the filter; denials are audit-logged where the ABI allows.
+    ///   - keepingCapabilities: when set, the numbers of the only capabilities the child keeps in
+    ///     its bounding, inheritable and ambient sets, so a uid 0 command runs with just those.
     /// - Throws: ``SpawnError``. Without tracing, exec failures are thrown here; with tracing they
     ///   can only be known once the tracer lets the child run (``execFailure(of:)``).
     public static func spawn(
         _ arguments: [String], filter: [UInt8]?, traced: Bool, noNewPrivileges: Bool,
-        landlock: PreparedLandlockRuleset? = nil
+        landlock: PreparedLandlockRuleset? = nil, keepingCapabilities: Set<Int>? = nil
     ) throws(SpawnError) -> SpawnedChild {
         guard let first = arguments.first, let path = resolveExecutable(first) else {
             throw SpawnError(stage: .lookup, errno: .noSuchFileOrDirectory, command: arguments.first ?? "")
@@ -121,10 +126,16 @@ public enum Spawn {
         let pid = program.withUnsafeBytes { bpf in
             cArgs.withUnsafeBufferPointer { argv in
                 // argv is a buffer of optional pointers; the shim reads it as `char *const *`.
-                cinch_spawn(
-                    path, argv.baseAddress.unsafelyUnwrapped,
-                    cinch_environ().map { UnsafePointer($0) } ?? argv.baseAddress.unsafelyUnwrapped,
-                    program.isEmpty ? nil : bpf.baseAddress, program.count, landlockDescriptor, landlockLog, flags,
+                let environment = cinch_environ().map { UnsafePointer($0) } ?? argv.baseAddress.unsafelyUnwrapped
+                let filter = program.isEmpty ? nil : bpf.baseAddress
+                guard let keep = keepingCapabilities else {
+                    return cinch_spawn(
+                        path, argv.baseAddress.unsafelyUnwrapped, environment, filter, program.count,
+                        landlockDescriptor, landlockLog, flags, &errorFD, &stage, &childErrno)
+                }
+                let mask = keep.filter { (0..<64).contains($0) }.reduce(UInt64(0)) { $0 | (1 << UInt64($1)) }
+                return cinch_spawn_keeping_capabilities(
+                    path, argv.baseAddress.unsafelyUnwrapped, environment, filter, program.count, flags, mask,
                     &errorFD, &stage, &childErrno)
             }
         }

@@ -45,6 +45,27 @@ public enum System {
     /// This process's id.
     public static var processID: CInt { getpid() }
 
+    /// Runs `body` with file descriptor 1 pointing at standard error, so that what children
+    /// started meanwhile print (a workload run again and again) does not mix with a report that
+    /// is printed on standard output afterwards; descriptor 1 is restored before returning.
+    ///
+    /// The corresponding C functions are `dup(2)` and `dup2(2)`.
+    public static func withStandardOutputOnStandardError<T>(_ body: () -> T) -> T {
+        let saved = dup(1)
+        guard saved >= 0, dup2(2, 1) >= 0 else {
+            if saved >= 0 { close(saved) }
+            return body()
+        }
+        defer {
+            _ = dup2(saved, 1)
+            close(saved)
+        }
+        return body()
+    }
+
+    /// This process's effective user id. The corresponding C function is `geteuid(2)`.
+    public static var effectiveUserID: UInt32 { geteuid() }
+
     /// Whether `path` exists and this process may execute it.
     public static func isExecutable(_ path: String) -> Bool { access(path, X_OK) == 0 }
 

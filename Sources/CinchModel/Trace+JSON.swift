@@ -98,6 +98,7 @@ extension Trace {
         if !capabilities.isEmpty {
             members.append(("capabilities", .makeArray(capabilities.sorted().map { .string($0) })))
         }
+        if !capabilityEvidence.isEmpty { members.append(("capabilityEvidence", capabilityEvidenceJSON())) }
         if !observed.isEmpty {
             members.append(("observed", .makeArray(observed.sorted().map { .string($0.rawValue) })))
         }
@@ -131,6 +132,7 @@ extension Trace {
         var network: Set<NetworkAccess> = []
         var sockets: Set<SocketEndpoint> = []
         var capabilities: Set<String> = []
+        var evidence: [String: CapabilityEvidence] = [:]
         var observed: Set<Observation> = []
         for (key, cursor) in try root.objectMembers() {
             switch key {
@@ -165,6 +167,7 @@ extension Trace {
             case "sockets":
                 for element in try cursor.arrayElements() { sockets.insert(try Self.readEndpoint(element)) }
             case "capabilities": capabilities = Set(try cursor.strings())
+            case "capabilityEvidence": evidence = try Self.readCapabilityEvidence(cursor)
             case "observed":
                 for element in try cursor.arrayElements() {
                     let name = try element.string()
@@ -186,6 +189,7 @@ extension Trace {
             processFiles: processFiles, threadFiles: threadFiles, network: network, sockets: sockets,
             capabilities: capabilities, observed: observed
         )
+        capabilityEvidence = evidence
     }
 
     /// A file's access letters: ASCII letters, so later versions can add some (generators warn

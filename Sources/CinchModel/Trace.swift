@@ -326,6 +326,9 @@ public struct Trace: Sendable, Equatable {
     public var sockets: Set<SocketEndpoint>
     /// Capabilities the workload used (`CAP_NET_BIND_SERVICE`), for the capability generator.
     public var capabilities: Set<String>
+    /// Why each capability is in ``capabilities``, when the recorder knows (the capability watch
+    /// does); see ``CapabilityEvidence``.
+    public var capabilityEvidence: [String: CapabilityEvidence] = [:]
     /// What the recording watched besides syscalls. An empty ``capabilities`` means "none used"
     /// only when `.capabilities` is here; otherwise nobody looked, and generators refuse the trace.
     public var observed: Set<Observation>
@@ -410,6 +413,7 @@ public struct Trace: Sendable, Equatable {
         result.network.formUnion(other.network)
         result.sockets.formUnion(other.sockets)
         result.capabilities.formUnion(other.capabilities)
+        result.capabilityEvidence.merge(other.capabilityEvidence) { $0.union($1) }
         // A kind is fully observed in the union only when every part observed it.
         result.observed.formIntersection(other.observed)
         for (abi, record) in other.abis {

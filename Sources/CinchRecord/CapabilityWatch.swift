@@ -45,6 +45,8 @@ final class CapabilityWatch: @unchecked Sendable {
     struct Outcome {
         /// Capability numbers the tasks used.
         var capabilities: Set<Int>
+        /// Per capability used: the syscalls behind its granted checks.
+        var evidence: [Int: Trace.CapabilityEvidence] = [:]
         /// Checks lost by the ring buffer, or nil when none were.
         var lost: Int?
         /// Whether any task was watched at all.
@@ -135,7 +137,9 @@ final class CapabilityWatch: @unchecked Sendable {
         parser.finish()
         let lost = enabled ? lostEvents() : 0
         remove()
-        return Outcome(capabilities: parser.capabilities, lost: lost > 0 ? lost : nil, watchedAny: enabled)
+        return Outcome(
+            capabilities: parser.capabilities, evidence: parser.evidence, lost: lost > 0 ? lost : nil,
+            watchedAny: enabled)
     }
 
     deinit { remove() }
@@ -222,6 +226,8 @@ final class CapabilityWatch: @unchecked Sendable {
 struct CapabilityTraceParser {
     /// Capability numbers that count.
     private(set) var capabilities: Set<Int> = []
+    /// Per capability that counts: the syscalls (from the stacks) behind it.
+    private(set) var evidence: [Int: Trace.CapabilityEvidence] = [:]
     /// The capability of each task's last event, waiting for its stack.
     private var pending: [Int: Int] = [:]
     /// The task whose stack is being read, and its frames so far.
@@ -255,7 +261,7 @@ struct CapabilityTraceParser {
             return
         }
         guard let cap = Self.grantedCapability(rest) else { return }
-        if let earlier = pending[pid] { capabilities.insert(earlier) }  // its stack never came
+        if let earlier = pending[pid] { count(earlier, frames: []) }  // its stack never came
         pending[pid] = cap
     }
 
@@ -266,7 +272,7 @@ struct CapabilityTraceParser {
             carry = []
         }
         settleStack()
-        capabilities.formUnion(pending.values)
+        for event in pending.values { count(event, frames: []) }
         pending = [:]
     }
 
@@ -274,8 +280,31 @@ struct CapabilityTraceParser {
         guard let owner = stackOwner else { return }
         stackOwner = nil
         defer { frames = [] }
-        guard let cap = pending.removeValue(forKey: owner) else { return }
-        if !Self.isProbe(frames) { capabilities.insert(cap) }
+        guard let event = pending.removeValue(forKey: owner) else { return }
+        if !Self.isProbe(frames) { count(event, frames: frames) }
+    }
+
+    /// Counts a granted check, with the syscall its stack shows as evidence.
+    private mutating func count(_ cap: Int, frames: [Substring]) {
+        capabilities.insert(cap)
+        var found = evidence[cap] ?? Trace.CapabilityEvidence()
+        if let syscall = Self.syscall(frames) { found.syscalls.insert(syscall) }
+        evidence[cap] = found
+    }
+
+    /// The syscall a kernel stack runs in, from its entry point (`__x64_sys_fchownat+0x1f/0x30`
+    /// → `fchownat`), or nil.
+    static func syscall(_ frames: [Substring]) -> String? {
+        let prefixes = [
+            "__x64_sys_", "__ia32_sys_", "__ia32_compat_sys_", "__x32_compat_sys_", "__do_sys_", "__se_sys_", "__sys_",
+        ]
+        for frame in frames.reversed() {
+            let name = frame.split(separator: "+", maxSplits: 1).first ?? frame
+            guard let prefix = prefixes.first(where: { name.hasPrefix($0) }) else { continue }
+            let syscall = String(name.dropFirst(prefix.count).split(separator: ".").first ?? "")
+            if Trace.CapabilityEvidence.isSyscallName(syscall) { return syscall }
+        }
+        return nil
     }
 
     /// Whether the frames after `cap_capable` show a check that needs nothing.

@@ -526,6 +526,8 @@ private struct TraceSession {
         objects?.fill(&trace)
         if let outcome = capabilityOutcome {
             trace.capabilities = Set(outcome.capabilities.map { CapabilityList.all[$0] })
+            trace.capabilityEvidence = Dictionary(
+                uniqueKeysWithValues: outcome.evidence.map { (CapabilityList.all[$0.key], $0.value) })
             if outcome.watchedAny { trace.observed.insert(.capabilities) }
             if let lost = outcome.lost {
                 trace.markIncomplete(

@@ -17,7 +17,7 @@ struct Cinch: ParsableCommand {
         version: VersionReport.text,
         subcommands: [
             RecordCommand.self, GenerateCommand.self, ValidateCommand.self, ExplainCommand.self, RunCommand.self,
-            VerifyCommand.self,
+            VerifyCommand.self, MinimizeCommand.self,
             AuditCommand.self,
             DiffCommand.self, MergeCommand.self, CheckCommand.self, VersionCommand.self,
         ]

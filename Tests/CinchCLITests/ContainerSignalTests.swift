@@ -124,6 +124,22 @@ struct ContainerSignalTests {
         expectNothingLeft(by: cinchRun, runtime: runtime, marker: marker, temporaryBundle: temporaryBundle)
     }
 
+    /// `minimize` runs many containers: a signal during one of them stops it and the whole
+    /// search, leaves nothing behind and writes no list.
+    @Test func minimizeStopsOnSIGINT() throws {
+        let marker = "\(Int.random(in: 100_000...999_999))"
+        let bundle = try BusyboxBundle(arguments: ["sleep", marker], noNewPrivileges: true)
+        defer { bundle.remove() }
+        let list = "\(bundle.directory)/min.caps"
+        let cinchRun = try start("minimize", runtime: "runc", bundle: bundle, extra: ["--grace", "1", "-o", list])
+        let temporaryBundle = try waitUntilRunning(cinchRun, runtime: "runc")
+
+        cinchRun.send(SIGINT)
+        #expect(cinchRun.waitForExit(within: 10) == 130, "exit status; stderr: \(cinchRun.standardError)")
+        expectNothingLeft(by: cinchRun, runtime: "runc", marker: marker, temporaryBundle: temporaryBundle)
+        #expect(!FileManager.default.fileExists(atPath: list))
+    }
+
     /// SIGKILL cannot be caught, so nothing of cinch's runs: the watchdog process cinch starts
     /// beside every run deletes the container and the temporary bundle. Before it, a recorded
     /// container stayed in `runc list` (stopped by PTRACE_O_EXITKILL), a verified one kept

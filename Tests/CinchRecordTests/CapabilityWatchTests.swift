@@ -94,6 +94,39 @@ private func parse(_ text: String, chunk: Int = 1 << 16) -> Set<Int> {
         #expect(parse(text) == [10])
     }
 
+    /// Evidence: the syscall entry point of each counted check's stack (an `__x64_sys_` wrapper,
+    /// or `__sys_` when the compiler folded it away); none for a check without a stack.
+    @Test func namesTheSyscallBehindEachCheck() {
+        let text = """
+              chown-8 [001] ..... 2.0: cap_capable: cred 0, target_ns 0, capable_ns 0, cap 0, ret 0
+              chown-8 [001] ..... 2.0: <stack trace>
+             => cap_capable
+             => security_capable
+             => chown_ok
+             => notify_change
+             => chown_common
+             => do_fchownat
+             => __x64_sys_fchownat+0x1c/0x30
+             => do_syscall_64
+              su-9 [000] ..... 2.1: cap_capable: cred 0, target_ns 0, capable_ns 0, cap 7, ret 0
+              su-9 [000] ..... 2.1: <stack trace>
+             => cap_capable
+             => security_capable
+             => ns_capable_setid
+             => __sys_setresuid
+             => do_syscall_64
+              x-5 [000] ..... 2.2: cap_capable: cred 0, target_ns 0, capable_ns 0, cap 10, ret 0
+
+            """
+        var parser = CapabilityTraceParser()
+        parser.feed(Array(text.utf8)[...])
+        parser.finish()
+        #expect(parser.capabilities == [0, 7, 10])
+        #expect(parser.evidence[0]?.syscalls == ["fchownat"])
+        #expect(parser.evidence[7]?.syscalls == ["setresuid"])
+        #expect(parser.evidence[10]?.syscalls == [])
+    }
+
     @Test func ignoresDeniedChecksAndUnknownNumbers() {
         let text = """
               x-5 [000] ..... 1.0: cap_capable: cred 0, target_ns 0, capable_ns 0, cap 7, ret -1

@@ -83,7 +83,8 @@ enum {
 /// `landlock_log` is 0: kernels before ABI 7 reject the flag).
 ///
 /// A failure in the child is reported through an `O_CLOEXEC` pipe: the parent reads
-/// `{stage, errno}`. Stages: 1 ptrace, 2 no_new_privs, 3 seccomp, 4 execve, 6 Landlock.
+/// `{stage, errno}`. Stages: 1 ptrace, 2 no_new_privs, 3 seccomp, 4 execve, 6 Landlock,
+/// 7 removing capabilities (``cinch_spawn_keeping_capabilities``).
 ///
 /// - Returns: the child's pid, or -1 with `errno` set when `fork` or `pipe` failed. When the
 ///   child failed before `execve` succeeded, returns the child's pid and sets `*child_stage` and
@@ -126,6 +127,17 @@ int cinch_open_path(const char *_Nonnull path);
 
 /// `prctl(PR_SET_NO_NEW_PRIVS, 1)`: `prctl` is variadic. Returns 0, or -1 with `errno` set.
 int cinch_set_no_new_privs(void);
+
+/// ``cinch_spawn``, and the child also removes every capability not in `keep_capabilities` (bit N
+/// for capability N) from its bounding, inheritable and ambient sets before the filter, so a
+/// uid 0 command gets only those capabilities at `execve` (`prctl(PR_CAPBSET_DROP)`,
+/// `PR_CAP_AMBIENT_CLEAR_ALL`, `capset(2)`). It exists because these calls must be made in the
+/// child between `fork` and `execve`, where Swift must not run. A failure there is stage 7.
+pid_t cinch_spawn_keeping_capabilities(const char *_Nonnull path, char *_Nullable const *_Nonnull argv,
+                                       char *_Nullable const *_Nonnull envp, const void *_Nullable filter,
+                                       size_t filter_len, int flags, uint64_t keep_capabilities,
+                                       int *_Nonnull error_fd_out, int *_Nonnull child_stage,
+                                       int *_Nonnull child_errno);
 
 /// Reads the `{stage, errno}` report of a spawned child from `fd` and closes it.
 ///
