@@ -204,12 +204,8 @@ public enum AppArmorProfileGenerator {
         var fileRules: [(path: String, access: AppArmorFileModes)] = []
         let created = Set(trace.files.filter { $0.value.contains("c") }.keys)
         for (path, letters) in trace.files.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
-            if let reason = unrepresentableReason(path) {
-                diagnostics.append(
-                    Diagnostic(
-                        .warning, id: "apparmor.unrepresentable-path",
-                        "The path \(SeccompProfileGenerator.escaped(path)) \(reason); it was left out, so the workload is denied access to it."
-                    ))
+            if let leftOut = leftOutPath(path) {
+                diagnostics.append(leftOut)
                 continue
             }
             var access = AppArmorFileModes(traceLetters: letters)
@@ -267,12 +263,8 @@ public enum AppArmorProfileGenerator {
         ] {
             for (relative, letters) in entries.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
                 let concrete = "/proc/1/" + relative
-                if let reason = unrepresentableReason(concrete) {
-                    diagnostics.append(
-                        Diagnostic(
-                            .warning, id: "apparmor.unrepresentable-path",
-                            "The path \(SeccompProfileGenerator.escaped(concrete)) \(reason); it was left out, so the workload is denied access to it."
-                        ))
+                if let leftOut = leftOutPath(concrete) {
+                    diagnostics.append(leftOut)
                     continue
                 }
                 let access = AppArmorFileModes(traceLetters: letters)
@@ -536,6 +528,15 @@ public enum AppArmorProfileGenerator {
 
     /// Why `path` cannot be written as an exact rule (``AppArmorProfile/unrepresentableReason(_:)``).
     public static func unrepresentableReason(_ path: String) -> String? { AppArmorProfile.unrepresentableReason(path) }
+
+    /// The warning for a path no rule can name exactly (``unrepresentableReason(_:)``), or nil.
+    static func leftOutPath(_ path: String) -> Diagnostic? {
+        guard let reason = unrepresentableReason(path) else { return nil }
+        return Diagnostic(
+            .warning, id: "apparmor.unrepresentable-path",
+            "The path \(SeccompProfileGenerator.escaped(path)) \(reason); it was left out, so the workload is denied access to it."
+        )
+    }
 
     /// `path` as a glob matching exactly it (``AppArmorProfile/escapedPath(_:)``).
     public static func escapedPath(_ path: String) -> String { AppArmorProfile.escapedPath(path) }

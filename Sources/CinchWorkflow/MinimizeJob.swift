@@ -92,10 +92,9 @@ public enum MinimizeJob {
             return .unusable(messages: ["not Linux capabilities: \(unknown.joined(separator: ", "))."])
         }
         let profile: SeccompProfile
-        do {
-            profile = try SeccompProfile.load(path: request.seccomp)
-        } catch {
-            return .unusable(messages: [error.description])
+        switch VerifyJob.loadProfile(request.seccomp) {
+        case .success(let loaded): profile = loaded
+        case .failure(let error): return .unusable(messages: [error.description])
         }
         let native = SyscallResolver.native
         let compilation = SeccompProfileCompiler.compile(

@@ -59,16 +59,20 @@ public enum VerifyJob {
         case interrupted(ContainerSession.Outcome)
     }
 
+    /// The seccomp profile at `path`, or the error that names the file and place.
+    static func loadProfile(_ path: String) -> Result<SeccompProfile, InputError> {
+        Result { () throws(InputError) in try SeccompProfile.load(path: path) }
+    }
+
     /// Runs the container under the profile; on failure, again with the default action traced.
     public static func run(_ request: Request) -> Outcome {
         if let unknown = request.capabilities?.unknownNames, !unknown.isEmpty {
             return .unusable(messages: ["not Linux capabilities: \(unknown.joined(separator: ", "))."])
         }
         let profile: SeccompProfile
-        do {
-            profile = try SeccompProfile.load(path: request.seccomp)
-        } catch {
-            return .unusable(messages: [error.description])
+        switch loadProfile(request.seccomp) {
+        case .success(let loaded): profile = loaded
+        case .failure(let error): return .unusable(messages: [error.description])
         }
         let names = request.capabilities?.capabilities
         let target = SeccompTarget(
