@@ -75,6 +75,16 @@ public enum System {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
+    /// Seconds since `path` (not following a final link) was last modified, or nil when it does
+    /// not exist. The corresponding C functions are `lstat(2)` and `clock_gettime(CLOCK_REALTIME)`.
+    public static func secondsSinceModified(_ path: String) -> Double? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec - info.st_mtim.tv_sec) + Double(now.tv_nsec - info.st_mtim.tv_nsec) / 1e9
+    }
+
     /// `path` made absolute against the working directory.
     public static func absolutePath(_ path: String) -> String {
         if path.hasPrefix("/") { return path }

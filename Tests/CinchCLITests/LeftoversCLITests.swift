@@ -106,4 +106,33 @@ struct LeftoversCLITests {
         _ = try Command.run([cinch, "record", "-q", "--bundle", batch.directory, "-o", batch.directory + "/t.json"])
         #expect(RuntimeState.leftoverContainers().filter { $0.hasPrefix(prefix) } == [])
     }
+
+    /// A temporary bundle without an `owner` file (cinch killed right after creating it, or made
+    /// by an older cinch) is removed once it is old and unused; a recent one, or one holding a
+    /// file cinch never writes, is left alone.
+    @Test func anOldOwnerlessTemporaryBundleIsRemoved() throws {
+        let manager = FileManager.default
+        let old = "/tmp/cinch-bundle-test\(getpid())o"
+        let recent = "/tmp/cinch-bundle-test\(getpid())r"
+        let foreign = "/tmp/cinch-bundle-test\(getpid())f"
+        for directory in [old, recent, foreign] {
+            try manager.createDirectory(atPath: directory, withIntermediateDirectories: false)
+            try "{}".write(toFile: directory + "/config.json", atomically: false, encoding: .utf8)
+        }
+        try "x".write(toFile: foreign + "/notes.txt", atomically: false, encoding: .utf8)
+        defer { for directory in [old, recent, foreign] { try? manager.removeItem(atPath: directory) } }
+        for directory in [old, foreign] {
+            _ = try Command.run(["touch", "-d", "2 hours ago", directory])
+        }
+        let batch = try BusyboxBundle(arguments: ["true"], noNewPrivileges: true)
+        defer { batch.remove() }
+        let next = try Command.run([
+            cinch, "record", "-q", "--bundle", batch.directory, "-o", batch.directory + "/t.json",
+        ])
+        #expect(next.status == 0, "\(next.stderr)")
+        #expect(next.stderr.contains("bundle \(old)"), "\(next.stderr)")
+        #expect(!manager.fileExists(atPath: old))
+        #expect(manager.fileExists(atPath: recent), "a cinch may be writing its owner file right now")
+        #expect(manager.fileExists(atPath: foreign), "not only cinch's files: not cinch's to remove")
+    }
 }
