@@ -94,37 +94,29 @@ public enum ProcessInspection {
         }
     }
 
-    /// Whether `path` leads to a directory (`stat`, following links).
-    public static func isDirectory(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
-    }
-
     /// The thread group (process) id of task `tid` (`Tgid` in `/proc/TID/status`), or nil.
     public static func processID(of tid: CInt) -> CInt? {
-        guard let bytes = try? FileIO.read("/proc/\(tid)/status", limit: 1 << 16) else { return nil }
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("Tgid:") {
-            return CInt(line.dropFirst(5).trimmingPrefix(while: { $0 == " " || $0 == "\t" }))
-        }
-        return nil
+        statusNumbers(of: tid, ["Tgid:"])["Tgid:"]?.first.map { CInt(truncatingIfNeeded: $0) }
     }
 
     /// The ids of task `tid` in the innermost pid namespace it belongs to: (thread id, process id),
     /// from the last fields of `NSpid` and `NStgid` in `/proc/TID/status`. Nil when the task is gone.
     public static func namespaceIDs(of tid: CInt) -> (thread: Int, process: Int)? {
-        guard let bytes = try? FileIO.read("/proc/\(tid)/status", limit: 1 << 16) else { return nil }
-        let text = String(decoding: bytes, as: UTF8.self)
-        var thread: Int?
-        var process: Int?
-        for line in text.split(separator: "\n") {
-            if line.hasPrefix("NSpid:") {
-                thread = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last.flatMap { Int($0) }
-            } else if line.hasPrefix("NStgid:") {
-                process = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last.flatMap { Int($0) }
-            }
-        }
-        guard let thread, let process else { return nil }
+        let numbers = statusNumbers(of: tid, ["NSpid:", "NStgid:"])
+        guard let thread = numbers["NSpid:"]?.last, let process = numbers["NStgid:"]?.last else { return nil }
         return (thread, process)
+    }
+
+    /// The numbers on the lines of `/proc/TID/status` that start with `keys`, by key.
+    static func statusNumbers(of tid: CInt, _ keys: Set<String>) -> [String: [Int]] {
+        guard let bytes = try? FileIO.read("/proc/\(tid)/status", limit: 1 << 16) else { return [:] }
+        var result: [String: [Int]] = [:]
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard let key = fields.first.map(String.init), keys.contains(key) else { continue }
+            result[key] = fields.dropFirst().compactMap { Int($0) }
+        }
+        return result
     }
 
     /// The `PT_INTERP` path of the ELF file at `path` (the dynamic loader the kernel maps for it),

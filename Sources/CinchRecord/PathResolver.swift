@@ -45,7 +45,7 @@ struct PathResolver {
 
     /// Whether the tracee's file `fd` is a directory.
     func isDirectory(fd: Int32) -> Bool {
-        ProcessInspection.isDirectory("/proc/\(pid)/fd/\(fd)")
+        System.isDirectory("/proc/\(pid)/fd/\(fd)")
     }
 
     /// Resolves `path` (relative to `dirfd` when not absolute).
