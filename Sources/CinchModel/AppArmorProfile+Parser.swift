@@ -328,9 +328,27 @@ struct AppArmorProfileParser {
             guard body.hasPrefix("("), body.hasSuffix(")"), !list.contains("("), !list.contains(")") else {
                 throw error("Expected flags=(…), not '\(flagText)'.", line: line)
             }
-            flags = Set(list.split(separator: ",").map(String.init)).sorted()
+            // A flag is one word (`complain`, `attach_disconnected`, `error=EPERM`,
+            // `attach_disconnected.path=/x`): a list that runs over lines or holds rules is not flags.
+            var words: Set<String> = []
+            for item in list.split(separator: ",", omittingEmptySubsequences: false) {
+                let word = String(item.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+                guard !word.isEmpty, word.unicodeScalars.allSatisfy(Self.isFlagScalar) else {
+                    throw error("Expected flags=(word, …), not the flag '\(word)'.", line: line)
+                }
+                words.insert(word)
+            }
+            flags = words.sorted()
         }
         return AppArmorProfile(name: nameToken.text, attachment: attachment, flags: flags, rules: [])
+    }
+
+    /// The characters of one profile flag: letters, digits and `_ . - = / @`.
+    private static func isFlagScalar(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "a"..."z", "A"..."Z", "0"..."9", "_", ".", "-", "=", "/", "@": true
+        default: false
+        }
     }
 
     private func parseBody(

@@ -114,6 +114,23 @@ import Testing
         #expect(throws: InputError.self) { try AppArmorProfile(bytes: Array(text.utf8), file: "flags") }
     }
 
+    /// A flags list holding braces was kept as written (`flags(,\n{})` gave the flags "" and
+    /// " {}"), and those read back different. A flag is one word of plain characters.
+    /// Found by `make fuzz` (apparmor).
+    @Test(arguments: [
+        "profile \u{0} flags(,\n{}) {}", "profile p flags=(a,{b}) {\n}\n", "profile p flags=() {\n}\n",
+        "profile p flags=(a\u{00C9}) {\n}\n",
+    ])
+    func rejectsAFlagThatIsNotOneWord(text: String) {
+        #expect(throws: InputError.self) { try AppArmorProfile(bytes: Array(text.utf8), file: "flags") }
+    }
+
+    @Test func readsFlagsWrittenWithBlanks() throws {
+        let text = "profile p flags=( complain , attach_disconnected.path=/run/x\n  error=EPERM) {\n}\n"
+        let profile = try AppArmorProfile(bytes: Array(text.utf8), file: "flags")
+        #expect(profile.flags == ["attach_disconnected.path=/run/x", "complain", "error=EPERM"])
+    }
+
     /// Parenthesised lists are normalised (split at blanks and commas, sorted, unique), but a
     /// group holding braces is not such a list: `**({{ } })` became `**({{,})`, whose braces no
     /// longer balance, so the rendering did not parse. Kept as written, its line breaks ended
