@@ -332,7 +332,8 @@ struct AppArmorProfileParser {
             // `attach_disconnected.path=/x`): a list that runs over lines or holds rules is not flags.
             var words: Set<String> = []
             for item in list.split(separator: ",", omittingEmptySubsequences: false) {
-                let word = String(item.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+                let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+                let word = String(item.drop(while: blank).reversed().drop(while: blank).reversed())
                 guard !word.isEmpty, word.unicodeScalars.allSatisfy(Self.isFlagScalar) else {
                     throw error("Expected flags=(word, …), not the flag '\(word)'.", line: line)
                 }
