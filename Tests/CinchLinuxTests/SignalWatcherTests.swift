@@ -16,9 +16,13 @@ import Testing
         await #expect(processExitsWith: .success) {
             let seen = SeenSignals()
             let watcher = try SignalWatcher { seen.append($0) }
-            for signal in [SIGTERM, SIGINT, SIGHUP] { kill(getpid(), signal) }
-            let deadline = Date().addingTimeInterval(5)
-            while seen.signals.count < 3, Date() < deadline { usleep(10_000) }
+            // One at a time: signals pending together are delivered lowest number first, so
+            // back-to-back kills may legitimately arrive as SIGHUP, SIGINT, SIGTERM.
+            for (index, signal) in [SIGTERM, SIGINT, SIGHUP].enumerated() {
+                kill(getpid(), signal)
+                let deadline = Date().addingTimeInterval(5)
+                while seen.signals.count <= index, Date() < deadline { usleep(1_000) }
+            }
             watcher.stop()
             exit(seen.signals == [SIGTERM, SIGINT, SIGHUP] && Signals.caught == SIGTERM ? 0 : 1)
         }
