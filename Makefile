@@ -44,11 +44,15 @@ test: setup build
 	$(SWIFT) test --no-parallel
 
 # libFuzzer with AddressSanitizer on the JSON readers, the AppArmor and capability-list parsers and
-# the audit line parser, FUZZ_SECONDS each (FUZZ_TARGETS picks some): see scripts/fuzz.sh.
+# the audit line parser, FUZZ_SECONDS each (FUZZ_TARGETS picks some; FUZZ_RUNS and FUZZ_SEED
+# make a run reproducible): see scripts/fuzz.sh.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
+FUZZ_RUNS ?=
+FUZZ_SEED ?=
 fuzz: setup
-	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" bash scripts/fuzz.sh
+	SWIFT=$(SWIFT) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" FUZZ_RUNS=$(FUZZ_RUNS) \
+		FUZZ_SEED=$(FUZZ_SEED) bash scripts/fuzz.sh
 
 demo: setup build
 	CINCH=$(DEBUG_BIN)/cinch PROBE=$(DEBUG_BIN)/cinch-probe bash scripts/demo.sh

@@ -4,6 +4,8 @@
 # over 10 s), memory past 2 GB or a broken property stops that parser with the input saved.
 #
 #   FUZZ_SECONDS=60                 seconds per parser
+#   FUZZ_RUNS=N FUZZ_SEED=S         instead: N inputs per parser from seed S and the committed seeds
+#                                   alone (a fresh corpus), so a run is the same on every machine
 #   FUZZ_TARGETS="json audit …"     the parsers (default: all; see FuzzTarget in Tests/CinchFuzzSupport)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,10 +41,19 @@ for target in $targets; do
     done
     dictionary=Tests/Fixtures/$(sed -n 's/^dictionary: //p' <<<"$info")
     corpus=$scratch/corpus/$target
+    budget=(-max_total_time="$seconds")
+    spent="in ${seconds} s"
+    if [[ -n ${FUZZ_RUNS:-} ]]; then
+        # Reproducible: the mutations depend only on the seed and the committed inputs.
+        corpus=$scratch/corpus-runs/$target
+        rm -rf "$corpus"
+        budget=(-runs="$FUZZ_RUNS" -seed="${FUZZ_SEED:-1}")
+        spent="from seed ${FUZZ_SEED:-1}"
+    fi
     mkdir -p "$corpus"
     log=$scratch/logs/$target.log
     # The first directory is the corpus libFuzzer grows (kept between runs); the rest are seeds.
-    if ! CINCH_FUZZ_TARGET=$target "$binary" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    if ! CINCH_FUZZ_TARGET=$target "$binary" "${budget[@]}" -timeout=10 -rss_limit_mb=2048 \
         -detect_leaks=0 -print_final_stats=1 -dict="$dictionary" -artifact_prefix="$scratch/crashes/$target-" \
         "$corpus" "${seeds[@]}" >"$log" 2>&1; then
         grep -v -E '^#[0-9]+' "$log" | tail -n 40
@@ -57,7 +68,7 @@ for target in $targets; do
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     accepted=$(sed -E 's/.*: ([0-9]+) accepted.*/\1/' <<<"$summary")
     rejected=$(sed -E 's/.* ([0-9]+) rejected.*/\1/' <<<"$summary")
-    echo "fuzz: $target: $runs inputs in ${seconds} s: $accepted parsed, $rejected rejected; corpus $(ls "$corpus" | wc -l) files"
+    echo "fuzz: $target: $runs inputs $spent: $accepted parsed, $rejected rejected; corpus $(ls "$corpus" | wc -l) files"
     # A run that never parses, or never rejects, is not exercising the parser.
     if [[ ${accepted:-0} -eq 0 || ${rejected:-0} -eq 0 ]]; then
         echo "fuzz: $target reached only one outcome: the seeds or the harness are wrong" >&2
