@@ -190,7 +190,11 @@ public enum FileIO {
     ///
     /// - Throws: ``InputError`` naming the file and the reason; the target is then unchanged.
     public static func writeAtomically(_ text: String, to path: String) throws(InputError) {
-        let bytes = Array(text.utf8)
+        try writeAtomically(bytes: Array(text.utf8), to: path)
+    }
+
+    /// Writes `bytes` to `path` atomically, as ``writeAtomically(_:to:)`` writes text.
+    public static func writeAtomically(bytes: [UInt8], to path: String) throws(InputError) {
         if path == "-" {
             try writeAll(bytes, to: 1, path: "standard output")
             return
@@ -285,8 +289,26 @@ public enum FileIO {
         }
     }
 
+    /// Creates `path` and its missing parents (mode 0755), as `mkdir -p` does.
+    public static func makeDirectories(_ path: String) throws(InputError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            try makeDirectory(prefix)
+        }
+    }
+
     /// Whether a path exists.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// `path` with every symbolic link, `.` and `..` resolved, or nil when it does not exist.
+    ///
+    /// The corresponding C function is `realpath(3)`.
+    public static func canonicalPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
 }
 
 extension Trace {

@@ -35,6 +35,8 @@ extension Trace {
         if let version = source.runtimeVersion { sourceFields.append(("runtimeVersion", .string(version))) }
         if let nnp = source.noNewPrivileges { sourceFields.append(("noNewPrivileges", .bool(nnp))) }
         if !source.logs.isEmpty { sourceFields.append(("logs", .makeArray(source.logs.map { .string($0) }))) }
+        if let id = source.containerID { sourceFields.append(("containerID", .string(id))) }
+        if let seccomp = source.replacedSeccomp { sourceFields.append(("replacedSeccomp", seccomp)) }
         var members: [(String, JSONValue)] = [
             ("cinchTrace", .integer(Trace.formatVersion)),
             ("source", .makeObject(sourceFields)),
@@ -294,6 +296,16 @@ extension Trace {
             case "runtimeVersion": source.runtimeVersion = try member.string()
             case "noNewPrivileges": source.noNewPrivileges = try member.bool()
             case "logs": source.logs = try member.strings()
+            case "containerID": source.containerID = try member.string()
+            case "replacedSeccomp":
+                guard case .object = member.node.value else {
+                    if case .null = member.node.value {
+                        source.replacedSeccomp = .null
+                        continue
+                    }
+                    throw member.error("expected an object or null, found \(member.node.value.typeDescription)")
+                }
+                source.replacedSeccomp = member.node.value
             default: continue
             }
         }

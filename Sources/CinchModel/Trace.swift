@@ -27,6 +27,11 @@ public struct Trace: Sendable, Equatable {
         public var noNewPrivileges: Bool?
         /// Audit recordings: the log files read, as given.
         public var logs: [String]
+        /// Recordings through the runtime wrapper: the container's ID, as the engine named it.
+        public var containerID: String?
+        /// Recordings through the runtime wrapper: the `linux.seccomp` object the engine gave the
+        /// container, which the recording filter replaced for the run (`null` when it had none).
+        public var replacedSeccomp: JSONValue?
 
         /// Creates a source.
         public init(
@@ -41,6 +46,8 @@ public struct Trace: Sendable, Equatable {
             self.runtimeVersion = runtimeVersion
             self.noNewPrivileges = noNewPrivileges
             self.logs = logs
+            containerID = nil
+            replacedSeccomp = nil
         }
     }
 
@@ -396,6 +403,8 @@ public struct Trace: Sendable, Equatable {
                 noNewPrivileges: source.noNewPrivileges == other.source.noNewPrivileges ? source.noNewPrivileges : nil,
                 logs: Array(Set(source.logs + other.source.logs)).sorted()
             )
+            result.source.containerID = source.containerID == other.source.containerID ? source.containerID : nil
+            result.source.replacedSeccomp = source.replacedSeccomp ?? other.source.replacedSeccomp
         }
         result.isComplete = isComplete && other.isComplete
         for reason in other.incompleteReasons where !result.incompleteReasons.contains(reason) {

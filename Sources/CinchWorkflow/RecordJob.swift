@@ -107,14 +107,7 @@ public enum RecordJob {
         case .container(var session):
             reportLeftovers(request.onNote)
             let wantsObjects = request.observesObjects ?? true
-            session.seccomp =
-                SeccompProfileGenerator.recordingProfile(
-                    defaultAction: .trace, known: knownNames,
-                    abis: RecordingFilter.coveredABIs(native: SyscallResolver.native), format: .oci,
-                    alwaysRecorded: Set(Trace.argumentCaptures.keys).union(
-                        wantsObjects ? PtraceRecorder.objectSyscallNames : []),
-                    quiet: wantsObjects ? PtraceRecorder.quietObjectSyscalls : [:]
-                ).jsonValue()
+            session.seccomp = recordingSeccomp(known: knownNames, observesObjects: wantsObjects)
             // With known syscalls a container task can run without one stop, so cinch would never
             // see it cross the boundary and could not watch its capability checks.
             let wantsCapabilities = request.observesCapabilities ?? true
@@ -161,6 +154,18 @@ public enum RecordJob {
             return .unwritable(trace, error)
         }
         return .recorded(trace, container: container)
+    }
+
+    /// The OCI `linux.seccomp` object a container is recorded under: every syscall stops
+    /// (`SCMP_ACT_TRACE`) except the `known` ones, and, when objects are observed, the calls
+    /// that name a file or socket always stop (some only when their arguments matter).
+    static func recordingSeccomp(known: [Architecture: Set<String>], observesObjects: Bool) -> JSONValue {
+        SeccompProfileGenerator.recordingProfile(
+            defaultAction: .trace, known: known, abis: RecordingFilter.coveredABIs(native: SyscallResolver.native),
+            format: .oci,
+            alwaysRecorded: Set(Trace.argumentCaptures.keys).union(observesObjects ? PtraceRecorder.objectSyscallNames : []),
+            quiet: observesObjects ? PtraceRecorder.quietObjectSyscalls : [:]
+        ).jsonValue()
     }
 
     /// Removes what killed cinch processes left behind (``Leftovers``) and says what.

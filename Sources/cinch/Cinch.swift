@@ -19,7 +19,7 @@ struct Cinch: ParsableCommand {
             RecordCommand.self, GenerateCommand.self, ValidateCommand.self, ExplainCommand.self, RunCommand.self,
             VerifyCommand.self, MinimizeCommand.self,
             AuditCommand.self,
-            DiffCommand.self, MergeCommand.self, CheckCommand.self, VersionCommand.self,
+            DiffCommand.self, MergeCommand.self, CheckCommand.self, RuntimeCommand.self, VersionCommand.self,
         ]
     )
 
@@ -27,6 +27,18 @@ struct Cinch: ParsableCommand {
     /// instead of ArgumentParser's "unexpected arguments".
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
+        // The runtime wrapper takes runc's command line, which ArgumentParser must not read.
+        let name = CommandLine.arguments.first.map { $0.split(separator: "/").last.map(String.init) ?? $0 } ?? ""
+        if name.hasPrefix("cinch-runtime") {
+            exit(withError: ExitCode(RuntimeJob.wrap(invokedAs: name, arguments: arguments, onError: Console.error)))
+        }
+        let rest = Array(arguments.dropFirst())
+        if arguments.first == "runtime", !["-h", "--help", "help"].contains(rest.first ?? "-h") {
+            exit(withError: ExitCode(RuntimeJob.wrap(invokedAs: "cinch-runtime", arguments: rest, onError: Console.error)))
+        }
+        if arguments.first == RuntimeJob.recorderCommand {
+            exit(withError: ExitCode(RuntimeJob.recorder(arguments: rest, onError: Console.error)))
+        }
         if let word = arguments.first, let message = CommandSuggestion.message(for: word, commands: commandNames) {
             Console.error("cinch: \(message)")
             exit(withError: ExitStatus.unusableInput)
