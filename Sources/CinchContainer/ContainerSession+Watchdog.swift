@@ -42,11 +42,17 @@ extension ContainerSession {
         /// Starts a watchdog for container `id` and the temporary bundle `directory`; nil when it
         /// cannot be started (the run goes on without it).
         static func start(runtime: ContainerRuntime, id: String, directory: String) -> CleanupWatchdog? {
+            start(script: script, arguments: [runtime.rawValue, id, directory])
+        }
+
+        /// Starts a watchdog that runs `script` (with `arguments` as `$1`…) unless cinch says `done`
+        /// first; the script must read that line itself (see ``script``).
+        static func start(script: String, arguments: [String]) -> CleanupWatchdog? {
             guard let pipe = try? ProcessRunner.makePipe() else { return nil }
             defer { close(pipe.read) }
             guard
                 let started = try? ProcessRunner.start(
-                    ["/bin/sh", "-c", script, "cinch-cleanup", runtime.rawValue, id, directory], captureOutput: false,
+                    ["/bin/sh", "-c", script, "cinch-cleanup"] + arguments, captureOutput: false,
                     newProcessGroup: true, standardInput: pipe.read)
             else {
                 close(pipe.write)

@@ -301,6 +301,26 @@ public enum FileIO {
     /// Whether a path exists.
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// Makes `path` a symbolic link to `target`, replacing what was there atomically (a link is
+    /// made next to it and renamed over it).
+    ///
+    /// The corresponding C functions are `symlink(2)` and `rename(2)`.
+    public static func replaceSymbolicLink(at path: String, pointingTo target: String) throws(InputError) {
+        let temporary = path + ".\(getpid()).new"
+        unlink(temporary)
+        guard symlink(target, temporary) == 0 else {
+            throw InputError("cannot create a symbolic link: \(reason(errno))", at: ProfileLocation(file: path))
+        }
+        guard rename(temporary, path) == 0 else {
+            let why = reason(errno)
+            unlink(temporary)
+            throw InputError("cannot replace: \(why)", at: ProfileLocation(file: path))
+        }
+    }
+
+    /// Removes the file `path`, if it exists. The corresponding C function is `unlink(2)`.
+    public static func remove(_ path: String) { unlink(path) }
+
     /// `path` with every symbolic link, `.` and `..` resolved, or nil when it does not exist.
     ///
     /// The corresponding C function is `realpath(3)`.

@@ -26,6 +26,10 @@ internal import Synchronization
 /// recorder that is killed never leaves an earlier trace looking like this run's; killing it kills
 /// the container with it (`PTRACE_O_EXITKILL`), and the engine sees the container exit.
 public enum RuntimeJob {
+    /// The reason the wrapper's placeholder trace gives until the recorder replaces it.
+    public static let unfinishedReason =
+        "The recorder has not finished: the container still runs, or the recorder was killed before it wrote the trace."
+
     /// The argument that starts the recorder (internal to the wrapper, not a user command).
     public static let recorderCommand = "runtime-recorder"
 
@@ -112,9 +116,7 @@ public enum RuntimeJob {
             try FileIO.makeDirectories(settings.traceDirectory)
             var placeholder = Trace(source: Trace.Source(kind: "ptrace"))
             placeholder.source.containerID = line.containerID
-            placeholder.markIncomplete(
-                "The recorder has not finished: the container still runs, or the recorder was killed before it wrote the trace."
-            )
+            placeholder.markIncomplete(unfinishedReason)
             try FileIO.writeAtomically(placeholder.jsonValue().rendered(), to: tracePath)
         } catch {
             return fail(onError, "cannot write the trace: \(error)")

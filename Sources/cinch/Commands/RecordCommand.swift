@@ -108,6 +108,9 @@ struct RecordCommand: ParsableCommand {
     @OptionGroup(title: "Container recording")
     var container: ContainerOptions
 
+    @Flag(help: "Run the container with this engine through cinch-runtime; the arguments after -- are its `run` arguments.")
+    var engine: EngineName?
+
     @OptionGroup var summary: SummaryOptions
 
     @Argument(parsing: .remaining, help: "The command to run, after -- (not with --bundle).")
@@ -116,6 +119,14 @@ struct RecordCommand: ParsableCommand {
     mutating func validate() throws {
         if command.first == "--" { command.removeFirst() }
         guard (1...100).contains(runs) else { throw ValidationError("--runs must be between 1 and 100.") }
+        if engine != nil {
+            guard container.bundle == nil else { throw ValidationError("Give either --bundle or --podman, not both.") }
+            guard known.isEmpty, runs == 1, container.execCommands.isEmpty else {
+                throw ValidationError("--known, --runs and --exec do not apply to --podman or --docker.")
+            }
+            guard !command.isEmpty else { throw ValidationError("Give podman's run arguments after --: IMAGE [COMMAND…].") }
+            return
+        }
         if container.bundle != nil {
             guard command.isEmpty else { throw ValidationError("Give either --bundle or a command, not both.") }
             return
@@ -125,6 +136,7 @@ struct RecordCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let engine { return try recordThroughEngine(engine.engine) }
         let progress = RecordingProgress()
         let status = quiet || !Console.isTerminal ? nil : StatusLine(progress: progress)
         let workload: RecordJob.Workload
@@ -189,6 +201,42 @@ struct RecordCommand: ParsableCommand {
                 }
                 if let driver = containerRun.driverStatus, driver != 0 { throw ExitCode(driver) }
             } else if let exit = trace.exitStatus, exit.shellStatus != 0 {
+                throw ExitCode(exit.shellStatus)
+            }
+        }
+    }
+
+    /// `--podman`/`--docker`: the engine runs the container with cinch-runtime as its runtime.
+    private func recordThroughEngine(_ engine: ContainerEngine) throws {
+        let outcome = RecordJob.run(
+            RecordJob.EngineRequest(
+                engine: engine, runtime: container.runtime?.rawValue, runArguments: command, driver: container.driver,
+                waitPort: container.waitPort, timeout: container.timeout, gracePeriod: container.grace,
+                output: output, onNote: { Console.error("cinch: note: \($0)") }))
+        switch outcome {
+        case .unwritableOutput(let error):
+            Console.error("cinch: \(error); nothing was recorded.")
+            throw ExitStatus.cannotWrite
+        case .cannotRun(let message):
+            throw Console.fail(message, ExitStatus.cannotRun)
+        case .noTrace(let message, let run):
+            Console.error("cinch: \(message)")
+            if let signal = run.interruption { throw ExitCode(128 + signal) }
+            throw ExitStatus.cannotRun
+        case .unwritable(_, let error):
+            throw Console.fail(error, ExitStatus.cannotWrite)
+        case .recorded(let trace, let run):
+            summarize(trace)
+            if let signal = run.interruption { throw ExitCode(128 + signal) }
+            if let reason = run.driverSkippedReason {
+                Console.error(
+                    "cinch: error: the recording did not exercise the workload (\(reason)); \(output) is marked incomplete. \(container.readinessHint)"
+                )
+                throw ExitStatus.notExercised
+            }
+            if let driver = run.driverStatus {
+                if driver != 0 { throw ExitCode(driver) }
+            } else if !run.stoppedByCinch, let exit = trace.exitStatus, exit.shellStatus != 0 {
                 throw ExitCode(exit.shellStatus)
             }
         }

@@ -116,7 +116,7 @@ struct VerifyCommand: ParsableCommand {
         switch outcome {
         case .passed(let outcome):
             Console.error("cinch: \(container.describe(outcome))")
-            print("verify: ok: \(profile) runs \(container.bundle ?? "") with \(container.runtime.rawValue)")
+            print("verify: ok: \(profile) runs \(container.bundle ?? "") with \(container.bundleRuntime.rawValue)")
         case .failedUnderLandlock(let first, let denied, let messages):
             if let first { Console.error("cinch: \(container.describe(first))") }
             for message in messages { Console.error("cinch: \(message)") }

@@ -13,13 +13,29 @@ enum RuntimeName: String, ExpressibleByArgument, CaseIterable {
     var runtime: ContainerRuntime { self == .runc ? .runc : .crun }
 }
 
+/// `--podman`, `--docker`.
+enum EngineName: String, EnumerableFlag {
+    case podman, docker
+
+    var engine: ContainerEngine { self == .podman ? .podman : .docker }
+
+    static func help(for value: EngineName) -> ArgumentHelp? {
+        value == .podman
+            ? "Record a container podman runs: the arguments after -- are `podman run`'s (IMAGE [COMMAND…])."
+            : "The same with Docker (its daemon.json must register cinch-runtime as a runtime; docs/engines.md)."
+    }
+}
+
 /// `--bundle`, `--runtime`, `--driver`, `--wait-port`, `--timeout`, `--grace`.
 struct ContainerOptions: ParsableArguments {
     @Option(help: "An OCI bundle directory (config.json + rootfs) to run as a container.")
     var bundle: String?
 
-    @Option(help: "The OCI runtime: runc or crun.")
-    var runtime: RuntimeName = .runc
+    @Option(help: "The OCI runtime: runc or crun (default: runc; with --podman, podman's own).")
+    var runtime: RuntimeName?
+
+    /// The runtime a bundle runs under.
+    var bundleRuntime: RuntimeName { runtime ?? .runc }
 
     @Option(help: "A host command (sh -c) run once the container is up; the container is stopped after it.")
     var driver: String?
@@ -40,8 +56,8 @@ struct ContainerOptions: ParsableArguments {
 
     /// Rejects container options given without --bundle.
     func rejectWithoutBundle() throws {
-        if driver != nil || waitPort != nil || timeout != nil || !execCommands.isEmpty {
-            throw ValidationError("--driver, --wait-port, --timeout and --exec need --bundle.")
+        if driver != nil || waitPort != nil || timeout != nil || !execCommands.isEmpty || runtime != nil {
+            throw ValidationError("--driver, --wait-port, --timeout, --exec and --runtime need --bundle.")
         }
     }
 
@@ -76,7 +92,7 @@ struct ContainerOptions: ParsableArguments {
         -> ContainerSession.Options
     {
         var options = ContainerSession.Options(
-            bundle: bundle, runtime: runtime.runtime, seccomp: seccomp, capabilities: capabilities, driver: driver,
+            bundle: bundle, runtime: bundleRuntime.runtime, seccomp: seccomp, capabilities: capabilities, driver: driver,
             waitPort: waitPort, timeout: timeout, gracePeriod: grace)
         options.execCommands = execCommands
         return options
@@ -98,7 +114,7 @@ struct ContainerOptions: ParsableArguments {
     }
 
     func describe(_ outcome: ContainerSession.Outcome) -> String {
-        var container = "container (\(runtime.rawValue)) exited with \(outcome.containerStatus)"
+        var container = "container (\(bundleRuntime.rawValue)) exited with \(outcome.containerStatus)"
         if let signal = outcome.interruption {
             container += " after cinch stopped it on \(Signals.name(signal))"
         } else if outcome.stoppedByCinch {

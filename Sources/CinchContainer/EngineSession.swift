@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: Apache-2.0
+// Runs one container through a container engine (podman, Docker) with cinch-runtime as its OCI
+// runtime, exercises it with a driver and stops it: `cinch record --podman`.
+
+internal import CinchLinux
+internal import Synchronization
+
+/// A container engine cinch can drive from its command line.
+public enum ContainerEngine: String, Sendable, CaseIterable {
+    /// podman: takes the runtime's path (`--runtime PATH`).
+    case podman
+    /// Docker: takes the name of a runtime registered in `daemon.json` (`--runtime NAME`).
+    case docker
+
+    /// The name of the OCI runtime the engine uses by default (`runc`, `crun`…), or nil.
+    public var defaultRuntime: String? {
+        let format = self == .podman ? "{{.Host.OCIRuntime.Name}}" : "{{.DefaultRuntime}}"
+        guard let outcome = try? ProcessRunner.run([rawValue, "info", "--format", format]), outcome.shellStatus == 0
+        else { return nil }
+        let name = outcome.outputText.trimmingCharacters(in: " \n")
+        return name.isEmpty ? nil : name
+    }
+}
+
+/// One container run through an engine, with cinch-runtime as its runtime.
+///
+/// `ENGINE run -d --runtime WRAPPER --annotation cinch.dev/trace=NAME RUN-ARGS…` starts it; with a
+/// driver or a port, cinch waits until 127.0.0.1:PORT accepts a connection, runs the driver on the
+/// host and then stops the container with `ENGINE stop`; without either, cinch waits for the
+/// container to end by itself. The container is removed (`ENGINE rm -f`) at the end, also when
+/// cinch is interrupted (SIGINT, SIGTERM, SIGHUP stop the run) and, through a watchdog process,
+/// when cinch is killed.
+public struct EngineSession: Sendable {
+    /// What to run.
+    public struct Options: Sendable {
+        /// The engine.
+        public var engine: ContainerEngine
+        /// What the engine's `--runtime` gets: the wrapper's path (podman) or registered name (Docker).
+        public var runtime: String
+        /// The annotation's value: the trace's name in the wrapper's trace directory.
+        public var traceName: String
+        /// The user's `run` arguments: options, the image, and the command.
+        public var runArguments: [String]
+        /// A host command (`sh -c`) run once the container is up; it is stopped after it.
+        public var driver: String?
+        /// A port on 127.0.0.1 to wait for before the driver.
+        public var waitPort: Int?
+        /// Seconds the whole run may take (the readiness wait defaults to 60 s without it).
+        public var timeout: Double?
+        /// Seconds `ENGINE stop` waits between SIGTERM and SIGKILL.
+        public var gracePeriod: Double
+
+        /// Creates options.
+        public init(
+            engine: ContainerEngine, runtime: String, traceName: String, runArguments: [String],
+            driver: String? = nil, waitPort: Int? = nil, timeout: Double? = nil, gracePeriod: Double = 5
+        ) {
+            self.engine = engine
+            self.runtime = runtime
+            self.traceName = traceName
+            self.runArguments = runArguments
+            self.driver = driver
+            self.waitPort = waitPort
+            self.timeout = timeout
+            self.gracePeriod = gracePeriod
+        }
+    }
+
+    /// What happened.
+    public struct Outcome: Sendable {
+        /// The container's ID, as the engine printed it.
+        public var containerID: String
+        /// The driver's exit status, when it ran.
+        public var driverStatus: Int32?
+        /// Why the driver did not run although a driver or port was given.
+        public var driverSkippedReason: String?
+        /// Whether cinch stopped the container (after the driver, at the timeout or a signal).
+        public var stoppedByCinch: Bool
+        /// Whether the timeout expired.
+        public var timedOut: Bool
+        /// The first signal that interrupted the run.
+        public var interruption: CInt?
+    }
+
+    /// The options.
+    public var options: Options
+
+    /// Creates a session.
+    public init(options: Options) { self.options = options }
+
+    /// The arguments of `ENGINE run` (without the engine's name).
+    public var runCommand: [String] {
+        ["run", "--detach", "--runtime", options.runtime, "--annotation", "cinch.dev/trace=\(options.traceName)"]
+            + options.runArguments
+    }
+
+    /// Runs the container to its end.
+    ///
+    /// - Throws: ``ContainerError`` (`runtimeFailed`) when the engine cannot start it, with the
+    ///   engine's own message.
+    public func run() throws(ContainerError) -> Outcome {
+        let options = self.options
+        let engine = options.engine.rawValue
+        let interruption = ContainerSession.Interruption()
+        let watcher = try? SignalWatcher { interruption.note($0) }
+        defer { watcher?.stop() }
+        let started: ProcessOutcome
+        do {
+            started = try ProcessRunner.run([engine] + runCommand)
+        } catch {
+            throw ContainerError(.runtimeFailed, "Could not run \(engine): \(error).")
+        }
+        guard started.shellStatus == 0,
+            let id = started.outputText.split(separator: "\n").last.map(String.init), !id.isEmpty
+        else {
+            let message = started.errorText.trimmingCharacters(in: " \n")
+            throw ContainerError(
+                .runtimeFailed, "\(engine) run failed with status \(started.shellStatus): \(message)")
+        }
+        let watchdog = ContainerSession.CleanupWatchdog.start(script: Self.watchdogScript, arguments: [engine, id])
+        defer {
+            _ = try? ProcessRunner.run([engine, "rm", "--force", id])
+            watchdog?.dismiss()
+        }
+        var outcome = Outcome(containerID: id, stoppedByCinch: false, timedOut: false)
+        let start = System.monotonicSeconds()
+        let deadline = options.timeout.map { start + $0 }
+        let expired = { deadline.map { System.monotonicSeconds() >= $0 } ?? false }
+        let pid = Self.initProcess(engine: engine, id: id)
+        let running = { pid.map { FileIO.exists("/proc/\($0)") } ?? false }
+        if options.driver != nil || options.waitPort != nil {
+            let readyBy = deadline ?? (start + 60)
+            var ready = options.waitPort == nil
+            while !ready {
+                if interruption.isRequested || !running() || System.monotonicSeconds() >= readyBy { break }
+                ready = options.waitPort.map { System.acceptsConnection(port: $0) } ?? true
+                if !ready { System.sleep(seconds: 0.1) }
+            }
+            if !ready {
+                outcome.driverSkippedReason =
+                    interruption.isRequested
+                    ? "cinch was interrupted first"
+                    : !running()
+                        ? "the container exited before 127.0.0.1:\(options.waitPort ?? 0) accepted a connection"
+                        : "127.0.0.1:\(options.waitPort ?? 0) accepted no connection in time"
+            } else if let driver = options.driver {
+                outcome.driverStatus = Self.runDriver(driver, expired: expired, interruption: interruption)
+            }
+        } else {
+            while running(), !interruption.isRequested, !expired() { System.sleep(seconds: 0.1) }
+        }
+        outcome.timedOut = expired()
+        if running() {
+            outcome.stoppedByCinch = true
+            let grace = interruption.isUrgent ? 0 : Int(options.gracePeriod.rounded(.up))
+            _ = try? ProcessRunner.run([engine, "stop", "--time", String(grace), id])
+        }
+        outcome.interruption = interruption.signal
+        return outcome
+    }
+
+    /// Removes the container if cinch dies before it does (`$1` the engine, `$2` the ID).
+    static let watchdogScript = """
+        exec >/dev/null 2>&1
+        IFS= read -r line
+        [ "$line" = done ] && exit 0
+        "$1" rm --force "$2"
+        exit 0
+        """
+
+    /// The container's init process on the host, from `ENGINE inspect`.
+    static func initProcess(engine: String, id: String) -> CInt? {
+        guard let outcome = try? ProcessRunner.run([engine, "inspect", "--format", "{{.State.Pid}}", id]),
+            outcome.shellStatus == 0, let pid = CInt(outcome.outputText.trimmingCharacters(in: " \n")), pid > 0
+        else { return nil }
+        return pid
+    }
+
+    /// Runs the driver in a process group of its own; at the deadline or a signal the group is killed.
+    static func runDriver(_ driver: String, expired: () -> Bool, interruption: ContainerSession.Interruption)
+        -> Int32
+    {
+        guard
+            let started = try? ProcessRunner.start(
+                ["/bin/sh", "-c", driver], captureOutput: false, newProcessGroup: true)
+        else { return 127 }
+        let leader = try? ProcessDescriptor(child: started.pid)
+        while true {
+            if let status = ProcessRunner.reapIfExited(started.pid) { return status.shellStatus }
+            if expired() || interruption.isRequested {
+                if let leader {
+                    ProcessRunner.killGroup(leader, pid: started.pid)
+                } else {
+                    ProcessRunner.killUnreapedGroup(started.pid)
+                }
+                return ((try? Spawn.wait(for: started.pid)) ?? WaitStatus(rawValue: 0x09)).shellStatus
+            }
+            System.sleep(seconds: 0.05)
+        }
+    }
+}
+
+extension String {
+    /// The string without leading and trailing characters from `set`.
+    func trimmingCharacters(in set: String) -> String {
+        let characters = Set(set)
+        return String(drop { characters.contains($0) }.reversed().drop { characters.contains($0) }.reversed())
+    }
+}
