@@ -151,8 +151,8 @@ let package = Package(
         .testTarget(
             name: "CinchWorkflowTests",
             dependencies: [
-                "CinchLinux", "CinchWorkflow", "CinchDiff", "CinchGenerate", "CinchModel", "CinchSeccomp",
-                "CinchTestSupport", "CinchValidate",
+                "CinchContainer", "CinchLinux", "CinchWorkflow", "CinchDiff", "CinchGenerate", "CinchModel",
+                "CinchSeccomp", "CinchTestSupport", "CinchValidate",
             ],
             swiftSettings: swiftSettings
         ),

@@ -11,6 +11,13 @@ public struct CommandResult: Sendable {
     public var stdout: String
     /// Everything written to standard error.
     public var stderr: String
+
+    /// Creates a result.
+    public init(status: Int32, stdout: String, stderr: String) {
+        self.status = status
+        self.stdout = stdout
+        self.stderr = stderr
+    }
 }
 
 /// Runs programs for tests.

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: Apache-2.0
+// cinch-runtime under real engines: podman (conmon), containerd (ctr and its runc shim) and runc
+// itself; the profile from each recording is replayed by the engine without cinch.
+
+import CinchLinux
+import CinchTestSupport
+import Foundation
+import Testing
+
+/// Runs a command with cinch's own spawn-and-waitpid runner. Foundation's `Process` here can miss
+/// the exit of a `podman run -d` whose conmon outlives it (a zombie nobody reaps, and the test
+/// hangs), so these tests do not use it for the engines.
+private func run(_ arguments: [String]) throws -> CommandResult {
+    let outcome = try ProcessRunner.run(arguments)
+    return CommandResult(status: outcome.shellStatus, stdout: outcome.outputText, stderr: outcome.errorText)
+}
+
+@Suite(
+    .serialized,
+    .enabled(
+        if: TestEnvironment.available(
+            BusyboxBundle.isAvailable && TestEnvironment.hasTool("podman") && TestEnvironment.hasTool("ctr")
+                && TestEnvironment.hasProduct("cinch")),
+        "needs root, podman, containerd (ctr), busybox-static, runc, crun and the built cinch"),
+    .timeLimit(.minutes(5))
+)
+struct RuntimeWrapperCLITests {
+    let cinch = TestEnvironment.product("cinch")
+    let traces = "/var/lib/cinch/traces"
+    let image = "localhost/cinch-test-wrapper:latest"
+    let limits = ["--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096"]
+    static let unfinished = "The recorder has not finished"
+
+    /// A directory with `cinch-runtime` and `cinch-runtime-crun` linked to the built cinch.
+    func wrappers() throws -> String {
+        let directory = try Command.temporaryDirectory("wrapper")
+        for name in ["cinch-runtime", "cinch-runtime-crun"] {
+            try FileManager.default.createSymbolicLink(atPath: "\(directory)/\(name)", withDestinationPath: cinch)
+        }
+        return directory
+    }
+
+    /// Imports the busybox root filesystem of `bundle` as `image` into podman.
+    func importImage(_ bundle: BusyboxBundle) throws {
+        let dir = bundle.directory
+        #expect(try run(["tar", "-C", "\(dir)/rootfs", "-cf", "\(dir)/rootfs.tar", "."]).status == 0)
+        let imported = try run(["podman", "import", "-q", "\(dir)/rootfs.tar", image])
+        #expect(imported.status == 0, "\(imported.stderr)")
+    }
+
+    /// The trace the recorder wrote, once it replaced the wrapper's placeholder.
+    func finishedTrace(_ name: String) throws -> [String: Any] {
+        let path = "\(traces)/\(name)"
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            if let data = FileManager.default.contents(atPath: path),
+                let trace = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+                !((trace["incompleteReasons"] as? [String]) ?? []).contains(where: { $0.hasPrefix(Self.unfinished) })
+            {
+                return trace
+            }
+            usleep(50_000)
+        }
+        Issue.record("no finished trace at \(path)")
+        return [:]
+    }
+
+    func removeTrace(_ name: String) {
+        for path in ["\(traces)/\(name)", "\(traces)/\(name).log"] { try? FileManager.default.removeItem(atPath: path) }
+    }
+
+    func fetch(port: Int) throws -> CommandResult {
+        var result = try run(["wget", "-q", "-T", "2", "-O-", "http://127.0.0.1:\(port)/"])
+        for _ in 0..<40 where result.status != 0 {
+            usleep(100_000)
+            result = try run(["wget", "-q", "-T", "2", "-O-", "http://127.0.0.1:\(port)/"])
+        }
+        return result
+    }
+
+    /// The acceptance run: podman's defaults (noNewPrivileges false, podman's capabilities, crun),
+    /// through the wrapper with the annotation; the profile passes the driver under plain podman,
+    /// and the same profile without `bind` does not.
+    @Test func podmanRecordsAnAnnotatedContainerAndItsProfileReplays() throws {
+        let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
+        defer { bundle.remove() }
+        try importImage(bundle)
+        defer { _ = try? run(["podman", "rmi", "-f", image]) }
+        let wrapper = try wrappers()
+        defer { Command.removeDirectory(wrapper) }
+        let name = "podman-acceptance-\(getpid()).json"
+        removeTrace(name)
+        defer { removeTrace(name) }
+        let port = 18_300 + Int(getpid() % 100)
+        let httpd = [image, "httpd", "-f", "-p", "\(port)", "-h", "/www"]
+        let started = try run(
+            ["podman", "run", "-d", "--name", "cinch-wrap-\(getpid())", "--network", "host"] + limits
+                + ["--runtime", "\(wrapper)/cinch-runtime-crun", "--annotation", "cinch.dev/trace=\(name)"] + httpd)
+        #expect(started.status == 0, "\(started.stderr)")
+        let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let pid = try run(["podman", "inspect", "-f", "{{.State.Pid}}", id]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        #expect(status.contains("TracerPid:") && !status.contains("TracerPid:\t0\n"), "the container is traced")
+        let fetched = try fetch(port: port)
+        #expect(fetched.stdout == "<h1>cinch</h1>", "\(fetched)")
+        #expect(try run(["podman", "stop", "-t", "1", id]).status == 0, "podman stops it as usual")
+        #expect(try run(["podman", "rm", id]).status == 0)
+
+        let trace = try finishedTrace(name)
+        #expect(trace["complete"] as? Bool == true)
+        let source = trace["source"] as? [String: Any] ?? [:]
+        #expect(source["noNewPrivileges"] as? Bool == false, "podman's default")
+        #expect(source["runtime"] as? String == "crun")
+        #expect(source["containerID"] as? String == id)
+        #expect((source["replacedSeccomp"] as? [String: Any])?["defaultAction"] != nil, "podman's own profile is kept")
+        let log = (try? String(contentsOfFile: "\(traces)/\(name).log", encoding: .utf8)) ?? ""
+        #expect(log.contains("replaces the engine's seccomp profile"))
+
+        let dir = bundle.directory
+        let generate = try run([cinch, "generate", "seccomp", "\(traces)/\(name)", "-o", "\(dir)/p.json"])
+        #expect(generate.status == 0, "\(generate.stderr)")
+        for (profile, works) in [("p.json", true), ("p-no-bind.json", false)] {
+            if !works {
+                #expect(try ProfileEditing.removeSyscall("bind", from: "\(dir)/p.json", writingTo: "\(dir)/\(profile)"))
+            }
+            let replay = try run(
+                ["podman", "run", "-d", "--network", "host"] + limits
+                    + ["--security-opt", "seccomp=\(dir)/\(profile)"] + httpd)
+            let replayID = replay.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            defer { _ = try? run(["podman", "rm", "-f", "-t", "0", replayID]) }
+            if works {
+                #expect(replay.status == 0, "\(replay.stderr)")
+                #expect(try fetch(port: port).stdout == "<h1>cinch</h1>", "the driver passes under the profile")
+            } else {
+                usleep(500_000)
+                let fetched = try run(["wget", "-q", "-T", "2", "-O-", "http://127.0.0.1:\(port)/"])
+                #expect(fetched.status != 0, "without bind the service never listens")
+                let logs = try run(["podman", "logs", replayID])
+                #expect(logs.stderr.contains("bind") || logs.stdout.contains("bind"), "\(logs.stderr)")
+            }
+        }
+    }
+
+    /// Killing the recorder kills the container with it (PTRACE_O_EXITKILL): nothing is left
+    /// stopped, podman removes the container, and the trace says it is not complete.
+    @Test func killingTheRecorderLeavesNothingBehind() throws {
+        let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
+        defer { bundle.remove() }
+        try importImage(bundle)
+        defer { _ = try? run(["podman", "rmi", "-f", image]) }
+        let wrapper = try wrappers()
+        defer { Command.removeDirectory(wrapper) }
+        let name = "podman-killed-\(getpid()).json"
+        removeTrace(name)
+        defer { removeTrace(name) }
+        let started = try run(
+            ["podman", "run", "-d"] + limits
+                + ["--runtime", "\(wrapper)/cinch-runtime", "--annotation", "cinch.dev/trace=\(name)", image, "sleep", "300"])
+        #expect(started.status == 0, "\(started.stderr)")
+        let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { _ = try? run(["podman", "rm", "-f", "-t", "0", id]) }
+        let recorders = ProcessTable.processes(containing: "runtime-recorder").filter { $0.commandLine.contains(name) }
+        #expect(recorders.count == 1, "\(recorders)")
+        for recorder in recorders { kill(recorder.pid, SIGKILL) }
+        var state = ""
+        for _ in 0..<50 {
+            state = try run(["podman", "inspect", "-f", "{{.State.Status}}", id]).stdout
+            if state.hasPrefix("exited") { break }
+            usleep(100_000)
+        }
+        #expect(state.hasPrefix("exited"), "the container ended with its tracer")
+        let stopped = ProcessTable.processes(containing: "sleep 300").filter { $0.state == "T" || $0.state == "t" }
+        #expect(stopped.isEmpty, "\(stopped)")
+        #expect(try run(["podman", "rm", id]).status == 0, "podman can remove it")
+        let data = FileManager.default.contents(atPath: "\(traces)/\(name)") ?? Data()
+        let trace = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        #expect(trace["complete"] as? Bool == false)
+        #expect(((trace["incompleteReasons"] as? [String]) ?? []).contains { $0.hasPrefix(Self.unfinished) })
+    }
+
+    /// containerd runs the wrapper as its runc binary (what a Kubernetes RuntimeClass selects),
+    /// and the profile passes a replay under plain containerd.
+    @Test func containerdRecordsThroughTheWrapperAndItsProfileReplays() throws {
+        let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
+        defer { bundle.remove() }
+        try importImage(bundle)
+        defer { _ = try? run(["podman", "rmi", "-f", image]) }
+        let dir = bundle.directory
+        let saved = try run(["podman", "save", "--format", "oci-archive", "-o", "\(dir)/oci.tar", image])
+        #expect(saved.status == 0, "\(saved.stderr)")
+        let imported = try run(["ctr", "images", "import", "\(dir)/oci.tar"])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        defer { _ = try? run(["ctr", "images", "rm", image]) }
+        let wrapper = try wrappers()
+        defer { Command.removeDirectory(wrapper) }
+        let name = "containerd-\(getpid()).json"
+        removeTrace(name)
+        defer { removeTrace(name) }
+        let port = 18_400 + Int(getpid() % 100)
+        let httpd = [image]
+        func start(_ id: String, _ options: [String]) throws -> CommandResult {
+            try run(
+                ["ctr", "run", "-d", "--net-host"] + options + httpd + [id, "httpd", "-f", "-p", "\(port)", "-h", "/www"])
+        }
+        func remove(_ id: String) {
+            _ = try? run(["ctr", "task", "kill", "-s", "KILL", id])
+            for _ in 0..<50 where (try? run(["ctr", "task", "rm", id]).status) != 0 { usleep(100_000) }
+            _ = try? run(["ctr", "containers", "rm", id])
+        }
+        let recorded = "cinch-ctr-\(getpid())"
+        let started = try start(recorded, ["--runc-binary", "\(wrapper)/cinch-runtime", "--annotation", "cinch.dev/trace=\(name)"])
+        #expect(started.status == 0, "\(started.stderr)")
+        let fetched = try fetch(port: port)
+        #expect(fetched.stdout == "<h1>cinch</h1>", "\(fetched)")
+        remove(recorded)
+        let trace = try finishedTrace(name)
+        #expect((trace["source"] as? [String: Any])?["containerID"] as? String == recorded)
+        let generate = try run([cinch, "generate", "seccomp", "\(traces)/\(name)", "-o", "\(dir)/p.json"])
+        #expect(generate.status == 0, "\(generate.stderr)")
+        let replayed = "cinch-ctr-replay-\(getpid())"
+        let replay = try start(replayed, ["--seccomp", "--seccomp-profile", "\(dir)/p.json"])
+        defer { remove(replayed) }
+        #expect(replay.status == 0, "\(replay.stderr)")
+        #expect(try fetch(port: port).stdout == "<h1>cinch</h1>", "the driver passes under plain containerd")
+    }
+
+    /// A container without the annotation runs exactly as under runc: untraced, config.json
+    /// byte for byte the same, the same exit status.
+    @Test func anUnannotatedContainerRunsUntracedAndUnchanged() throws {
+        let bundle = try BusyboxBundle(arguments: ["sh", "-c", "cat /proc/1/status; exit 7"], noNewPrivileges: false)
+        defer { bundle.remove() }
+        let wrapper = try wrappers()
+        defer { Command.removeDirectory(wrapper) }
+        let config = "\(bundle.directory)/config.json"
+        let before = FileManager.default.contents(atPath: config)
+        let wrapped = try run(["\(wrapper)/cinch-runtime", "run", "--bundle", bundle.directory, "cinch-plain-\(getpid())"])
+        let plain = try run(["runc", "run", "--bundle", bundle.directory, "cinch-plain-runc-\(getpid())"])
+        #expect(wrapped.status == 7, "\(wrapped.stderr)")
+        #expect(wrapped.status == plain.status)
+        #expect(wrapped.stdout.contains("TracerPid:\t0\n"), "\(wrapped.stdout)")
+        #expect(FileManager.default.contents(atPath: config) == before, "config.json is untouched")
+    }
+
+    /// An annotation naming a file outside the trace directory is refused before anything runs.
+    @Test(arguments: ["../../etc/cinch-annotated", "/etc/cinch-annotated"])
+    func refusesATracePathOutsideTheTraceDirectory(annotation: String) throws {
+        let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
+        defer { bundle.remove() }
+        let config = "\(bundle.directory)/config.json"
+        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config))) as? [String: Any]
+        json?["annotations"] = ["cinch.dev/trace": annotation]
+        let data = try JSONSerialization.data(withJSONObject: json ?? [:])
+        try data.write(to: URL(fileURLWithPath: config))
+        let wrapper = try wrappers()
+        defer { Command.removeDirectory(wrapper) }
+        let result = try run(["\(wrapper)/cinch-runtime", "run", "--bundle", bundle.directory, "cinch-bad-\(getpid())"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("refusing the trace path") && result.stderr.contains("cinch.dev/trace"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/etc/cinch-annotated"))
+        #expect(FileManager.default.contents(atPath: config) == data)
+    }
+
+    /// `cinch record --podman`: no bundle, no annotation by hand; the trace lands at -o and
+    /// nothing is left in podman or the trace directory.
+    @Test func recordPodmanWritesTheTraceOfAServiceItExercised() throws {
+        let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
+        defer { bundle.remove() }
+        try importImage(bundle)
+        defer { _ = try? run(["podman", "rmi", "-f", image]) }
+        let port = 18_500 + Int(getpid() % 100)
+        let output = "\(bundle.directory)/t.json"
+        let before = try run(["podman", "ps", "-aq"]).stdout
+        let tracesBefore = Set((try? FileManager.default.contentsOfDirectory(atPath: traces)) ?? [])
+        let record = try run(
+            [
+                cinch, "record", "--podman", "--wait-port", "\(port)", "--grace", "1", "--driver",
+                "wget -q -O- http://127.0.0.1:\(port)/", "-o", output, "--", "--network", "host",
+            ] + limits + [image, "httpd", "-f", "-p", "\(port)", "-h", "/www"])
+        #expect(record.status == 0, "\(record.stderr)")
+        #expect(record.stdout == "<h1>cinch</h1>", "the driver's output")
+        #expect(record.stderr.contains("replaces the engine's seccomp profile"), "\(record.stderr)")
+        let data = FileManager.default.contents(atPath: output) ?? Data()
+        let trace = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        #expect(trace["complete"] as? Bool == true)
+        let syscalls = ((trace["abis"] as? [String: Any])?["x86_64"] as? [String: Any])?["syscalls"] as? [String: Any]
+        #expect(syscalls?["bind"] != nil, "the service's own syscalls are in the trace")
+        #expect(syscalls?["accept"] != nil || syscalls?["accept4"] != nil)
+        #expect(try run(["podman", "ps", "-aq"]).stdout == before, "the container is removed")
+        let tracesAfter = Set((try? FileManager.default.contentsOfDirectory(atPath: traces)) ?? [])
+        #expect(tracesAfter == tracesBefore, "the wrapper's copy was moved to -o")
+    }
+}

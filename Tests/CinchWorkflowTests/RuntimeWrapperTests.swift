@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: Apache-2.0
+// The runtime wrapper's reading of engine command lines, its settings and the trace paths it accepts.
+
+import CinchContainer
+import CinchModel
+import Testing
+
+@testable import CinchWorkflow
+
+@Suite struct RuntimeCommandLineTests {
+    /// What podman's conmon, containerd's shim and a hand-run runc pass, read as runc reads it.
+    @Test(arguments: [
+        (
+            "--root /run/runc --log /x/log.json --log-format json --systemd-cgroup create --bundle /b --pid-file /b/pid --console-socket /s 4f2a",
+            "create", "/b", "/b/pid", "4f2a", false
+        ),
+        ("--root=/r create -b /b --preserve-fds 2 id1", "create", "/b", nil, "id1", false),
+        ("run --detach --bundle=/b --pid-file=/p id2", "run", "/b", "/p", "id2", true),
+        ("--log /l start id3", "start", nil, nil, "id3", false),
+        ("delete --force id4", "delete", nil, nil, "id4", false),
+        ("kill id5 TERM", "kill", nil, nil, "id5", false),
+        ("--version", nil, nil, nil, nil, false),
+    ] as [(String, String?, String?, String?, String?, Bool)])
+    func readsWhatTheEngineAsked(
+        line: String, command: String?, bundle: String?, pidFile: String?, id: String?, detach: Bool
+    ) {
+        let parsed = RuntimeCommandLine(line.split(separator: " ").map(String.init))
+        #expect(parsed.command == command)
+        #expect(parsed.bundle == bundle)
+        #expect(parsed.pidFile == pidFile)
+        #expect(parsed.containerID == id)
+        #expect(parsed.detach == detach)
+        #expect(parsed.arguments.joined(separator: " ") == line, "the runtime gets the command line unchanged")
+    }
+
+    @Test func findsTheConfigTheRuntimeReads() {
+        #expect(RuntimeCommandLine(["create", "id"]).configPath(workingDirectory: "/w") == "/w/./config.json")
+        #expect(RuntimeCommandLine(["create", "-b", "rel", "id"]).configPath(workingDirectory: "/w") == "/w/rel/config.json")
+        #expect(RuntimeCommandLine(["create", "-b", "/b", "-f", "c.json", "id"]).configPath(workingDirectory: "/w") == "/b/c.json")
+        #expect(RuntimeCommandLine(["create", "--preserve-fds", "3", "id"]).preservedDescriptors == 3)
+    }
+}
+
+@Suite struct RuntimeWrapperSettingsTests {
+    @Test func theNameOrTheSettingsPickTheRuntime() throws {
+        #expect(RuntimeWrapperSettings.defaultRuntime(invokedAs: "/usr/local/bin/cinch-runtime") == "runc")
+        #expect(RuntimeWrapperSettings.defaultRuntime(invokedAs: "cinch-runtime-crun") == "crun")
+        let settings = try RuntimeWrapperSettings(
+            jsonBytes: Array(#"{"runtime": "/opt/crun", "traceDirectory": "/srv/traces/"}"#.utf8), file: "s.json",
+            invokedAs: "cinch-runtime")
+        #expect(settings == RuntimeWrapperSettings(runtime: "/opt/crun", traceDirectory: "/srv/traces"))
+    }
+
+    @Test(arguments: [
+        (#"{"runtime": "bin/runc"}"#, "s.json:1:13", "program name or an absolute path"),
+        (#"{"traceDirectory": "/a/../etc"}"#, "s.json:1:20", "absolute path without .."),
+        (#"{"traceDirectory": "/"}"#, "s.json:1:20", "absolute path without .."),
+        (#"{"runtimes": "runc"}"#, "s.json:1:14 ($.runtimes)", "unknown key \"runtimes\""),
+    ])
+    func rejectsBadSettingsWithTheirPlace(text: String, location: String, message: String) {
+        #expect {
+            _ = try RuntimeWrapperSettings(jsonBytes: Array(text.utf8), file: "s.json", invokedAs: "cinch-runtime")
+        } throws: { error in
+            "\(error)".contains(location) && "\(error)".contains(message)
+        }
+    }
+
+    /// Whoever can annotate a container must not be able to make root write outside the trace
+    /// directory, or a file whose name would be read as something else.
+    @Test(arguments: [
+        ("app.json", "/var/lib/cinch/traces/app.json"),
+        ("/var/lib/cinch/traces/web-1.json", "/var/lib/cinch/traces/web-1.json"),
+        ("../../etc/cron.d/x", nil), ("/etc/passwd", nil), ("/var/lib/cinch/traces/../x", nil),
+        ("/var/lib/cinch/traces/sub/x.json", nil), (".hidden", nil), ("", nil), ("a b", nil), ("a\nb", nil),
+        ("/var/lib/cinch/tracesX/a.json", nil),
+    ] as [(String, String?)])
+    func confinesTracesToTheTraceDirectory(annotation: String, path: String?) {
+        #expect(RuntimeWrapperSettings(runtime: "runc").tracePath(annotation: annotation) == path)
+    }
+}
+
+@Suite struct RuntimeRecorderTests {
+    @Test func readsTheWrappersArgumentsAndNothingElse() {
+        let arguments = [
+            "--status-fd", "4", "--config-fd", "5", "--trace", "/t/a.json", "--runtime", "/usr/sbin/runc", "--",
+            "create", "--bundle", "/b", "id",
+        ]
+        let read = RuntimeJob.RecorderArguments(arguments)
+        #expect(read?.statusDescriptor == 4)
+        #expect(read?.configDescriptor == 5)
+        #expect(read?.tracePath == "/t/a.json")
+        #expect(read?.runtime == "/usr/sbin/runc")
+        #expect(read?.runtimeArguments == ["create", "--bundle", "/b", "id"])
+        #expect(RuntimeJob.RecorderArguments(Array(arguments.dropFirst(2))) == nil)
+        #expect(RuntimeJob.RecorderArguments(["create", "id"]) == nil)
+    }
+
+    /// The recording config differs from the engine's only in `linux.seccomp`: a trace-by-default
+    /// filter whose object syscalls always stop.
+    @Test func replacesOnlyTheSeccompObject() throws {
+        let engine = try JSONParser.parse(
+            #"{"ociVersion": "1.0.2", "process": {"args": ["sh"]}, "linux": {"seccomp": {"defaultAction": "SCMP_ACT_ERRNO"}, "namespaces": [{"type": "pid"}]}}"#
+        ).value
+        let recording = RuntimeJob.recordingConfig(engine)
+        #expect(recording[member: "process"] == engine[member: "process"])
+        #expect(recording[member: "linux"]?[member: "namespaces"] == engine[member: "linux"]?[member: "namespaces"])
+        #expect(recording[member: "linux"]?[member: "seccomp"]?[member: "defaultAction"]?.stringValue == "SCMP_ACT_TRACE")
+    }
+}
