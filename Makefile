@@ -33,6 +33,9 @@ man: release
 # The release binary, its man page and bash, zsh and fish completion under PREFIX (DESTDIR for staging).
 install: release man
 	install -D -m 755 $(RELEASE_BIN)/cinch $(DESTDIR)$(PREFIX)/bin/cinch
+	# The OCI runtime wrapper engines call (docs/engines.md): cinch itself, under another name.
+	ln -sf cinch $(DESTDIR)$(PREFIX)/bin/cinch-runtime
+	ln -sf cinch $(DESTDIR)$(PREFIX)/bin/cinch-runtime-crun
 	install -D -m 644 $(RELEASE_BIN)/man/cinch.1 $(DESTDIR)$(PREFIX)/share/man/man1/cinch.1
 	mkdir -p $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
 		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d

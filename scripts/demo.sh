@@ -105,6 +105,23 @@ step "AppArmor, the audit route: a profile from a complain-mode audit log (a rec
 "$CINCH" validate "$DEMO/demo.apparmor"
 echo "ok: apparmor_parser -Q -K compiles $DEMO/demo.apparmor (parsed and compiled, never loaded or enforced here)"
 
+step "podman: record an image podman runs (cinch-runtime as its OCI runtime), replay under plain podman"
+# No bundle by hand: cinch runs 'podman run' with the wrapper and the cinch.dev/trace annotation.
+image=localhost/cinch-demo-httpd:latest
+tar -C "$DEMO/httpd/rootfs" -cf "$DEMO/httpd-rootfs.tar" .
+podman import -q "$DEMO/httpd-rootfs.tar" "$image" >/dev/null
+podman_args=(--network host --ulimit nofile=1024:1024 --ulimit nproc=4096:4096)
+serve=("$image" httpd -f -p "127.0.0.1:$PORT" -h /www)
+"$CINCH" record --podman --driver "$driver" --wait-port "$PORT" --grace 1 --timeout 60 \
+    -o "$DEMO/httpd-podman.trace.json" -- "${podman_args[@]}" "${serve[@]}"
+"$CINCH" generate seccomp -q "$DEMO/httpd-podman.trace.json" -o "$DEMO/httpd-podman.seccomp.json"
+replay=$(podman run -d "${podman_args[@]}" --security-opt seccomp="$DEMO/httpd-podman.seccomp.json" "${serve[@]}")
+trap 'podman rm -f -t 0 "$replay" >/dev/null 2>&1 || true' EXIT
+for _ in $(seq 1 50); do wget -q -O /dev/null "http://127.0.0.1:$PORT/" 2>/dev/null && break; sleep 0.2; done
+sh -c "$driver"
+podman rm -f -t 0 "$replay" >/dev/null
+echo "ok: plain podman (its default runtime, no cinch) serves the page and the CGI under $DEMO/httpd-podman.seccomp.json"
+
 step "prove: a syscall outside the profile is denied (mkdir under the shell profile)"
 if "$CINCH" run --seccomp Profiles/shell.seccomp.json -- sh -c 'mkdir /tmp/cinch-demo-denied' 2>&1; then
     echo "unexpected: mkdir succeeded under the profile" >&2

@@ -71,12 +71,15 @@ public enum RuntimeJob {
     static func recordingRequest(_ line: RuntimeCommandLine, workingDirectory: String) -> RecordingRequest? {
         let path = line.configPath(workingDirectory: workingDirectory)
         guard let bytes = try? FileIO.read(path), let node = try? JSONParser.parse(bytes) else { return nil }
-        guard
-            let value = node.value[member: "annotations"]?[member: RuntimeWrapperSettings.traceAnnotation]?
-                .stringValue
-        else { return nil }
+        let annotations = node.value[member: "annotations"]
+        guard let value = annotations?[member: RuntimeWrapperSettings.traceAnnotation]?.stringValue else { return nil }
+        // A pod's annotations reach its sandbox (pause) container too, which is never the workload.
+        for key in sandboxTypeAnnotations where annotations?[member: key]?.stringValue == "sandbox" { return nil }
         return RecordingRequest(configPath: path, original: bytes, config: node.value, annotation: value)
     }
+
+    /// The annotations containerd's CRI plugin and CRI-O set to `sandbox` on a pod's pause container.
+    static let sandboxTypeAnnotations = ["io.kubernetes.cri.container-type", "io.kubernetes.cri-o.ContainerType"]
 
     /// The real runtime's path: `runtime` itself when absolute, else found on `PATH` or in the
     /// system directories (engines often run the runtime with a minimal environment). Never this

@@ -3,6 +3,8 @@
 
 import CinchContainer
 import CinchModel
+import CinchTestSupport
+import Foundation
 import Testing
 
 @testable import CinchWorkflow
@@ -105,5 +107,21 @@ import Testing
         #expect(recording[member: "process"] == engine[member: "process"])
         #expect(recording[member: "linux"]?[member: "namespaces"] == engine[member: "linux"]?[member: "namespaces"])
         #expect(recording[member: "linux"]?[member: "seccomp"]?[member: "defaultAction"]?.stringValue == "SCMP_ACT_TRACE")
+    }
+
+    /// The pause container of a pod carries the pod's annotations but is never recorded.
+    @Test func neverRecordsAPodsSandbox() throws {
+        let directory = try Command.temporaryDirectory("sandbox")
+        defer { Command.removeDirectory(directory) }
+        let line = RuntimeCommandLine(["create", "--bundle", directory, "id"])
+        for (extra, records) in [
+            ("", true), (#", "io.kubernetes.cri.container-type": "sandbox""#, false),
+            (#", "io.kubernetes.cri-o.ContainerType": "sandbox""#, false),
+            (#", "io.kubernetes.cri.container-type": "container""#, true),
+        ] {
+            let config = #"{"annotations": {"cinch.dev/trace": "app.json"\#(extra)}}"#
+            try config.write(toFile: directory + "/config.json", atomically: true, encoding: .utf8)
+            #expect((RuntimeJob.recordingRequest(line, workingDirectory: "/") != nil) == records, "\(extra)")
+        }
     }
 }
