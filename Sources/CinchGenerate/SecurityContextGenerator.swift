@@ -46,7 +46,7 @@ public enum SecurityContextGenerator: ProfileGenerator {
     /// Generates a securityContext from a capability list read from `file`.
     ///
     /// Every name must be a Linux capability cinch knows (``CapabilityList/isKnown(_:)``), as
-    /// `cinch verify --caps-file` requires: a runtime refuses a container with an unknown one.
+    /// `cinch verify --caps-file` requires: a runtime may refuse the container or drop the name.
     ///
     /// - Returns: no output when a name is unknown or an option is unusable.
     public static func generate(list: CapabilityList, file: String, options: Options)
@@ -58,7 +58,7 @@ public enum SecurityContextGenerator: ProfileGenerator {
             diagnostics.append(
                 Diagnostic(
                     .error, id: "capabilities.unknown-name",
-                    "The list names capabilities cinch does not know: \(unknown.joined(separator: ", ")) (it knows the \(CapabilityList.all.count) from CAP_CHOWN to CAP_CHECKPOINT_RESTORE); a runtime refuses a container with an unknown one.",
+                    "The list names capabilities cinch does not know: \(unknown.joined(separator: ", ")) (it knows the \(CapabilityList.all.count) from CAP_CHOWN to CAP_CHECKPOINT_RESTORE); a runtime may refuse the container or drop the name.",
                     at: ProfileLocation(file: file)))
         }
         return finish(list, diagnostics: diagnostics, options: options)
