@@ -3,7 +3,7 @@
 # needs, auditd, containerd. Needs root; without it, it only reports what is missing.
 set -euo pipefail
 
-packages=(libseccomp-dev seccomp strace runc crun podman containerd busybox-static apparmor auditd gzip wget python3 gcc libc6-dev tar jq git curl)
+packages=(libseccomp-dev seccomp strace runc crun podman containerd busybox-static apparmor auditd gzip wget python3 python3-yaml gcc libc6-dev tar jq git curl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -97,10 +97,12 @@ extension CapabilityList {
 
     /// Compose (`cap_drop: [ALL]`, `cap_add: […]`) or a Kubernetes `securityContext` with
     /// `capabilities.drop: [ALL]` and `capabilities.add`, block or flow lists; only the keys cinch
-    /// writes.
+    /// writes. The `seccompProfile` and `appArmorProfile` of `cinch generate security-context`
+    /// (`type`, `localhostProfile`) are skipped: they name profiles, not capabilities.
     private static func readYAML(_ lines: [String], file: String) throws(InputError) -> CapabilityList {
         let listKeys: Set<String> = ["cap_add", "cap_drop", "add", "drop"]
-        let mappingKeys: Set<String> = ["securityContext", "capabilities"]
+        let mappingKeys: Set<String> = ["securityContext", "capabilities", "seccompProfile", "appArmorProfile"]
+        let profileKeys: Set<String> = ["type", "localhostProfile"]
         var names: [String] = []
         var dropsAll = false
         var allowsEscalation: Bool?
@@ -152,6 +154,8 @@ extension CapabilityList {
                 }
             } else if mappingKeys.contains(key) {
                 guard value.isEmpty else { throw InputError("\(key) must be a mapping", at: location) }
+            } else if profileKeys.contains(key) {
+                continue
             } else if key == "allowPrivilegeEscalation" {
                 guard value == "true" || value == "false" else {
                     throw InputError("allowPrivilegeEscalation must be true or false", at: location)

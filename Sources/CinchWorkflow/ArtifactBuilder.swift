@@ -18,6 +18,11 @@ public enum ArtifactRecipe: Sendable {
     case capabilities(CapabilityProfileGenerator.Format)
     /// An AppArmor profile.
     case apparmor(AppArmorProfileGenerator.Options)
+    /// A seccomp profile inside a security-profiles-operator `SeccompProfile` object (YAML); the
+    /// options' format is ignored (the object holds the OCI form).
+    case seccompProfileObject(SeccompProfileGenerator.Options, KubernetesObjectMetadata)
+    /// A Kubernetes container `securityContext` (YAML) with the traces' capabilities.
+    case securityContext(SecurityContextGenerator.Options)
 }
 
 /// A built artifact as a model, for the semantic diff of a drift check.
@@ -77,6 +82,18 @@ public enum ArtifactBuilder {
             let generated = SeccompProfileGenerator.generate(inputs, options: options)
             guard let profile = generated.output else { return refused(generated.diagnostics) }
             return proven(profile, diagnostics: generated.diagnostics, output: output)
+        case .seccompProfileObject(var options, let metadata):
+            options.format = .oci
+            if options.isPresent == nil { options.isPresent = SyscallResolver.presence }
+            let generated = SeccompProfileGenerator.generate(inputs, options: options)
+            guard let profile = generated.output else { return refused(generated.diagnostics) }
+            let inexpressible = profile.operatorObjectErrors(metadata)
+            guard inexpressible.isEmpty else { return refused(generated.diagnostics + inexpressible) }
+            return proven(profile, diagnostics: generated.diagnostics, output: output) {
+                $0.operatorObject(metadata).renderedYAML()
+            }
+        case .securityContext(let options):
+            return securityContext(SecurityContextGenerator.generate(inputs, options: options))
         case .seccompLog(let format):
             let generated = LogProfileGenerator.generate(
                 known: inputs.map(\.trace), format: format, native: SyscallResolver.native)
@@ -122,12 +139,35 @@ public enum ArtifactBuilder {
         }
     }
 
-    /// `profile` rendered, or a validation failure with the compiler's errors.
-    private static func proven(_ profile: SeccompProfile, diagnostics: [Diagnostic], output: String) -> ArtifactBuild {
+    /// Builds a securityContext from a capability list a user already has (`--capabilities FILE`),
+    /// the way ``build(_:from:output:)`` builds one from traces.
+    ///
+    /// - Parameters:
+    ///   - list: the list, read from `file`.
+    ///   - file: where it was read from, for messages.
+    ///   - options: the profiles the securityContext names.
+    public static func buildSecurityContext(
+        from list: CapabilityList, file: String, options: SecurityContextGenerator.Options
+    ) -> ArtifactBuild {
+        securityContext(SecurityContextGenerator.generate(list: list, file: file, options: options))
+    }
+
+    /// A generated securityContext rendered; its model is its capability list.
+    private static func securityContext(_ generated: GeneratorResult<KubernetesSecurityContext>) -> ArtifactBuild {
+        guard let context = generated.output else { return refused(generated.diagnostics) }
+        return ArtifactBuild(
+            artifact: .capabilities(context.capabilities), text: context.rendered(), diagnostics: generated.diagnostics)
+    }
+
+    /// `profile` rendered (as its own JSON unless `render` says otherwise), or a validation
+    /// failure with the compiler's errors.
+    private static func proven(
+        _ profile: SeccompProfile, diagnostics: [Diagnostic], output: String,
+        render: (SeccompProfile) -> String = { $0.jsonValue().rendered() }
+    ) -> ArtifactBuild {
         let errors = seccompErrors(profile, output: output)
         guard errors.isEmpty else { return ArtifactBuild(diagnostics: diagnostics + errors, failure: .validation) }
-        return ArtifactBuild(
-            artifact: .seccomp(profile), text: profile.jsonValue().rendered(), diagnostics: diagnostics)
+        return ArtifactBuild(artifact: .seccomp(profile), text: render(profile), diagnostics: diagnostics)
     }
 
     /// Replaces `path` with `text` atomically (`-` is standard output).

@@ -11,7 +11,8 @@ public enum GenerateJob {
     public enum Outcome: Sendable {
         /// The artifact was written; the findings are warnings and notes.
         case written(diagnostics: [Diagnostic])
-        /// A trace file could not be read or parsed; nothing was built.
+        /// A trace file (or another input file, such as a capability list) could not be read or
+        /// parsed; nothing was built.
         case unreadableTrace(InputError)
         /// The generator or validator refused; nothing was written.
         case refused(diagnostics: [Diagnostic], failure: ArtifactBuild.Failure)
@@ -32,7 +33,11 @@ public enum GenerateJob {
         } catch {
             return .unreadableTrace(error)
         }
-        let build = ArtifactBuilder.build(recipe, from: inputs, output: output)
+        return write(ArtifactBuilder.build(recipe, from: inputs, output: output), to: output)
+    }
+
+    /// Writes a built artifact to `output`, or says why nothing was written.
+    static func write(_ build: ArtifactBuild, to output: String) -> Outcome {
         guard let text = build.text else {
             return .refused(diagnostics: build.diagnostics, failure: build.failure ?? .generation)
         }

@@ -11,7 +11,10 @@ struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generate profiles from traces.",
-        subcommands: [GenerateSeccompCommand.self, GenerateCapabilitiesCommand.self, GenerateAppArmorCommand.self]
+        subcommands: [
+            GenerateSeccompCommand.self, GenerateCapabilitiesCommand.self, GenerateAppArmorCommand.self,
+            GenerateSecurityContextCommand.self,
+        ]
     )
 }
 
@@ -40,16 +43,28 @@ struct GenerateSeccompCommand: ParsableCommand {
             since a build for that target does not make it. clone's argument rule moves to argument \
             1 on s390x. See docs/profiles.md.
 
-            Exit status: 0 on success (warnings are printed to stderr); 64 when a trace is unusable or \
-            names a syscall that is malformed or unknown to libseccomp (nothing is written then); 73 \
-            when the profile cannot be written.
+            --format spo writes the OCI form inside a security-profiles-operator SeccompProfile \
+            object (YAML) named by --name (a DNS-1123 subdomain), in --namespace when given (a \
+            DNS-1123 label). The object has no field for a default errno other than EPERM, and no \
+            loongarch64 architecture; such a profile is refused. See docs/kubernetes.md.
+
+            Exit status: 0 on success (warnings are printed to stderr); 64 when an option is wrong, a \
+            trace is unusable or names a syscall that is malformed or unknown to libseccomp, or a \
+            SeccompProfile object cannot hold the profile (nothing is written then); 73 when the \
+            profile cannot be written.
             """
     )
 
     @OptionGroup var io: GeneratorIO
 
-    @Option(help: "Profile format: docker or oci.")
-    var format: ProfileFormat = .docker
+    @Option(help: "Profile format: docker, oci, or spo (a security-profiles-operator SeccompProfile object).")
+    var format: SeccompOutputFormat = .docker
+
+    @Option(help: "With --format spo: the object's name (a DNS-1123 subdomain).")
+    var name: String?
+
+    @Option(help: "With --format spo: the object's namespace (a DNS-1123 label; default: none).")
+    var namespace: String?
 
     @Option(help: "Errno for denied syscalls: EPERM or ENOSYS.")
     var defaultErrno: DefaultErrno = .EPERM
@@ -66,6 +81,19 @@ struct GenerateSeccompCommand: ParsableCommand {
         for name in architectures where Architecture(named: name) == nil {
             throw ValidationError("Unknown architecture '\(name)' (try x86_64, x86, x32, aarch64, arm).")
         }
+        guard format == .spo else {
+            if name != nil || namespace != nil { throw ValidationError("--name and --namespace need --format spo.") }
+            return
+        }
+        guard let name else { throw ValidationError("--format spo needs --name NAME for the SeccompProfile object.") }
+        if let problem = KubernetesObjectMetadata(name: name, namespace: namespace).problems.first {
+            throw ValidationError(problem)
+        }
+        if defaultErrno != .EPERM {
+            throw ValidationError(
+                "--format spo needs --default-errno EPERM: a SeccompProfile object has no field for another default errno."
+            )
+        }
     }
 
     func run() throws {
@@ -73,6 +101,12 @@ struct GenerateSeccompCommand: ParsableCommand {
             format: format.model, defaultErrno: defaultErrno.value,
             architectures: architectures.isEmpty ? nil : architectures.compactMap { Architecture(named: $0) },
             argumentRules: !noArgumentRules)
-        try io.generate(.seccomp(options), refusal: "no profile was written: fix the traces above.")
+        let recipe: ArtifactRecipe
+        if format == .spo, let name {
+            recipe = .seccompProfileObject(options, KubernetesObjectMetadata(name: name, namespace: namespace))
+        } else {
+            recipe = .seccomp(options)
+        }
+        try io.generate(recipe, refusal: "no profile was written: fix the traces above.")
     }
 }

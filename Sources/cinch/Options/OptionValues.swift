@@ -20,6 +20,15 @@ enum ProfileFormat: String, ExpressibleByArgument, CaseIterable {
     var model: SeccompProfile.Format { self == .docker ? .docker : .oci }
 }
 
+/// `cinch generate seccomp --format docker|oci|spo`: the profile formats plus the
+/// security-profiles-operator object that holds one.
+enum SeccompOutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case docker, oci, spo
+
+    /// The JSON dialect of the profile itself (a `SeccompProfile` object holds the OCI form).
+    var model: SeccompProfile.Format { self == .docker ? .docker : .oci }
+}
+
 /// `--format text|docker|oci|compose|kubernetes`.
 enum CapabilityOutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, docker, oci, compose, kubernetes
