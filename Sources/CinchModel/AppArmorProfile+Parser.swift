@@ -189,12 +189,12 @@ struct AppArmorProfileParser {
                 guard !group.contains("{"), !group.contains("}") else {
                     // Its blanks stay, one space each: a line break would end the quotes a
                     // rendering puts around a name or path with a blank.
-                    let words = group.split { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
+                    let words = splitting(group, atCommas: false)
                     result += "(" + words.joined(separator: " ") + ")"
                     continue
                 }
-                let items = group.split { $0 == "," || $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-                result += "(" + Set(items.map(String.init)).sorted().joined(separator: ",") + ")"
+                let items = splitting(group, atCommas: true)
+                result += "(" + Set(items).sorted().joined(separator: ",") + ")"
             default:
                 if depth == 0 {
                     result.append(character)
@@ -206,6 +206,31 @@ struct AppArmorProfileParser {
             }
         }
         return result
+    }
+
+    /// The items of a list, split at blanks and line breaks (and commas): an escaped separator
+    /// (`\,`, `\ `) stays in its item with its backslash.
+    static func splitting(_ group: String, atCommas: Bool) -> [String] {
+        var items: [String] = []
+        var current = ""
+        var escaped = false
+        for character in group {
+            if escaped || character == "\\" {
+                escaped.toggle()
+                current.append(character)
+                continue
+            }
+            if character == " " || character == "\t" || character == "\n" || character == "\r"
+                || (atCommas && character == ",")
+            {
+                if !current.isEmpty { items.append(current) }
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        if !current.isEmpty { items.append(current) }
+        return items
     }
 
     private static func excerpt(_ bytes: [UInt8]) -> String {

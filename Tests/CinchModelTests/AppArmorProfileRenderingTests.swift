@@ -131,6 +131,18 @@ import Testing
         #expect(profile.flags == ["attach_disconnected.path=/run/x", "complain", "error=EPERM"])
     }
 
+    /// An escaped comma or blank in a list is part of its item: splitting `(trac\, read)` at the
+    /// escaped comma left `trac\`, whose backslash then escaped the closing parenthesis of the
+    /// rendering, which no longer parsed. Found by `make fuzz` (apparmor).
+    @Test func keepsAnEscapedSeparatorInItsListItem() throws {
+        let text = "profile p {\n  ptrace (trac\\, read) peer=x,\n  signal (send\\ receive) peer=y,\n}\n"
+        let profile = try AppArmorProfile(bytes: Array(text.utf8), file: "list")
+        let rendered = profile.rendered()
+        #expect(rendered.contains("ptrace (read,trac\\,) peer=x,"), "\(rendered)")
+        #expect(rendered.contains("signal (send\\ receive) peer=y,"), "\(rendered)")
+        #expect(try AppArmorProfile(bytes: Array(rendered.utf8), file: "rendered").rendered() == rendered)
+    }
+
     /// Parenthesised lists are normalised (split at blanks and commas, sorted, unique), but a
     /// group holding braces is not such a list: `**({{ } })` became `**({{,})`, whose braces no
     /// longer balance, so the rendering did not parse. Kept as written, its line breaks ended
