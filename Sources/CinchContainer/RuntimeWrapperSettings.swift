@@ -81,7 +81,9 @@ public struct RuntimeWrapperSettings: Sendable, Equatable {
     public static func load(invokedAs name: String) throws(InputError) -> RuntimeWrapperSettings {
         let file = System.environment("CINCH_RUNTIME_CONFIG") ?? defaultFile
         guard FileIO.exists(file) else {
-            if file != defaultFile { throw InputError("no such file (named by CINCH_RUNTIME_CONFIG)", at: ProfileLocation(file: file)) }
+            if file != defaultFile {
+                throw InputError("no such file (named by CINCH_RUNTIME_CONFIG)", at: ProfileLocation(file: file))
+            }
             return RuntimeWrapperSettings(runtime: defaultRuntime(invokedAs: name))
         }
         return try RuntimeWrapperSettings(jsonBytes: try FileIO.read(file), file: file, invokedAs: name)

@@ -2,12 +2,13 @@
 // Raw descriptors and process identity for a process that hands its own stdio to a child: the
 // runtime wrapper passes an engine's descriptors to the real runtime and then lets them go.
 
+public import SystemPackage
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)
     import Musl
 #endif
-public import SystemPackage
 
 /// Descriptor plumbing for the runtime wrapper and its recorder.
 public enum Descriptors {

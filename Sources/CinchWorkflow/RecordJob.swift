@@ -163,7 +163,8 @@ public enum RecordJob {
         SeccompProfileGenerator.recordingProfile(
             defaultAction: .trace, known: known, abis: RecordingFilter.coveredABIs(native: SyscallResolver.native),
             format: .oci,
-            alwaysRecorded: Set(Trace.argumentCaptures.keys).union(observesObjects ? PtraceRecorder.objectSyscallNames : []),
+            alwaysRecorded: Set(Trace.argumentCaptures.keys).union(
+                observesObjects ? PtraceRecorder.objectSyscallNames : []),
             quiet: observesObjects ? PtraceRecorder.quietObjectSyscalls : [:]
         ).jsonValue()
     }

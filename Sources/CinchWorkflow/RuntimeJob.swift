@@ -47,12 +47,14 @@ public enum RuntimeJob {
             return fail(onError, "\(error)")
         }
         guard let delegate = resolveDelegate(settings.runtime) else {
-            return fail(onError, "cannot find the runtime \(settings.runtime) to delegate to (set \"runtime\" in the settings)")
+            return fail(
+                onError, "cannot find the runtime \(settings.runtime) to delegate to (set \"runtime\" in the settings)")
         }
         let line = RuntimeCommandLine(arguments)
         let workingDirectory = System.absolutePath(".")
         if line.createsContainer, let request = recordingRequest(line, workingDirectory: workingDirectory) {
-            return record(request, settings: settings, delegate: delegate, line: line, invokedAs: name, onError: onError)
+            return record(
+                request, settings: settings, delegate: delegate, line: line, invokedAs: name, onError: onError)
         }
         let error = Descriptors.replaceProcess(path: delegate, arguments: [delegate] + arguments)
         return fail(onError, "cannot run \(delegate): \(error)", status: 127)
@@ -111,7 +113,8 @@ public enum RuntimeJob {
         invokedAs name: String, onError: (String) -> Void
     ) -> Int32 {
         guard let tracePath = settings.tracePath(annotation: request.annotation) else {
-            return fail(onError, 
+            return fail(
+                onError,
                 "refusing the trace path \(Self.quoted(request.annotation)) of annotation \(RuntimeWrapperSettings.traceAnnotation): it must be a plain file name, or a file directly in \(settings.traceDirectory) (the wrapper's traceDirectory)"
             )
         }

@@ -34,7 +34,9 @@ struct Cinch: ParsableCommand {
         }
         let rest = Array(arguments.dropFirst())
         if arguments.first == "runtime", !["-h", "--help", "help"].contains(rest.first ?? "-h") {
-            exit(withError: ExitCode(RuntimeJob.wrap(invokedAs: "cinch-runtime", arguments: rest, onError: Console.error)))
+            exit(
+                withError: ExitCode(
+                    RuntimeJob.wrap(invokedAs: "cinch-runtime", arguments: rest, onError: Console.error)))
         }
         if arguments.first == RuntimeJob.recorderCommand {
             exit(withError: ExitCode(RuntimeJob.recorder(arguments: rest, onError: Console.error)))

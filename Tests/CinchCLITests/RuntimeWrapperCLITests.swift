@@ -156,7 +156,10 @@ struct RuntimeWrapperCLITests {
         defer { removeTrace(name) }
         let started = try run(
             ["podman", "run", "-d"] + limits
-                + ["--runtime", "\(wrapper)/cinch-runtime", "--annotation", "cinch.dev/trace=\(name)", image, "sleep", "300"])
+                + [
+                    "--runtime", "\(wrapper)/cinch-runtime", "--annotation", "cinch.dev/trace=\(name)", image, "sleep",
+                    "300",
+                ])
         #expect(started.status == 0, "\(started.stderr)")
         let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         defer { _ = try? run(["podman", "rm", "-f", "-t", "0", id]) }
@@ -201,7 +204,9 @@ struct RuntimeWrapperCLITests {
         let httpd = [image]
         func start(_ id: String, _ options: [String]) throws -> CommandResult {
             try run(
-                ["ctr", "run", "-d", "--net-host"] + options + httpd + [id, "httpd", "-f", "-p", "\(port)", "-h", "/www"])
+                ["ctr", "run", "-d", "--net-host"] + options + httpd + [
+                    id, "httpd", "-f", "-p", "\(port)", "-h", "/www",
+                ])
         }
         func remove(_ id: String) {
             _ = try? run(["ctr", "task", "kill", "-s", "KILL", id])
@@ -209,7 +214,8 @@ struct RuntimeWrapperCLITests {
             _ = try? run(["ctr", "containers", "rm", id])
         }
         let recorded = "cinch-ctr-\(getpid())"
-        let started = try start(recorded, ["--runc-binary", "\(wrapper)/cinch-runtime", "--annotation", "cinch.dev/trace=\(name)"])
+        let started = try start(
+            recorded, ["--runc-binary", "\(wrapper)/cinch-runtime", "--annotation", "cinch.dev/trace=\(name)"])
         #expect(started.status == 0, "\(started.stderr)")
         let fetched = try fetch(port: port)
         #expect(fetched.stdout == "<h1>cinch</h1>", "\(fetched)")
@@ -234,7 +240,9 @@ struct RuntimeWrapperCLITests {
         defer { Command.removeDirectory(wrapper) }
         let config = "\(bundle.directory)/config.json"
         let before = FileManager.default.contents(atPath: config)
-        let wrapped = try run(["\(wrapper)/cinch-runtime", "run", "--bundle", bundle.directory, "cinch-plain-\(getpid())"])
+        let wrapped = try run([
+            "\(wrapper)/cinch-runtime", "run", "--bundle", bundle.directory, "cinch-plain-\(getpid())",
+        ])
         let plain = try run(["runc", "run", "--bundle", bundle.directory, "cinch-plain-runc-\(getpid())"])
         #expect(wrapped.status == 7, "\(wrapped.stderr)")
         #expect(wrapped.status == plain.status)
@@ -248,7 +256,8 @@ struct RuntimeWrapperCLITests {
         let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
         defer { bundle.remove() }
         let config = "\(bundle.directory)/config.json"
-        var json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config))) as? [String: Any]
+        var json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: config))) as? [String: Any]
         json?["annotations"] = ["cinch.dev/trace": annotation]
         let data = try JSONSerialization.data(withJSONObject: json ?? [:])
         try data.write(to: URL(fileURLWithPath: config))
@@ -256,7 +265,9 @@ struct RuntimeWrapperCLITests {
         defer { Command.removeDirectory(wrapper) }
         let result = try run(["\(wrapper)/cinch-runtime", "run", "--bundle", bundle.directory, "cinch-bad-\(getpid())"])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("refusing the trace path") && result.stderr.contains("cinch.dev/trace"), "\(result.stderr)")
+        #expect(
+            result.stderr.contains("refusing the trace path") && result.stderr.contains("cinch.dev/trace"),
+            "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "/etc/cinch-annotated"))
         #expect(FileManager.default.contents(atPath: config) == data)
     }

@@ -11,18 +11,19 @@ import Testing
 
 @Suite struct RuntimeCommandLineTests {
     /// What podman's conmon, containerd's shim and a hand-run runc pass, read as runc reads it.
-    @Test(arguments: [
-        (
-            "--root /run/runc --log /x/log.json --log-format json --systemd-cgroup create --bundle /b --pid-file /b/pid --console-socket /s 4f2a",
-            "create", "/b", "/b/pid", "4f2a", false
-        ),
-        ("--root=/r create -b /b --preserve-fds 2 id1", "create", "/b", nil, "id1", false),
-        ("run --detach --bundle=/b --pid-file=/p id2", "run", "/b", "/p", "id2", true),
-        ("--log /l start id3", "start", nil, nil, "id3", false),
-        ("delete --force id4", "delete", nil, nil, "id4", false),
-        ("kill id5 TERM", "kill", nil, nil, "id5", false),
-        ("--version", nil, nil, nil, nil, false),
-    ] as [(String, String?, String?, String?, String?, Bool)])
+    @Test(
+        arguments: [
+            (
+                "--root /run/runc --log /x/log.json --log-format json --systemd-cgroup create --bundle /b --pid-file /b/pid --console-socket /s 4f2a",
+                "create", "/b", "/b/pid", "4f2a", false
+            ),
+            ("--root=/r create -b /b --preserve-fds 2 id1", "create", "/b", nil, "id1", false),
+            ("run --detach --bundle=/b --pid-file=/p id2", "run", "/b", "/p", "id2", true),
+            ("--log /l start id3", "start", nil, nil, "id3", false),
+            ("delete --force id4", "delete", nil, nil, "id4", false),
+            ("kill id5 TERM", "kill", nil, nil, "id5", false),
+            ("--version", nil, nil, nil, nil, false),
+        ] as [(String, String?, String?, String?, String?, Bool)])
     func readsWhatTheEngineAsked(
         line: String, command: String?, bundle: String?, pidFile: String?, id: String?, detach: Bool
     ) {
@@ -37,8 +38,12 @@ import Testing
 
     @Test func findsTheConfigTheRuntimeReads() {
         #expect(RuntimeCommandLine(["create", "id"]).configPath(workingDirectory: "/w") == "/w/./config.json")
-        #expect(RuntimeCommandLine(["create", "-b", "rel", "id"]).configPath(workingDirectory: "/w") == "/w/rel/config.json")
-        #expect(RuntimeCommandLine(["create", "-b", "/b", "-f", "c.json", "id"]).configPath(workingDirectory: "/w") == "/b/c.json")
+        #expect(
+            RuntimeCommandLine(["create", "-b", "rel", "id"]).configPath(workingDirectory: "/w") == "/w/rel/config.json"
+        )
+        #expect(
+            RuntimeCommandLine(["create", "-b", "/b", "-f", "c.json", "id"]).configPath(workingDirectory: "/w")
+                == "/b/c.json")
         #expect(RuntimeCommandLine(["create", "--preserve-fds", "3", "id"]).preservedDescriptors == 3)
     }
 }
@@ -69,13 +74,14 @@ import Testing
 
     /// Whoever can annotate a container must not be able to make root write outside the trace
     /// directory, or a file whose name would be read as something else.
-    @Test(arguments: [
-        ("app.json", "/var/lib/cinch/traces/app.json"),
-        ("/var/lib/cinch/traces/web-1.json", "/var/lib/cinch/traces/web-1.json"),
-        ("../../etc/cron.d/x", nil), ("/etc/passwd", nil), ("/var/lib/cinch/traces/../x", nil),
-        ("/var/lib/cinch/traces/sub/x.json", nil), (".hidden", nil), ("", nil), ("a b", nil), ("a\nb", nil),
-        ("/var/lib/cinch/tracesX/a.json", nil),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("app.json", "/var/lib/cinch/traces/app.json"),
+            ("/var/lib/cinch/traces/web-1.json", "/var/lib/cinch/traces/web-1.json"),
+            ("../../etc/cron.d/x", nil), ("/etc/passwd", nil), ("/var/lib/cinch/traces/../x", nil),
+            ("/var/lib/cinch/traces/sub/x.json", nil), (".hidden", nil), ("", nil), ("a b", nil), ("a\nb", nil),
+            ("/var/lib/cinch/tracesX/a.json", nil),
+        ] as [(String, String?)])
     func confinesTracesToTheTraceDirectory(annotation: String, path: String?) {
         #expect(RuntimeWrapperSettings(runtime: "runc").tracePath(annotation: annotation) == path)
     }
@@ -106,7 +112,8 @@ import Testing
         let recording = RuntimeJob.recordingConfig(engine)
         #expect(recording[member: "process"] == engine[member: "process"])
         #expect(recording[member: "linux"]?[member: "namespaces"] == engine[member: "linux"]?[member: "namespaces"])
-        #expect(recording[member: "linux"]?[member: "seccomp"]?[member: "defaultAction"]?.stringValue == "SCMP_ACT_TRACE")
+        #expect(
+            recording[member: "linux"]?[member: "seccomp"]?[member: "defaultAction"]?.stringValue == "SCMP_ACT_TRACE")
     }
 
     /// The pause container of a pod carries the pod's annotations but is never recorded.

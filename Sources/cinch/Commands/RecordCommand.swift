@@ -108,7 +108,9 @@ struct RecordCommand: ParsableCommand {
     @OptionGroup(title: "Container recording")
     var container: ContainerOptions
 
-    @Flag(help: "Run the container with this engine through cinch-runtime; the arguments after -- are its `run` arguments.")
+    @Flag(
+        help:
+            "Run the container with this engine through cinch-runtime; the arguments after -- are its `run` arguments.")
     var engine: EngineName?
 
     @OptionGroup var summary: SummaryOptions
@@ -124,7 +126,9 @@ struct RecordCommand: ParsableCommand {
             guard known.isEmpty, runs == 1, container.execCommands.isEmpty else {
                 throw ValidationError("--known, --runs and --exec do not apply to --podman or --docker.")
             }
-            guard !command.isEmpty else { throw ValidationError("Give podman's run arguments after --: IMAGE [COMMAND…].") }
+            guard !command.isEmpty else {
+                throw ValidationError("Give podman's run arguments after --: IMAGE [COMMAND…].")
+            }
             return
         }
         if container.bundle != nil {

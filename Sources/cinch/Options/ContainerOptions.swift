@@ -92,7 +92,8 @@ struct ContainerOptions: ParsableArguments {
         -> ContainerSession.Options
     {
         var options = ContainerSession.Options(
-            bundle: bundle, runtime: bundleRuntime.runtime, seccomp: seccomp, capabilities: capabilities, driver: driver,
+            bundle: bundle, runtime: bundleRuntime.runtime, seccomp: seccomp, capabilities: capabilities,
+            driver: driver,
             waitPort: waitPort, timeout: timeout, gracePeriod: grace)
         options.execCommands = execCommands
         return options
