@@ -439,6 +439,16 @@ public struct ContainerSession: Sendable {
     /// Runs the driver in its own process group; at the deadline, or when cinch is interrupted,
     /// the whole group is killed.
     private static func runDriver(_ driver: String, expired: () -> Bool, state: SharedState) -> Int32 {
+        runDriver(driver, expired: expired, interruption: state.interruption) {
+            state.timedOut.store(true, ordering: .releasing)
+        }
+    }
+
+    /// Runs `driver` (`sh -c`) in a process group of its own and returns its status; when
+    /// `expired()` (then `onTimeout` is called) or a signal was noted, the whole group is killed.
+    static func runDriver(
+        _ driver: String, expired: () -> Bool, interruption: Interruption, onTimeout: () -> Void = {}
+    ) -> Int32 {
         guard
             let started = try? ProcessRunner.start(
                 ["/bin/sh", "-c", driver], captureOutput: false, newProcessGroup: true)
@@ -450,8 +460,8 @@ public struct ContainerSession: Sendable {
                 return status.shellStatus
             }
             let timedOut = expired()
-            if timedOut || state.interruption.isRequested {
-                if timedOut { state.timedOut.store(true, ordering: .releasing) }
+            if timedOut || interruption.isRequested {
+                if timedOut { onTimeout() }
                 if let leader {
                     ProcessRunner.killGroup(leader, pid: started.pid)
                 } else {

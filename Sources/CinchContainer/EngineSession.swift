@@ -144,7 +144,7 @@ public struct EngineSession: Sendable {
                         ? "the container exited before 127.0.0.1:\(options.waitPort ?? 0) accepted a connection"
                         : "127.0.0.1:\(options.waitPort ?? 0) accepted no connection in time"
             } else if let driver = options.driver {
-                outcome.driverStatus = Self.runDriver(driver, expired: expired, interruption: interruption)
+                outcome.driverStatus = ContainerSession.runDriver(driver, expired: expired, interruption: interruption)
             }
         } else {
             while running(), !interruption.isRequested, !expired() { System.sleep(seconds: 0.1) }
@@ -174,29 +174,6 @@ public struct EngineSession: Sendable {
             outcome.shellStatus == 0, let pid = CInt(outcome.outputText.trimmingCharacters(in: " \n")), pid > 0
         else { return nil }
         return pid
-    }
-
-    /// Runs the driver in a process group of its own; at the deadline or a signal the group is killed.
-    static func runDriver(_ driver: String, expired: () -> Bool, interruption: ContainerSession.Interruption)
-        -> Int32
-    {
-        guard
-            let started = try? ProcessRunner.start(
-                ["/bin/sh", "-c", driver], captureOutput: false, newProcessGroup: true)
-        else { return 127 }
-        let leader = try? ProcessDescriptor(child: started.pid)
-        while true {
-            if let status = ProcessRunner.reapIfExited(started.pid) { return status.shellStatus }
-            if expired() || interruption.isRequested {
-                if let leader {
-                    ProcessRunner.killGroup(leader, pid: started.pid)
-                } else {
-                    ProcessRunner.killUnreapedGroup(started.pid)
-                }
-                return ((try? Spawn.wait(for: started.pid)) ?? WaitStatus(rawValue: 0x09)).shellStatus
-            }
-            System.sleep(seconds: 0.05)
-        }
     }
 }
 

@@ -72,17 +72,9 @@ public struct ContainerRecorder: Sendable {
             kind: "ptrace", command: session.bundle.processArguments, bundle: session.bundle.directory,
             runtime: session.runtime.rawValue, runtimeVersion: session.runtime.version,
             noNewPrivileges: session.bundle.noNewPrivileges)
-        if let reason = outcome.driverSkippedReason, outcome.interruption == nil {
-            trace.markIncomplete(
-                "The driver did not run: \(reason); the recording holds the container's start, not the work the driver exercises."
-            )
-        } else if outcome.timedOut {
-            trace.markIncomplete("The container was stopped at the timeout before it finished.")
-        }
-        if let signal = outcome.interruption {
-            trace.markIncomplete(
-                "Recording was interrupted by \(Signals.name(signal)); cinch stopped the container before it finished.")
-        }
+        trace.markUnfinishedContainerRun(
+            driverSkippedReason: outcome.driverSkippedReason, timedOut: outcome.timedOut,
+            interruption: outcome.interruption)
         outcome.trace = trace
         return outcome
     }

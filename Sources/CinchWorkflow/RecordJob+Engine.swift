@@ -123,17 +123,8 @@ extension RecordJob {
         guard var trace = finished else {
             return .noTrace("The recorder wrote no trace for container \(run.containerID).", run: run)
         }
-        if let reason = run.driverSkippedReason, run.interruption == nil {
-            trace.markIncomplete(
-                "The driver did not run: \(reason); the recording holds the container's start, not the work the driver exercises."
-            )
-        } else if run.timedOut {
-            trace.markIncomplete("The container was stopped at the timeout before it finished.")
-        }
-        if let signal = run.interruption {
-            trace.markIncomplete(
-                "Recording was interrupted by \(Signals.name(signal)); cinch stopped the container before it finished.")
-        }
+        trace.markUnfinishedContainerRun(
+            driverSkippedReason: run.driverSkippedReason, timedOut: run.timedOut, interruption: run.interruption)
         do {
             try FileIO.writeAtomically(trace.jsonValue().rendered(), to: request.output)
         } catch {

@@ -48,6 +48,26 @@ struct RuntimeWrapperCLITests {
         #expect(imported.status == 0, "\(imported.stderr)")
     }
 
+    /// A busybox image in podman, the wrapper links and a trace name, removed after `body`.
+    struct Stage {
+        let bundle: BusyboxBundle
+        let wrapper: String
+        let name: String
+    }
+
+    func staged(_ kind: String, _ body: (Stage) throws -> Void) throws {
+        let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
+        defer { bundle.remove() }
+        try importImage(bundle)
+        defer { _ = try? run(["podman", "rmi", "-f", image]) }
+        let wrapper = try wrappers()
+        defer { Command.removeDirectory(wrapper) }
+        let name = "\(kind)-\(getpid()).json"
+        removeTrace(name)
+        defer { removeTrace(name) }
+        try body(Stage(bundle: bundle, wrapper: wrapper, name: name))
+    }
+
     /// The trace the recorder wrote, once it replaced the wrapper's placeholder.
     func finishedTrace(_ name: String) throws -> [String: Any] {
         let path = "\(traces)/\(name)"
@@ -82,62 +102,58 @@ struct RuntimeWrapperCLITests {
     /// through the wrapper with the annotation; the profile passes the driver under plain podman,
     /// and the same profile without `bind` does not.
     @Test func podmanRecordsAnAnnotatedContainerAndItsProfileReplays() throws {
-        let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
-        defer { bundle.remove() }
-        try importImage(bundle)
-        defer { _ = try? run(["podman", "rmi", "-f", image]) }
-        let wrapper = try wrappers()
-        defer { Command.removeDirectory(wrapper) }
-        let name = "podman-acceptance-\(getpid()).json"
-        removeTrace(name)
-        defer { removeTrace(name) }
-        let port = 18_300 + Int(getpid() % 100)
-        let httpd = [image, "httpd", "-f", "-p", "\(port)", "-h", "/www"]
-        let started = try run(
-            ["podman", "run", "-d", "--name", "cinch-wrap-\(getpid())", "--network", "host"] + limits
-                + ["--runtime", "\(wrapper)/cinch-runtime-crun", "--annotation", "cinch.dev/trace=\(name)"] + httpd)
-        #expect(started.status == 0, "\(started.stderr)")
-        let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let pid = try run(["podman", "inspect", "-f", "{{.State.Pid}}", id]).stdout
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        #expect(status.contains("TracerPid:") && !status.contains("TracerPid:\t0\n"), "the container is traced")
-        let fetched = try fetch(port: port)
-        #expect(fetched.stdout == "<h1>cinch</h1>", "\(fetched)")
-        #expect(try run(["podman", "stop", "-t", "1", id]).status == 0, "podman stops it as usual")
-        #expect(try run(["podman", "rm", id]).status == 0)
+        try staged("podman-acceptance") { stage in
+            let (bundle, wrapper, name) = (stage.bundle, stage.wrapper, stage.name)
+            let port = 18_300 + Int(getpid() % 100)
+            let httpd = [image, "httpd", "-f", "-p", "\(port)", "-h", "/www"]
+            let started = try run(
+                ["podman", "run", "-d", "--name", "cinch-wrap-\(getpid())", "--network", "host"] + limits
+                    + ["--runtime", "\(wrapper)/cinch-runtime-crun", "--annotation", "cinch.dev/trace=\(name)"] + httpd)
+            #expect(started.status == 0, "\(started.stderr)")
+            let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            let pid = try run(["podman", "inspect", "-f", "{{.State.Pid}}", id]).stdout
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            #expect(status.contains("TracerPid:") && !status.contains("TracerPid:\t0\n"), "the container is traced")
+            let fetched = try fetch(port: port)
+            #expect(fetched.stdout == "<h1>cinch</h1>", "\(fetched)")
+            #expect(try run(["podman", "stop", "-t", "1", id]).status == 0, "podman stops it as usual")
+            #expect(try run(["podman", "rm", id]).status == 0)
 
-        let trace = try finishedTrace(name)
-        #expect(trace["complete"] as? Bool == true)
-        let source = trace["source"] as? [String: Any] ?? [:]
-        #expect(source["noNewPrivileges"] as? Bool == false, "podman's default")
-        #expect(source["runtime"] as? String == "crun")
-        #expect(source["containerID"] as? String == id)
-        #expect((source["replacedSeccomp"] as? [String: Any])?["defaultAction"] != nil, "podman's own profile is kept")
-        let log = (try? String(contentsOfFile: "\(traces)/\(name).log", encoding: .utf8)) ?? ""
-        #expect(log.contains("replaces the engine's seccomp profile"))
+            let trace = try finishedTrace(name)
+            #expect(trace["complete"] as? Bool == true)
+            let source = trace["source"] as? [String: Any] ?? [:]
+            #expect(source["noNewPrivileges"] as? Bool == false, "podman's default")
+            #expect(source["runtime"] as? String == "crun")
+            #expect(source["containerID"] as? String == id)
+            #expect(
+                (source["replacedSeccomp"] as? [String: Any])?["defaultAction"] != nil, "podman's own profile is kept")
+            let log = (try? String(contentsOfFile: "\(traces)/\(name).log", encoding: .utf8)) ?? ""
+            #expect(log.contains("replaces the engine's seccomp profile"))
 
-        let dir = bundle.directory
-        let generate = try run([cinch, "generate", "seccomp", "\(traces)/\(name)", "-o", "\(dir)/p.json"])
-        #expect(generate.status == 0, "\(generate.stderr)")
-        for (profile, works) in [("p.json", true), ("p-no-bind.json", false)] {
-            if !works {
-                #expect(try ProfileEditing.removeSyscall("bind", from: "\(dir)/p.json", writingTo: "\(dir)/\(profile)"))
-            }
-            let replay = try run(
-                ["podman", "run", "-d", "--network", "host"] + limits
-                    + ["--security-opt", "seccomp=\(dir)/\(profile)"] + httpd)
-            let replayID = replay.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-            defer { _ = try? run(["podman", "rm", "-f", "-t", "0", replayID]) }
-            if works {
-                #expect(replay.status == 0, "\(replay.stderr)")
-                #expect(try fetch(port: port).stdout == "<h1>cinch</h1>", "the driver passes under the profile")
-            } else {
-                usleep(500_000)
-                let fetched = try run(["wget", "-q", "-T", "2", "-O-", "http://127.0.0.1:\(port)/"])
-                #expect(fetched.status != 0, "without bind the service never listens")
-                let logs = try run(["podman", "logs", replayID])
-                #expect(logs.stderr.contains("bind") || logs.stdout.contains("bind"), "\(logs.stderr)")
+            let dir = bundle.directory
+            let generate = try run([cinch, "generate", "seccomp", "\(traces)/\(name)", "-o", "\(dir)/p.json"])
+            #expect(generate.status == 0, "\(generate.stderr)")
+            for (profile, works) in [("p.json", true), ("p-no-bind.json", false)] {
+                if !works {
+                    #expect(
+                        try ProfileEditing.removeSyscall("bind", from: "\(dir)/p.json", writingTo: "\(dir)/\(profile)"))
+                }
+                let replay = try run(
+                    ["podman", "run", "-d", "--network", "host"] + limits
+                        + ["--security-opt", "seccomp=\(dir)/\(profile)"] + httpd)
+                let replayID = replay.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                defer { _ = try? run(["podman", "rm", "-f", "-t", "0", replayID]) }
+                if works {
+                    #expect(replay.status == 0, "\(replay.stderr)")
+                    #expect(try fetch(port: port).stdout == "<h1>cinch</h1>", "the driver passes under the profile")
+                } else {
+                    usleep(500_000)
+                    let fetched = try run(["wget", "-q", "-T", "2", "-O-", "http://127.0.0.1:\(port)/"])
+                    #expect(fetched.status != 0, "without bind the service never listens")
+                    let logs = try run(["podman", "logs", replayID])
+                    #expect(logs.stderr.contains("bind") || logs.stdout.contains("bind"), "\(logs.stderr)")
+                }
             }
         }
     }
@@ -145,90 +161,81 @@ struct RuntimeWrapperCLITests {
     /// Killing the recorder kills the container with it (PTRACE_O_EXITKILL): nothing is left
     /// stopped, podman removes the container, and the trace says it is not complete.
     @Test func killingTheRecorderLeavesNothingBehind() throws {
-        let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
-        defer { bundle.remove() }
-        try importImage(bundle)
-        defer { _ = try? run(["podman", "rmi", "-f", image]) }
-        let wrapper = try wrappers()
-        defer { Command.removeDirectory(wrapper) }
-        let name = "podman-killed-\(getpid()).json"
-        removeTrace(name)
-        defer { removeTrace(name) }
-        let started = try run(
-            ["podman", "run", "-d"] + limits
-                + [
-                    "--runtime", "\(wrapper)/cinch-runtime", "--annotation", "cinch.dev/trace=\(name)", image, "sleep",
-                    "300",
-                ])
-        #expect(started.status == 0, "\(started.stderr)")
-        let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        defer { _ = try? run(["podman", "rm", "-f", "-t", "0", id]) }
-        let recorders = ProcessTable.processes(containing: "runtime-recorder").filter { $0.commandLine.contains(name) }
-        #expect(recorders.count == 1, "\(recorders)")
-        for recorder in recorders { kill(recorder.pid, SIGKILL) }
-        var state = ""
-        for _ in 0..<50 {
-            state = try run(["podman", "inspect", "-f", "{{.State.Status}}", id]).stdout
-            if state.hasPrefix("exited") { break }
-            usleep(100_000)
+        try staged("podman-killed") { stage in
+            let (wrapper, name) = (stage.wrapper, stage.name)
+            let started = try run(
+                ["podman", "run", "-d"] + limits
+                    + [
+                        "--runtime", "\(wrapper)/cinch-runtime", "--annotation", "cinch.dev/trace=\(name)", image,
+                        "sleep",
+                        "300",
+                    ])
+            #expect(started.status == 0, "\(started.stderr)")
+            let id = started.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+            defer { _ = try? run(["podman", "rm", "-f", "-t", "0", id]) }
+            let recorders = ProcessTable.processes(containing: "runtime-recorder").filter {
+                $0.commandLine.contains(name)
+            }
+            #expect(recorders.count == 1, "\(recorders)")
+            for recorder in recorders { kill(recorder.pid, SIGKILL) }
+            var state = ""
+            for _ in 0..<50 {
+                state = try run(["podman", "inspect", "-f", "{{.State.Status}}", id]).stdout
+                if state.hasPrefix("exited") { break }
+                usleep(100_000)
+            }
+            #expect(state.hasPrefix("exited"), "the container ended with its tracer")
+            let stopped = ProcessTable.processes(containing: "sleep 300").filter { $0.state == "T" || $0.state == "t" }
+            #expect(stopped.isEmpty, "\(stopped)")
+            #expect(try run(["podman", "rm", id]).status == 0, "podman can remove it")
+            let data = FileManager.default.contents(atPath: "\(traces)/\(name)") ?? Data()
+            let trace = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+            #expect(trace["complete"] as? Bool == false)
+            #expect(((trace["incompleteReasons"] as? [String]) ?? []).contains { $0.hasPrefix(Self.unfinished) })
         }
-        #expect(state.hasPrefix("exited"), "the container ended with its tracer")
-        let stopped = ProcessTable.processes(containing: "sleep 300").filter { $0.state == "T" || $0.state == "t" }
-        #expect(stopped.isEmpty, "\(stopped)")
-        #expect(try run(["podman", "rm", id]).status == 0, "podman can remove it")
-        let data = FileManager.default.contents(atPath: "\(traces)/\(name)") ?? Data()
-        let trace = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
-        #expect(trace["complete"] as? Bool == false)
-        #expect(((trace["incompleteReasons"] as? [String]) ?? []).contains { $0.hasPrefix(Self.unfinished) })
     }
 
     /// containerd runs the wrapper as its runc binary (what a Kubernetes RuntimeClass selects),
     /// and the profile passes a replay under plain containerd.
     @Test func containerdRecordsThroughTheWrapperAndItsProfileReplays() throws {
-        let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
-        defer { bundle.remove() }
-        try importImage(bundle)
-        defer { _ = try? run(["podman", "rmi", "-f", image]) }
-        let dir = bundle.directory
-        let saved = try run(["podman", "save", "--format", "oci-archive", "-o", "\(dir)/oci.tar", image])
-        #expect(saved.status == 0, "\(saved.stderr)")
-        let imported = try run(["ctr", "images", "import", "\(dir)/oci.tar"])
-        #expect(imported.status == 0, "\(imported.stderr)")
-        defer { _ = try? run(["ctr", "images", "rm", image]) }
-        let wrapper = try wrappers()
-        defer { Command.removeDirectory(wrapper) }
-        let name = "containerd-\(getpid()).json"
-        removeTrace(name)
-        defer { removeTrace(name) }
-        let port = 18_400 + Int(getpid() % 100)
-        let httpd = [image]
-        func start(_ id: String, _ options: [String]) throws -> CommandResult {
-            try run(
-                ["ctr", "run", "-d", "--net-host"] + options + httpd + [
-                    id, "httpd", "-f", "-p", "\(port)", "-h", "/www",
-                ])
+        try staged("containerd") { stage in
+            let (bundle, wrapper, name) = (stage.bundle, stage.wrapper, stage.name)
+            let dir = bundle.directory
+            let saved = try run(["podman", "save", "--format", "oci-archive", "-o", "\(dir)/oci.tar", image])
+            #expect(saved.status == 0, "\(saved.stderr)")
+            let imported = try run(["ctr", "images", "import", "\(dir)/oci.tar"])
+            #expect(imported.status == 0, "\(imported.stderr)")
+            defer { _ = try? run(["ctr", "images", "rm", image]) }
+            let port = 18_400 + Int(getpid() % 100)
+            let httpd = [image]
+            func start(_ id: String, _ options: [String]) throws -> CommandResult {
+                try run(
+                    ["ctr", "run", "-d", "--net-host"] + options + httpd + [
+                        id, "httpd", "-f", "-p", "\(port)", "-h", "/www",
+                    ])
+            }
+            func remove(_ id: String) {
+                _ = try? run(["ctr", "task", "kill", "-s", "KILL", id])
+                for _ in 0..<50 where (try? run(["ctr", "task", "rm", id]).status) != 0 { usleep(100_000) }
+                _ = try? run(["ctr", "containers", "rm", id])
+            }
+            let recorded = "cinch-ctr-\(getpid())"
+            let started = try start(
+                recorded, ["--runc-binary", "\(wrapper)/cinch-runtime", "--annotation", "cinch.dev/trace=\(name)"])
+            #expect(started.status == 0, "\(started.stderr)")
+            let fetched = try fetch(port: port)
+            #expect(fetched.stdout == "<h1>cinch</h1>", "\(fetched)")
+            remove(recorded)
+            let trace = try finishedTrace(name)
+            #expect((trace["source"] as? [String: Any])?["containerID"] as? String == recorded)
+            let generate = try run([cinch, "generate", "seccomp", "\(traces)/\(name)", "-o", "\(dir)/p.json"])
+            #expect(generate.status == 0, "\(generate.stderr)")
+            let replayed = "cinch-ctr-replay-\(getpid())"
+            let replay = try start(replayed, ["--seccomp", "--seccomp-profile", "\(dir)/p.json"])
+            defer { remove(replayed) }
+            #expect(replay.status == 0, "\(replay.stderr)")
+            #expect(try fetch(port: port).stdout == "<h1>cinch</h1>", "the driver passes under plain containerd")
         }
-        func remove(_ id: String) {
-            _ = try? run(["ctr", "task", "kill", "-s", "KILL", id])
-            for _ in 0..<50 where (try? run(["ctr", "task", "rm", id]).status) != 0 { usleep(100_000) }
-            _ = try? run(["ctr", "containers", "rm", id])
-        }
-        let recorded = "cinch-ctr-\(getpid())"
-        let started = try start(
-            recorded, ["--runc-binary", "\(wrapper)/cinch-runtime", "--annotation", "cinch.dev/trace=\(name)"])
-        #expect(started.status == 0, "\(started.stderr)")
-        let fetched = try fetch(port: port)
-        #expect(fetched.stdout == "<h1>cinch</h1>", "\(fetched)")
-        remove(recorded)
-        let trace = try finishedTrace(name)
-        #expect((trace["source"] as? [String: Any])?["containerID"] as? String == recorded)
-        let generate = try run([cinch, "generate", "seccomp", "\(traces)/\(name)", "-o", "\(dir)/p.json"])
-        #expect(generate.status == 0, "\(generate.stderr)")
-        let replayed = "cinch-ctr-replay-\(getpid())"
-        let replay = try start(replayed, ["--seccomp", "--seccomp-profile", "\(dir)/p.json"])
-        defer { remove(replayed) }
-        #expect(replay.status == 0, "\(replay.stderr)")
-        #expect(try fetch(port: port).stdout == "<h1>cinch</h1>", "the driver passes under plain containerd")
     }
 
     /// A container without the annotation runs exactly as under runc: untraced, config.json
@@ -300,5 +307,54 @@ struct RuntimeWrapperCLITests {
         #expect(try run(["podman", "ps", "-aq"]).stdout == before, "the container is removed")
         let tracesAfter = Set((try? FileManager.default.contentsOfDirectory(atPath: traces)) ?? [])
         #expect(tracesAfter == tracesBefore, "the wrapper's copy was moved to -o")
+    }
+
+    /// Issue 15's fault injection for the engine path: SIGINT while cinch waits for a port that
+    /// never opens stops and removes the container, exits 130 and writes the trace marked
+    /// incomplete; SIGKILL of cinch leaves the container to the watchdog, which removes it.
+    @Test(arguments: [SIGINT, SIGKILL])
+    func aSignalToRecordPodmanLeavesNoContainer(signal: Int32) throws {
+        let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
+        defer { bundle.remove() }
+        try importImage(bundle)
+        defer { _ = try? run(["podman", "rmi", "-f", image]) }
+        let marker = "\(Int.random(in: 100_000...999_999))"
+        let output = "\(bundle.directory)/t.json"
+        let before = try run(["podman", "ps", "-aq"]).stdout
+        let cinch = try BackgroundProcess(
+            [
+                self.cinch, "record", "--podman", "--wait-port", "1", "--grace", "1", "--driver", "true", "-o", output,
+                "--",
+            ] + limits + [image, "sleep", marker], errorPath: "\(bundle.directory)/stderr")
+        var started = false
+        for _ in 0..<100 where !started {
+            // The container's own process, not cinch's command line, which names it too.
+            started = ProcessTable.processes(containing: "sleep \(marker)").contains {
+                $0.commandLine.hasPrefix("sleep ")
+            }
+            if !started { usleep(100_000) }
+        }
+        #expect(started, "the container started: \(cinch.standardError)")
+        cinch.send(signal)
+        let status = cinch.waitForExit(within: 30)
+        var left: [ProcessTable.Entry] = []
+        for _ in 0..<100 {
+            left = ProcessTable.processes(containing: "sleep \(marker)").filter { $0.commandLine.hasPrefix("sleep ") }
+            if left.isEmpty, try run(["podman", "ps", "-aq"]).stdout == before { break }
+            usleep(100_000)
+        }
+        #expect(left.isEmpty, "\(left)")
+        #expect(try run(["podman", "ps", "-aq"]).stdout == before, "the container is removed")
+        if signal == SIGINT {
+            #expect(status == 130, "\(cinch.standardError)")
+            let data = FileManager.default.contents(atPath: output) ?? Data()
+            let trace = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+            #expect(trace["complete"] as? Bool == false)
+            let reasons = (trace["incompleteReasons"] as? [String]) ?? []
+            #expect(reasons.contains { $0.contains("interrupted by SIGINT") }, "\(reasons)")
+        } else {
+            #expect(status == 137)
+            #expect(!FileManager.default.fileExists(atPath: output), "no trace passes for a run cinch never finished")
+        }
     }
 }

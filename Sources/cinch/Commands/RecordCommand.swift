@@ -32,6 +32,14 @@ struct RecordCommand: ParsableCommand {
             the trace, so `podman exec`, health checks and `kubectl exec` work under the profile. A \
             profile recorded without --exec may deny them.
 
+            With --podman (or --docker), the arguments after -- are `podman run`'s (IMAGE [COMMAND…] \
+            and any run options): cinch runs the container through the engine with cinch-runtime as its \
+            OCI runtime (delegating to the engine's own runtime, or --runtime) and the cinch.dev/trace \
+            annotation, waits for --wait-port, runs --driver, stops the container (--grace) and removes \
+            it, and writes the trace to -o; without a driver or port it waits for the container to end. \
+            The engine's seccomp profile is replaced by cinch's recording filter for that run and kept in \
+            the trace (docs/engines.md).
+
             --files (the default with --bundle) also records the files the workload opened, created, \
             removed, renamed, linked, chmod'ed or locked, the programs it ran, the libraries it mapped \
             executable and its sockets, with paths resolved as the workload's kernel resolved them \
