@@ -39,6 +39,9 @@ public struct EngineSession: Sendable {
         public var runtime: String
         /// The annotation's value: the trace's name in the wrapper's trace directory.
         public var traceName: String
+        /// Files the watchdog removes (after the container) if cinch dies before it does: the
+        /// wrapper's copy of the trace and its log, which cinch would have moved.
+        public var leftoverFiles: [String] = []
         /// The user's `run` arguments: options, the image, and the command.
         public var runArguments: [String]
         /// A host command (`sh -c`) run once the container is up; it is stopped after it.
@@ -117,7 +120,8 @@ public struct EngineSession: Sendable {
             throw ContainerError(
                 .runtimeFailed, "\(engine) run failed with status \(started.shellStatus): \(message)")
         }
-        let watchdog = ContainerSession.CleanupWatchdog.start(script: Self.watchdogScript, arguments: [engine, id])
+        let watchdog = ContainerSession.CleanupWatchdog.start(
+            script: Self.watchdogScript, arguments: [engine, id] + options.leftoverFiles)
         defer {
             _ = try? ProcessRunner.run([engine, "rm", "--force", id])
             watchdog?.dismiss()
@@ -159,12 +163,16 @@ public struct EngineSession: Sendable {
         return outcome
     }
 
-    /// Removes the container if cinch dies before it does (`$1` the engine, `$2` the ID).
+    /// Removes the container if cinch dies before it does (`$1` the engine, `$2` the ID), then
+    /// the leftover files (the rest).
     static let watchdogScript = """
         exec >/dev/null 2>&1
         IFS= read -r line
         [ "$line" = done ] && exit 0
         "$1" rm --force "$2"
+        shift 2
+        # The recorder writes the trace a moment after the container ends.
+        [ $# -gt 0 ] && sleep 3 && rm -f "$@"
         exit 0
         """
 
