@@ -48,7 +48,7 @@ test: setup build
 
 # libFuzzer with AddressSanitizer on the JSON readers, the AppArmor and capability-list parsers and
 # the audit line parser, FUZZ_SECONDS each (FUZZ_TARGETS picks some; FUZZ_RUNS and FUZZ_SEED
-# make a run reproducible): see scripts/fuzz.sh.
+# give a fixed budget of inputs from a seed): see scripts/fuzz.sh.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 FUZZ_RUNS ?=
