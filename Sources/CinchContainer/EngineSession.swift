@@ -35,10 +35,12 @@ public struct EngineSession: Sendable {
     public struct Options: Sendable {
         /// The engine.
         public var engine: ContainerEngine
-        /// What the engine's `--runtime` gets: the wrapper's path (podman) or registered name (Docker).
-        public var runtime: String
-        /// The annotation's value: the trace's name in the wrapper's trace directory.
-        public var traceName: String
+        /// What the engine's `--runtime` gets: the wrapper's path (podman) or registered name
+        /// (Docker); nil runs the engine's own runtime.
+        public var runtime: String?
+        /// The annotation's value: the trace's name in the wrapper's trace directory; nil records
+        /// nothing.
+        public var traceName: String?
         /// Files the watchdog removes (after the container) if cinch dies before it does: the
         /// wrapper's copy of the trace and its log, which cinch would have moved.
         public var leftoverFiles: [String] = []
@@ -55,7 +57,7 @@ public struct EngineSession: Sendable {
 
         /// Creates options.
         public init(
-            engine: ContainerEngine, runtime: String, traceName: String, runArguments: [String],
+            engine: ContainerEngine, runtime: String?, traceName: String?, runArguments: [String],
             driver: String? = nil, waitPort: Int? = nil, timeout: Double? = nil, gracePeriod: Double = 5
         ) {
             self.engine = engine
@@ -83,6 +85,9 @@ public struct EngineSession: Sendable {
         public var timedOut: Bool
         /// The first signal that interrupted the run.
         public var interruption: CInt?
+        /// The container's exit code, as the engine reports it (nil when it removed the container
+        /// itself, with `--rm`).
+        public var containerStatus: Int32?
     }
 
     /// The options.
@@ -93,8 +98,8 @@ public struct EngineSession: Sendable {
 
     /// The arguments of `ENGINE run` (without the engine's name).
     public var runCommand: [String] {
-        ["run", "--detach", "--runtime", options.runtime, "--annotation", "cinch.dev/trace=\(options.traceName)"]
-            + options.runArguments
+        ["run", "--detach"] + (options.runtime.map { ["--runtime", $0] } ?? [])
+            + (options.traceName.map { ["--annotation", "cinch.dev/trace=\($0)"] } ?? []) + options.runArguments
     }
 
     /// Runs the container to its end.
@@ -160,6 +165,11 @@ public struct EngineSession: Sendable {
             _ = try? ProcessRunner.run([engine, "stop", "--time", String(grace), id])
         }
         outcome.interruption = interruption.signal
+        if let inspected = try? ProcessRunner.run([engine, "inspect", "--format", "{{.State.ExitCode}}", id]),
+            inspected.shellStatus == 0
+        {
+            outcome.containerStatus = Int32(inspected.outputText.trimmingCharacters(in: " \n"))
+        }
         return outcome
     }
 

@@ -18,6 +18,11 @@ public enum MinimizeJob {
         /// capability outside the list removed from its bounding, inheritable and ambient sets;
         /// it passes when it exits with 0 within `timeout` seconds (then it is killed and fails).
         case command([String], timeout: Double)
+        /// A container an engine runs (podman, Docker) with its own runtime: each run adds
+        /// `--cap-drop ALL`, `--cap-add` for each capability tried and `--security-opt seccomp=FILE`
+        /// to the options' run arguments. It passes when the driver passes, or, without one, when
+        /// the container exits with 0.
+        case engine(EngineSession.Options)
     }
 
     /// What to minimise.
@@ -78,6 +83,12 @@ public enum MinimizeJob {
         switch request.workload {
         case .container(let session):
             if candidates == nil { candidates = session.bundle.boundingCapabilities ?? [] }
+        case .engine:
+            guard candidates != nil else {
+                return .unusable(messages: [
+                    "give the list to minimise for an engine's container (--caps or --caps-file)."
+                ])
+            }
         case .command:
             guard candidates != nil else {
                 return .unusable(messages: ["give the list to minimise for a command (--caps or --caps-file)."])
@@ -121,6 +132,7 @@ public enum MinimizeJob {
             case .container(let session): run = runContainer(session, seccomp: resolved, capabilities: capabilities)
             case .command(let command, let timeout):
                 run = runCommand(command, timeout: timeout, seccomp: resolved, capabilities: capabilities)
+            case .engine(let options): run = runEngine(options, seccomp: resolved, capabilities: capabilities)
             }
             switch run {
             case .result(let result): return result
@@ -173,6 +185,43 @@ public enum MinimizeJob {
                 error.code == .badBundle
                     ? .unusable(messages: [error.message]) : .cannotRun(messages: [error.message]))
         }
+    }
+
+    private static func runEngine(
+        _ options: EngineSession.Options, seccomp: SeccompProfile, capabilities: [String]
+    ) -> Run {
+        let directory: String
+        do {
+            directory = try System.makeTemporaryDirectory(prefix: "cinch-minimize-")
+        } catch {
+            return .abort(.cannotRun(messages: ["Cannot make a temporary directory: \(error)."]))
+        }
+        let file = directory + "/seccomp.json"
+        defer { System.removeDirectory(directory, files: ["seccomp.json"]) }
+        do {
+            try FileIO.writeAtomically(seccomp.jsonValue().rendered(), to: file)
+        } catch {
+            return .abort(.cannotRun(messages: ["\(error)"]))
+        }
+        var session = options
+        session.runArguments =
+            ["--cap-drop", "ALL"] + capabilities.sorted().flatMap { ["--cap-add", $0] }
+            + ["--security-opt", "seccomp=\(file)"] + options.runArguments
+        let outcome: EngineSession.Outcome
+        do {
+            outcome = try EngineSession(options: session).run()
+        } catch {
+            // The engine refusing to start the container under the list is the list's doing.
+            return .result(.failed(error.message))
+        }
+        if let signal = outcome.interruption { return .abort(.interrupted(signal: signal)) }
+        if let reason = outcome.driverSkippedReason { return .result(.failed("driver did not run: \(reason)")) }
+        if let driver = outcome.driverStatus {
+            return .result(driver == 0 ? .passed : .failed("driver exited with \(driver)"))
+        }
+        if outcome.timedOut { return .result(.failed("container stopped at the timeout")) }
+        let status = outcome.containerStatus.map(String.init) ?? "an unknown status"
+        return .result(outcome.containerStatus == 0 ? .passed : .failed("container exited with \(status)"))
     }
 
     private static func runCommand(

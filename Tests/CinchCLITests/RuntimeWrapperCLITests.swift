@@ -367,4 +367,32 @@ struct RuntimeWrapperCLITests {
             #expect(copies.isEmpty, "\(copies)")
         }
     }
+
+    /// Issue 13 through an engine: record an httpd on port 80 with `record --podman`, then
+    /// `minimize --podman` proves that of a wider list it needs exactly CAP_NET_BIND_SERVICE,
+    /// each run a plain podman container (podman's own runtime) with `--cap-drop ALL --cap-add …`.
+    @Test func minimizePodmanProvesTheListOfAService() throws {
+        let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
+        defer { bundle.remove() }
+        try importImage(bundle)
+        defer { _ = try? run(["podman", "rmi", "-f", image]) }
+        let dir = bundle.directory
+        let driver = ["--wait-port", "80", "--grace", "1", "--driver", "wget -q -O /dev/null http://127.0.0.1:80/"]
+        let service = ["--", "--network", "host"] + limits + [image, "httpd", "-f", "-p", "80", "-h", "/www"]
+        let record = try run([cinch, "record", "--podman", "-q", "-o", "\(dir)/t.json"] + driver + service)
+        #expect(record.status == 0, "\(record.stderr)")
+        let generate = try run([cinch, "generate", "seccomp", "-q", "\(dir)/t.json", "-o", "\(dir)/p.json"])
+        #expect(generate.status == 0, "\(generate.stderr)")
+        let before = try run(["podman", "ps", "-aq"]).stdout
+        let minimize = try run(
+            [
+                cinch, "minimize", "--podman", "-q", "--seccomp", "\(dir)/p.json", "--runs", "1", "--caps",
+                "CAP_NET_BIND_SERVICE,CAP_CHOWN,CAP_KILL,CAP_SETUID", "-o", "\(dir)/kept.caps",
+            ] + driver + service)
+        #expect(minimize.status == 0, "\(minimize.stdout)\n\(minimize.stderr)")
+        #expect(minimize.stdout.contains("needed     CAP_NET_BIND_SERVICE"), "\(minimize.stdout)")
+        let kept = (try? String(contentsOfFile: "\(dir)/kept.caps", encoding: .utf8)) ?? ""
+        #expect(kept.split(separator: "\n").map(String.init) == ["CAP_NET_BIND_SERVICE"], "\(kept)")
+        #expect(try run(["podman", "ps", "-aq"]).stdout == before, "every trial's container is removed")
+    }
 }

@@ -27,6 +27,11 @@ struct MinimizeCommand: ParsableCommand {
             leaves the list; one whose runs disagree (flaky) or that the --budget left untried is \
             undecided and stays in the list. Every trial is repeated --runs times.
 
+            With --podman (or --docker), the engine's run arguments after -- (IMAGE [COMMAND…] and \
+            run options) instead of --bundle, and --caps or --caps-file: each run is a plain container \
+            of the engine with --cap-drop ALL, a --cap-add per capability tried and --security-opt \
+            seccomp=FILE; it passes when the driver passes (or, without one, the container exits 0).
+
             Instead of --bundle, a command after -- (run as uid 0, which cinch must be): each run \
             removes the capabilities outside the list from its bounding, inheritable and ambient \
             sets, so it starts with just the list; it passes when it exits with 0 within --timeout \
@@ -86,12 +91,25 @@ struct MinimizeCommand: ParsableCommand {
     @OptionGroup(title: "Container")
     var container: ContainerOptions
 
+    @Flag(
+        help: "Minimise a container this engine runs (its own runtime); the arguments after -- are its `run` arguments."
+    )
+    var engine: EngineName?
+
     @Argument(parsing: .remaining, help: "A command to minimise instead of a container, after --.")
     var command: [String] = []
 
     mutating func validate() throws {
         if command.first == "--" { command.removeFirst() }
-        if command.isEmpty {
+        if engine != nil {
+            guard container.bundle == nil, !command.isEmpty else {
+                throw ValidationError(
+                    "With --podman or --docker, give the engine's run arguments after --, not --bundle.")
+            }
+            guard caps != nil || capsFile != nil else {
+                throw ValidationError("Give the list to minimise for an engine's container: --caps or --caps-file.")
+            }
+        } else if command.isEmpty {
             guard container.bundle != nil else { throw ValidationError("Give --bundle DIR or a command after --.") }
         } else {
             guard container.bundle == nil else { throw ValidationError("Give --bundle DIR or a command, not both.") }
@@ -109,7 +127,7 @@ struct MinimizeCommand: ParsableCommand {
 
     func run() throws {
         let bundle =
-            command.isEmpty
+            command.isEmpty && engine == nil
             ? try container.loadBundle(
                 records: false, replacesCapabilities: caps != nil || capsFile != nil, quiet: quiet)
             : nil
@@ -162,7 +180,8 @@ struct MinimizeCommand: ParsableCommand {
             for message in messages { Console.error("cinch: \(message)") }
             throw notFound ? ExitStatus.notFound : ExitStatus.cannotRun
         case .interrupted(let signal):
-            let workload = bundle == nil ? "the command was stopped" : "the container was stopped and deleted"
+            let workload =
+                bundle == nil && engine == nil ? "the command was stopped" : "the container was stopped and deleted"
             Console.error("cinch: stopped on \(Signals.name(signal)); \(workload).")
             throw ExitCode(128 + signal)
         }
@@ -173,6 +192,13 @@ struct MinimizeCommand: ParsableCommand {
 
     /// The container of `bundle`, or the command.
     private func workload(_ bundle: OCIBundle?) -> MinimizeJob.Workload {
+        if let engine {
+            return .engine(
+                EngineSession.Options(
+                    engine: engine.engine, runtime: container.runtime?.rawValue, traceName: nil, runArguments: command,
+                    driver: container.driver, waitPort: container.waitPort, timeout: container.timeout,
+                    gracePeriod: container.grace))
+        }
         guard let bundle else { return .command(command, timeout: container.timeout ?? Self.commandTimeout) }
         return .container(container.sessionOptions(bundle: bundle, seccomp: nil))
     }
