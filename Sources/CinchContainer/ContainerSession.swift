@@ -13,8 +13,11 @@ public enum ContainerRuntime: String, Sendable, CaseIterable {
     case crun
 
     /// The first line of `RUNTIME --version`, or nil when it cannot run.
-    public var version: String? {
-        guard let outcome = try? ProcessRunner.run([rawValue, "--version"]), outcome.shellStatus == 0 else {
+    public var version: String? { Self.version(of: rawValue) }
+
+    /// The first line of `PROGRAM --version` (a runtime's name or path), or nil when it cannot run.
+    public static func version(of program: String) -> String? {
+        guard let outcome = try? ProcessRunner.run([program, "--version"]), outcome.shellStatus == 0 else {
             return nil
         }
         return outcome.outputText.split(separator: "\n").first.map(String.init)

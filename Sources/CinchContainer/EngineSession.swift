@@ -17,7 +17,7 @@ public enum ContainerEngine: String, Sendable, CaseIterable {
         let format = self == .podman ? "{{.Host.OCIRuntime.Name}}" : "{{.DefaultRuntime}}"
         guard let outcome = try? ProcessRunner.run([rawValue, "info", "--format", format]), outcome.shellStatus == 0
         else { return nil }
-        let name = outcome.outputText.trimmingCharacters(in: " \n")
+        let name = outcome.outputText
         return name.isEmpty ? nil : name
     }
 }
@@ -43,7 +43,7 @@ public struct EngineSession: Sendable {
         public var traceName: String?
         /// Files the watchdog removes (after the container) if cinch dies before it does: the
         /// wrapper's copy of the trace and its log, which cinch would have moved.
-        public var leftoverFiles: [String] = []
+        public var leftoverFiles: [String]
         /// The user's `run` arguments: options, the image, and the command.
         public var runArguments: [String]
         /// A host command (`sh -c`) run once the container is up; it is stopped after it.
@@ -58,8 +58,10 @@ public struct EngineSession: Sendable {
         /// Creates options.
         public init(
             engine: ContainerEngine, runtime: String?, traceName: String?, runArguments: [String],
-            driver: String? = nil, waitPort: Int? = nil, timeout: Double? = nil, gracePeriod: Double = 5
+            driver: String? = nil, waitPort: Int? = nil, timeout: Double? = nil, gracePeriod: Double = 5,
+            leftoverFiles: [String] = []
         ) {
+            self.leftoverFiles = leftoverFiles
             self.engine = engine
             self.runtime = runtime
             self.traceName = traceName
@@ -121,7 +123,7 @@ public struct EngineSession: Sendable {
         guard started.shellStatus == 0,
             let id = started.outputText.split(separator: "\n").last.map(String.init), !id.isEmpty
         else {
-            let message = started.errorText.trimmingCharacters(in: " \n")
+            let message = started.errorText
             throw ContainerError(
                 .runtimeFailed, "\(engine) run failed with status \(started.shellStatus): \(message)")
         }
@@ -168,7 +170,7 @@ public struct EngineSession: Sendable {
         if let inspected = try? ProcessRunner.run([engine, "inspect", "--format", "{{.State.ExitCode}}", id]),
             inspected.shellStatus == 0
         {
-            outcome.containerStatus = Int32(inspected.outputText.trimmingCharacters(in: " \n"))
+            outcome.containerStatus = Int32(inspected.outputText)
         }
         return outcome
     }
@@ -189,16 +191,8 @@ public struct EngineSession: Sendable {
     /// The container's init process on the host, from `ENGINE inspect`.
     static func initProcess(engine: String, id: String) -> CInt? {
         guard let outcome = try? ProcessRunner.run([engine, "inspect", "--format", "{{.State.Pid}}", id]),
-            outcome.shellStatus == 0, let pid = CInt(outcome.outputText.trimmingCharacters(in: " \n")), pid > 0
+            outcome.shellStatus == 0, let pid = CInt(outcome.outputText), pid > 0
         else { return nil }
         return pid
-    }
-}
-
-extension String {
-    /// The string without leading and trailing characters from `set`.
-    func trimmingCharacters(in set: String) -> String {
-        let characters = Set(set)
-        return String(drop { characters.contains($0) }.reversed().drop { characters.contains($0) }.reversed())
     }
 }

@@ -48,7 +48,10 @@ public struct OCIBundle: Sendable {
     }
 
     /// `process.noNewPrivileges` (false when absent, as runc treats it).
-    public var noNewPrivileges: Bool {
+    public var noNewPrivileges: Bool { Self.noNewPrivileges(in: config) }
+
+    /// `process.noNewPrivileges` of an OCI `config` (false when absent, as runc treats it).
+    public static func noNewPrivileges(in config: JSONValue) -> Bool {
         config[member: "process"]?[member: "noNewPrivileges"]?.boolValue ?? false
     }
 
@@ -61,7 +64,10 @@ public struct OCIBundle: Sendable {
     }
 
     /// The container command line (`process.args`).
-    public var processArguments: [String] {
+    public var processArguments: [String] { Self.processArguments(in: config) }
+
+    /// `process.args` of an OCI `config`.
+    public static func processArguments(in config: JSONValue) -> [String] {
         guard case .array(let args)? = config[member: "process"]?[member: "args"] else { return [] }
         return args.compactMap { $0.value.stringValue }
     }

@@ -102,12 +102,11 @@ extension RecordJob {
             FileIO.remove(tracePath + ".log")
         }
         let engineRuntime = request.engine == .podman ? wrapper : RuntimeWrapperSettings.executableName
-        var session = EngineSession(
+        let session = EngineSession(
             options: .init(
                 engine: request.engine, runtime: engineRuntime, traceName: name, runArguments: request.runArguments,
                 driver: request.driver, waitPort: request.waitPort, timeout: request.timeout,
-                gracePeriod: request.gracePeriod))
-        session.options.leftoverFiles = [tracePath, tracePath + ".log"]
+                gracePeriod: request.gracePeriod, leftoverFiles: [tracePath, tracePath + ".log"]))
         let run: EngineSession.Outcome
         do {
             run = try session.run()

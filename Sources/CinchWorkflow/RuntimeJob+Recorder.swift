@@ -89,14 +89,14 @@ extension RuntimeJob {
             trace.exitStatus = nil
             notes.add("The container's exit status is unknown: the engine passed no --pid-file.")
         }
-        let bundle = OCIBundleConfig(config)
         trace.source = Trace.Source(
-            kind: "ptrace", command: bundle.processArguments,
+            kind: "ptrace", command: OCIBundle.processArguments(in: config),
             bundle: line.bundleDirectory(workingDirectory: System.absolutePath(".")),
             runtime: request.runtime.split(separator: "/").last.map(String.init),
-            runtimeVersion: runtimeVersion(request.runtime), noNewPrivileges: bundle.noNewPrivileges)
+            runtimeVersion: ContainerRuntime.version(of: request.runtime),
+            noNewPrivileges: OCIBundle.noNewPrivileges(in: config))
         trace.source.containerID = line.containerID
-        trace.source.replacedSeccomp = bundle.seccomp ?? .null
+        trace.source.replacedSeccomp = config[member: "linux"]?[member: "seccomp"] ?? .null
         do {
             try FileIO.writeAtomically(trace.jsonValue().rendered(), to: request.tracePath)
         } catch {
@@ -108,25 +108,6 @@ extension RuntimeJob {
                 + (trace.isComplete ? "." : ", incomplete: \(trace.incompleteReasons.joined(separator: " ")))"))
         return 0
     }
-
-    /// The first line of `RUNTIME --version`.
-    static func runtimeVersion(_ runtime: String) -> String? {
-        guard let outcome = try? ProcessRunner.run([runtime, "--version"]), outcome.shellStatus == 0 else { return nil }
-        return outcome.outputText.split(separator: "\n").first.map(String.init)
-    }
-}
-
-/// What the recorder needs of a container's config.
-struct OCIBundleConfig {
-    let config: JSONValue
-    init(_ config: JSONValue) { self.config = config }
-
-    var processArguments: [String] {
-        guard case .array(let args)? = config[member: "process"]?[member: "args"] else { return [] }
-        return args.compactMap { $0.value.stringValue }
-    }
-    var noNewPrivileges: Bool { config[member: "process"]?[member: "noNewPrivileges"]?.boolValue ?? false }
-    var seccomp: JSONValue? { config[member: "linux"]?[member: "seccomp"] }
 }
 
 /// Tells the wrapper create's status, once, and then lets go of what the engine passed on.

@@ -197,12 +197,7 @@ struct RecordCommand: ParsableCommand {
                     Console.error("cinch: \(container.describe(containerRun))")
                 }
                 try container.exitIfInterrupted(containerRun)
-                if let reason = containerRun.driverSkippedReason {
-                    Console.error(
-                        "cinch: error: the recording did not exercise the workload (\(reason)); \(output) is marked incomplete. \(container.readinessHint)"
-                    )
-                    throw ExitStatus.notExercised
-                }
+                if let reason = containerRun.driverSkippedReason { throw notExercised(reason) }
                 if let failed = container.failedExec(containerRun) {
                     Console.error(
                         "cinch: --exec '\(failed.command)' failed inside the container (status \(failed.status)).")
@@ -240,18 +235,21 @@ struct RecordCommand: ParsableCommand {
         case .recorded(let trace, let run):
             summarize(trace)
             if let signal = run.interruption { throw ExitCode(128 + signal) }
-            if let reason = run.driverSkippedReason {
-                Console.error(
-                    "cinch: error: the recording did not exercise the workload (\(reason)); \(output) is marked incomplete. \(container.readinessHint)"
-                )
-                throw ExitStatus.notExercised
-            }
+            if let reason = run.driverSkippedReason { throw notExercised(reason) }
             if let driver = run.driverStatus {
                 if driver != 0 { throw ExitCode(driver) }
             } else if !run.stoppedByCinch, let exit = trace.exitStatus, exit.shellStatus != 0 {
                 throw ExitCode(exit.shellStatus)
             }
         }
+    }
+
+    /// Says the driver never ran (the container never became ready) and returns exit status 75.
+    private func notExercised(_ reason: String) -> ExitCode {
+        Console.error(
+            "cinch: error: the recording did not exercise the workload (\(reason)); \(output) is marked incomplete. \(container.readinessHint)"
+        )
+        return ExitStatus.notExercised
     }
 
     /// Says what was recorded, and whether the trace is incomplete.
