@@ -126,10 +126,8 @@ static pid_t spawn_child(const char *path, char *const *argv, char *const *envp,
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGHUP, SIG_DFL);
-        if (flags & CINCH_SPAWN_TRACE) {
-            if (ptrace(PTRACE_TRACEME, 0, NULL, NULL) != 0) child_fail(fds[1], 1);
-            raise(SIGSTOP);
-        }
+        // The tracer waits for this stop, then attaches with PTRACE_SEIZE and sends SIGCONT.
+        if (flags & CINCH_SPAWN_TRACE) raise(SIGSTOP);
         if (keep_capabilities != NULL && drop_capabilities(*keep_capabilities) != 0) child_fail(fds[1], 7);
         if (flags & CINCH_SPAWN_NO_NEW_PRIVS) {
             if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) child_fail(fds[1], 2);
@@ -252,7 +250,12 @@ static void signal_handler(int sig) {
     int count = atomic_fetch_add(&caught_count, 1) + 1;
     atomic_fetch_add(&handlers_forwarding, 1);
     int target = atomic_load(&forward_pidfd);
-    if (target >= 0) syscall(SYS_pidfd_send_signal, target, count > 1 ? SIGKILL : sig, NULL, 0);
+    if (target >= 0) {
+        int forwarded = count > 1 ? SIGKILL : sig;
+        syscall(SYS_pidfd_send_signal, target, forwarded, NULL, 0);
+        // A stopped process acts on the signal only once continued (timeout(1) does the same).
+        if (forwarded != SIGKILL) syscall(SYS_pidfd_send_signal, target, SIGCONT, NULL, 0);
+    }
     atomic_fetch_sub(&handlers_forwarding, 1);
     unsigned char byte = (unsigned char)sig;
     // A full pipe (64 KiB of unread signals) drops the byte; the first signal is still remembered.

@@ -53,7 +53,9 @@ public enum Ptrace {
         case exit = 6
         /// A seccomp filter returned `SECCOMP_RET_TRACE`.
         case seccomp = 7
-        /// A `PTRACE_SEIZE` stop.
+        /// A stop of a tracee attached with `PTRACE_SEIZE` that is not a signal's delivery: a
+        /// group-stop (its stop signal is SIGSTOP, SIGTSTP, SIGTTIN or SIGTTOU), the first stop of
+        /// a new child, or the end of a group-stop (SIGTRAP).
         case stop = 128
     }
 
@@ -87,19 +89,35 @@ public enum Ptrace {
 
     private static let PTRACE_CONT: CInt = 7
     private static let PTRACE_SYSCALL: CInt = 24
-    private static let PTRACE_SETOPTIONS: CInt = 0x4200
     private static let PTRACE_GETEVENTMSG: CInt = 0x4201
-    private static let PTRACE_GETSIGINFO: CInt = 0x4202
+    private static let PTRACE_SEIZE: CInt = 0x4206
+    private static let PTRACE_LISTEN: CInt = 0x4208
 
     private static func check(_ rc: Int) throws(Errno) {
         if rc < 0 { throw Errno(rawValue: errno) }
     }
 
-    /// Sets tracing options on a stopped tracee.
+    /// Attaches to `pid` with `options`, without stopping it or sending it a signal.
     ///
-    /// The corresponding C function is `ptrace(PTRACE_SETOPTIONS)`.
-    public static func setOptions(_ pid: CInt, _ options: Options) throws(Errno) {
-        try check(system_ptrace(PTRACE_SETOPTIONS, pid, nil, UnsafeMutableRawPointer(bitPattern: options.rawValue)))
+    /// Unlike `PTRACE_TRACEME` or `PTRACE_ATTACH`, a tracee attached this way reports group-stops
+    /// as ``Event/stop`` stops, which ``listen(_:)`` keeps: the workload's own SIGSTOP stops it
+    /// until SIGCONT, as without a tracer. Children it forks are attached the same way.
+    /// The corresponding C function is `ptrace(PTRACE_SEIZE)`.
+    public static func seize(_ pid: CInt, options: Options) throws(Errno) {
+        try check(system_ptrace(PTRACE_SEIZE, pid, nil, UnsafeMutableRawPointer(bitPattern: options.rawValue)))
+    }
+
+    /// Leaves a tracee in its group-stop, stopped as a SIGSTOP stops a process, until SIGCONT (or
+    /// another event) makes it report an ``Event/stop`` stop with SIGTRAP.
+    ///
+    /// The corresponding C function is `ptrace(PTRACE_LISTEN)`.
+    public static func listen(_ pid: CInt) throws(Errno) {
+        try check(system_ptrace(PTRACE_LISTEN, pid, nil, nil))
+    }
+
+    /// Whether `signal` is one whose default action stops a process (a group-stop).
+    public static func isStopSignal(_ signal: CInt) -> Bool {
+        signal == SIGSTOP || signal == SIGTSTP || signal == SIGTTIN || signal == SIGTTOU
     }
 
     /// Resumes a stopped tracee, delivering `signal` (0 for none).
@@ -125,15 +143,6 @@ public enum Ptrace {
         var message: UInt = 0
         try check(system_ptrace(PTRACE_GETEVENTMSG, pid, nil, &message))
         return message
-    }
-
-    /// Whether a signal-stop is a signal-delivery-stop (true) or a group-stop (false).
-    ///
-    /// `PTRACE_GETSIGINFO` fails with `EINVAL` only for group-stops.
-    /// The corresponding C function is `ptrace(PTRACE_GETSIGINFO)`.
-    public static func isSignalDeliveryStop(_ pid: CInt) -> Bool {
-        var info = siginfo_t()
-        return system_ptrace(PTRACE_GETSIGINFO, pid, nil, &info) == 0 || errno != EINVAL
     }
 
     /// Reads the current syscall of a stopped tracee.

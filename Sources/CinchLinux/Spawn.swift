@@ -18,8 +18,6 @@ public struct SpawnError: Error, Sendable, CustomStringConvertible {
     public enum Stage: Int, Sendable {
         /// Finding the executable on `PATH`.
         case lookup = 0
-        /// `PTRACE_TRACEME` in the child.
-        case ptrace = 1
         /// `PR_SET_NO_NEW_PRIVS` in the child.
         case noNewPrivileges = 2
         /// Installing the seccomp filter in the child.
@@ -47,7 +45,6 @@ public struct SpawnError: Error, Sendable, CustomStringConvertible {
     public var description: String {
         switch stage {
         case .lookup: "\(command): command not found"
-        case .ptrace: "Could not trace \(command): PTRACE_TRACEME failed: \(errno)."
         case .noNewPrivileges: "Could not set no_new_privs for \(command): \(errno)."
         case .seccomp: "Could not install the seccomp filter for \(command): \(errno)."
         case .exec: "Could not execute \(command): \(errno)."
@@ -66,7 +63,7 @@ public struct SpawnedChild: Sendable {
     public var errorDescriptor: CInt
 }
 
-/// Starts children with the fork → (TRACEME + SIGSTOP) → no_new_privs → seccomp → execve sequence.
+/// Starts children with the fork → (SIGSTOP for the tracer) → no_new_privs → seccomp → execve sequence.
 public enum Spawn {
     /// Finds `command` on `PATH` the way a shell does, or nil when nothing of that name exists.
     ///
@@ -95,8 +92,9 @@ public enum Spawn {
     /// - Parameters:
     ///   - arguments: the command line; `arguments[0]` is looked up on `PATH`.
     ///   - filter: a classic-BPF program (8 bytes per instruction) installed right before execve.
-    ///   - traced: the child calls `PTRACE_TRACEME` and stops with SIGSTOP first; the caller's
-    ///     thread becomes its tracer and must do every ptrace request for it.
+    ///   - traced: the child stops itself with SIGSTOP first, for the caller's thread to attach
+    ///     with ``Ptrace/seize(_:options:)`` once ``waitUntilStopped(_:)`` returns; that thread is
+    ///     then its tracer and must do every ptrace request for it.
     ///   - noNewPrivileges: set `PR_SET_NO_NEW_PRIVS` before the filter (needed without CAP_SYS_ADMIN).
     ///   - landlock: a ruleset the child restricts itself with (`landlock_restrict_self`) after
     ///     no_new_privs and before the filter; denials are audit-logged where the ABI allows.
@@ -188,6 +186,16 @@ public enum Spawn {
         }
     }
 
+    /// Waits until a child stops or ends (`waitpid(pid, WUNTRACED)`), retrying on EINTR.
+    public static func waitUntilStopped(_ pid: CInt) throws(Errno) -> WaitStatus {
+        var status: CInt = 0
+        while true {
+            let rc = system_waitpid(pid, &status, WUNTRACED)
+            if rc >= 0 { return WaitStatus(rawValue: status) }
+            if errno != EINTR { throw Errno(rawValue: errno) }
+        }
+    }
+
     /// The executable of a process (`readlink /proc/PID/exe`), or nil.
     public static func executable(of pid: CInt) -> String? {
         var buffer = [CChar](repeating: 0, count: 4096)
@@ -203,8 +211,8 @@ public enum Spawn {
 /// It forwards them through a pidfd, never a pid, so a signal for a workload that has already
 /// ended cannot reach a process that was given its pid.
 public enum Signals {
-    /// Catches SIGINT, SIGTERM and SIGHUP from now on and forwards them to `pid` (SIGKILL from the
-    /// second signal on).
+    /// Catches SIGINT, SIGTERM and SIGHUP from now on and forwards them to `pid`, each followed by
+    /// SIGCONT so that a stopped process acts on it (SIGKILL from the second signal on).
     ///
     /// `pid` must be the calling thread's child and not yet reaped (just spawned), so that the
     /// pidfd opened here refers to it; if it cannot be opened, signals are caught and not forwarded.

@@ -161,8 +161,6 @@ private struct TraceSession {
     var capturedValues: [UInt64: Trace.ArgumentValues] = [:]
     /// Executable per traced tid, filled lazily.
     var executableOfTask: [CInt: String] = [:]
-    /// Tracees that have not had their first (attach) stop yet.
-    var awaitingAttachStop: Set<CInt> = []
     /// Tracees alive.
     var live: Set<CInt> = []
     /// Tasks under a recording filter: every task when cinch installs it; otherwise those that hit
@@ -233,10 +231,13 @@ private struct TraceSession {
     }
 
     mutating func run() throws(TraceError) -> Trace {
-        // The child stops itself with SIGSTOP right after PTRACE_TRACEME.
+        // The child stops itself with SIGSTOP before anything else. Attaching with PTRACE_SEIZE
+        // (not PTRACE_TRACEME) makes group-stops visible, so the workload's own SIGSTOP can be
+        // kept (``handleStop``); SIGCONT then ends the launcher's stop. Its pid is not reaped
+        // until this loop sees it end, so every signal here reaches cinch's own child.
         let first: WaitStatus
         do {
-            first = try Spawn.wait(for: root.pid)
+            first = try Spawn.waitUntilStopped(root.pid)
         } catch {
             throw TraceError(.ptraceFailed, "Could not wait for \(options.command[0]): \(error).", underlying: error)
         }
@@ -247,13 +248,16 @@ private struct TraceSession {
             .traceSysGood, .traceFork, .traceVfork, .traceClone, .traceExec, .traceSeccomp, .exitKill,
         ]
         do {
-            try Ptrace.setOptions(root.pid, ptraceOptions)
-            try Ptrace.cont(root.pid)
+            try Ptrace.seize(root.pid, options: ptraceOptions)
         } catch {
-            kill(root.pid, SIGKILL)
+            signalRoot(SIGKILL)
+            _ = try? Spawn.wait(for: root.pid)
+            if options.forwardsSignals { Signals.stopForwarding() }
             throw TraceError(
-                .ptraceFailed, "Could not set ptrace options on pid \(root.pid): \(error).", underlying: error)
+                .ptraceFailed, "Could not trace \(options.command[0]): PTRACE_SEIZE failed: \(error).",
+                underlying: error)
         }
+        signalRoot(SIGCONT)
         live.insert(root.pid)
         if options.installsRecordingFilter {
             // Until its first execve the child is cinch's own launcher; name it, not cinch's path.
@@ -270,6 +274,16 @@ private struct TraceSession {
             throw TraceError(code, failure.description, underlying: failure.errno)
         }
         return makeTrace()
+    }
+
+    /// Signals the command's own process before the loop has seen it end (so it is still cinch's
+    /// unreaped child), through a pidfd as every signal cinch sends.
+    func signalRoot(_ signal: CInt) {
+        do {
+            try ProcessDescriptor(child: root.pid).send(signal)
+        } catch {
+            kill(root.pid, signal)  // No pidfds (before Linux 5.3): the pid is still the child's.
+        }
     }
 
     /// The wait loop: one iteration per ptrace stop or exit, until no tracee is left.
@@ -322,7 +336,12 @@ private struct TraceSession {
         for task in live where task != root.pid && inScope.contains(task) {
             if let process = ProcessInspection.processID(of: task), process != root.pid { processes.insert(process) }
         }
-        for process in processes.sorted() where live.contains(process) { kill(process, signal) }
+        for process in processes.sorted() where live.contains(process) {
+            kill(process, signal)
+            // A stopped process acts on the signal only once continued (as the handler does for
+            // the command's own process).
+            if signal != SIGKILL { kill(process, SIGCONT) }
+        }
     }
 
     mutating func handleStop(pid: CInt, status: WaitStatus) {
@@ -338,11 +357,8 @@ private struct TraceSession {
             case .fork, .vfork, .clone:
                 if let message = try? Ptrace.eventMessage(pid) {
                     let child = CInt(truncatingIfNeeded: message)
-                    if !live.contains(child) {
-                        // Its attach stop may already have been seen; otherwise swallow it later.
-                        awaitingAttachStop.insert(child)
-                        live.insert(child)
-                    }
+                    // Its first stop (``Ptrace/Event/stop``) may come before or after this event.
+                    live.insert(child)
                     if inScope.contains(pid) { bringIntoScope(child) }
                     if capabilityWatched.contains(pid) { capabilityWatched.insert(child) }
                     if objectScope.contains(pid) {
@@ -383,11 +399,16 @@ private struct TraceSession {
             resume(pid, signal: 0)
             return
         }
-        if signal == SIGSTOP, !live.contains(pid) || awaitingAttachStop.contains(pid) {
-            // The first stop of an auto-attached child (it may arrive before the parent's event).
-            if awaitingAttachStop.remove(pid) == nil { awaitingAttachStop.insert(pid) }
+        if status.ptraceEvent == Ptrace.Event.stop.rawValue {
+            // A new child's first stop (possibly before its parent's fork event), the end of a
+            // group-stop (SIGTRAP), or a group-stop: the workload's own SIGSTOP (or SIGTSTP, …),
+            // which keeps it stopped until SIGCONT, as without a tracer.
             live.insert(pid)
-            resume(pid, signal: 0)
+            if Ptrace.isStopSignal(signal) {
+                _ = try? Ptrace.listen(pid)
+            } else {
+                resume(pid, signal: 0)
+            }
             return
         }
         if signal == (SIGTRAP | 0x80) {
@@ -398,8 +419,8 @@ private struct TraceSession {
             resume(pid, signal: 0)
             return
         }
-        // A signal-delivery-stop passes the signal on; a group-stop is resumed without one.
-        resume(pid, signal: Ptrace.isSignalDeliveryStop(pid) ? signal : 0)
+        // A signal-delivery-stop (group-stops are ``Ptrace/Event/stop`` stops): pass the signal on.
+        resume(pid, signal: signal)
     }
 
     mutating func bringIntoScope(_ pid: CInt) {

@@ -64,6 +64,9 @@ public final class BackgroundProcess {
         return nil
     }
 
+    /// Whether it has ended, without waiting (and without killing it).
+    public var hasExited: Bool { reap() }
+
     /// Whether it has ended (reaping it, and keeping its status, the first time).
     private func reap() -> Bool {
         if status != nil { return true }

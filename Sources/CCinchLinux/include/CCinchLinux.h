@@ -64,7 +64,9 @@ long cinch_process_vm_read(pid_t pid, void *_Nonnull local, unsigned long length
 
 /// Flags for ``cinch_spawn``.
 enum {
-    /// The child calls `PTRACE_TRACEME` and stops itself with `SIGSTOP` before anything else.
+    /// The child stops itself with `SIGSTOP` before anything else, so that its parent can attach
+    /// with `PTRACE_SEIZE` (which, unlike `PTRACE_TRACEME`, reports group-stops so that they can be
+    /// kept).
     CINCH_SPAWN_TRACE = 1,
     /// The child sets `PR_SET_NO_NEW_PRIVS` before installing the filter.
     CINCH_SPAWN_NO_NEW_PRIVS = 2,
@@ -74,8 +76,8 @@ enum {
 ///
 /// The whole child side is C because only async-signal-safe code may run after `fork` in a
 /// multi-threaded process (the Swift runtime may hold locks). The child resets its signal mask
-/// and the dispositions of SIGPIPE, SIGINT and SIGTERM, then: `PTRACE_TRACEME` + `raise(SIGSTOP)`
-/// (with `CINCH_SPAWN_TRACE`), `PR_SET_NO_NEW_PRIVS` (with `CINCH_SPAWN_NO_NEW_PRIVS`),
+/// and the dispositions of SIGPIPE, SIGINT and SIGTERM, then: `raise(SIGSTOP)` (with
+/// `CINCH_SPAWN_TRACE`), `PR_SET_NO_NEW_PRIVS` (with `CINCH_SPAWN_NO_NEW_PRIVS`),
 /// `seccomp(SECCOMP_SET_MODE_FILTER)` with `filter` (when `filter_len > 0`), and `execve`.
 ///
 /// With `landlock_fd >= 0`, the child also calls `landlock_restrict_self(landlock_fd,
@@ -83,13 +85,13 @@ enum {
 /// `landlock_log` is 0: kernels before ABI 7 reject the flag).
 ///
 /// A failure in the child is reported through an `O_CLOEXEC` pipe: the parent reads
-/// `{stage, errno}`. Stages: 1 ptrace, 2 no_new_privs, 3 seccomp, 4 execve, 6 Landlock,
+/// `{stage, errno}`. Stages: 2 no_new_privs, 3 seccomp, 4 execve, 6 Landlock,
 /// 7 removing capabilities (``cinch_spawn_keeping_capabilities``).
 ///
 /// - Returns: the child's pid, or -1 with `errno` set when `fork` or `pipe` failed. When the
 ///   child failed before `execve` succeeded, returns the child's pid and sets `*child_stage` and
 ///   `*child_errno`; the child has already exited with status 127 (the caller reaps it).
-///   With `CINCH_SPAWN_TRACE` the parent returns right after `fork` (the child is stopped), and
+///   With `CINCH_SPAWN_TRACE` the parent returns right after `fork` (the child stops itself), and
 ///   exec errors are reported by ``cinch_spawn_read_error`` once the tracer has let it run.
 pid_t cinch_spawn(const char *_Nonnull path, char *_Nullable const *_Nonnull argv,
                   char *_Nullable const *_Nonnull envp, const void *_Nullable filter, size_t filter_len,
