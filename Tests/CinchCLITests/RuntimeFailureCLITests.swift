@@ -136,7 +136,8 @@ struct RuntimeFailureCLITests {
         try #require(FileManager.default.fileExists(atPath: bundle.directory + "/in-runtime"), "\(run.standardError)")
         run.send(SIGINT)
         let status = run.waitForExit(within: 30)
-        #expect(status == 130, "\(command) interrupted during \(phase): \(String(describing: status)) \(run.standardError)")
+        #expect(
+            status == 130, "\(command) interrupted during \(phase): \(String(describing: status)) \(run.standardError)")
         // The slow runtime's own `sleep 2` may still be ending; the container's must be gone.
         #expect(RuntimeState.leftoverContainers() == [], "a container was left behind")
         #expect(temporaryBundles().subtracting(before).isEmpty, "a temporary bundle was left behind")
