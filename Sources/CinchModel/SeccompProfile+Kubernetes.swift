@@ -2,8 +2,30 @@
 // A seccomp profile as a security-profiles-operator `SeccompProfile` object (Kubernetes YAML).
 
 extension SeccompProfile {
-    /// The `apiVersion` of the security-profiles-operator `SeccompProfile` resource.
-    public static let operatorAPIVersion = "security-profiles-operator.x-k8s.io/v1beta1"
+    /// The version of the security-profiles-operator's `SeccompProfile` resource an object is
+    /// written for.
+    public enum OperatorAPI: String, Sendable, CaseIterable {
+        /// `v1`, security-profiles-operator 1.0 and later. The resource is cluster-scoped: the
+        /// object has no namespace, and each node keeps the profile at `operator/NAME.json`.
+        case v1
+        /// `v1beta1`, the namespaced resource of releases before 1.0, whose nodes keep the profile
+        /// at `operator/NAMESPACE/NAME.json`. (1.0 still serves this version, but as a
+        /// cluster-scoped object: it drops the namespace, and the path has none.)
+        case v1beta1
+
+        /// The object's `apiVersion`.
+        public var apiVersion: String { "security-profiles-operator.x-k8s.io/\(rawValue)" }
+
+        /// Whether the resource lives in a namespace.
+        public var isNamespaced: Bool { self == .v1beta1 }
+
+        /// The `localhostProfile` a pod names the reconciled profile by, relative to the kubelet's
+        /// seccomp directory: `operator/[NAMESPACE/]NAME.json`.
+        public func localhostProfile(_ metadata: KubernetesObjectMetadata) -> String {
+            let namespace = isNamespaced ? metadata.namespace.map { $0 + "/" } ?? "" : ""
+            return "operator/\(namespace)\(metadata.name).json"
+        }
+    }
 
     /// The `kind` of the security-profiles-operator resource.
     public static let operatorKind = "SeccompProfile"
@@ -41,9 +63,14 @@ extension SeccompProfile {
     /// - Docker-only parts have no field: `archMap`, and rules' `includes` and `excludes`.
     ///   Rule comments are dropped without a finding; they change nothing the filter does.
     ///
-    /// - Parameter metadata: the object's name and namespace, checked too.
-    public func operatorObjectErrors(_ metadata: KubernetesObjectMetadata) -> [Diagnostic] {
+    /// - Parameters:
+    ///   - metadata: the object's name and namespace, checked too; `v1` objects have no namespace.
+    ///   - api: the version of the resource.
+    public func operatorObjectErrors(_ metadata: KubernetesObjectMetadata, api: OperatorAPI = .v1) -> [Diagnostic] {
         var messages = metadata.problems
+        if let namespace = metadata.namespace, !api.isNamespaced {
+            messages.append(Self.clusterScopedProblem(namespace: namespace))
+        }
         if defaultAction == .errno, let errno = defaultErrnoRet, errno != 1 {
             messages.append(
                 "A SeccompProfile object has no defaultErrnoRet, so denied syscalls fail with EPERM; this profile's default errno is \(errno). Generate it with --default-errno EPERM."
@@ -87,8 +114,8 @@ extension SeccompProfile {
     /// The profile as a security-profiles-operator `SeccompProfile` object; render it with
     /// ``JSONValue/renderedYAML()``.
     ///
-    /// The members are in a fixed order: `apiVersion`, `kind`, `metadata` (`name`, `namespace`
-    /// when given) and `spec`. The spec has `defaultAction`, `architectures` (when not empty),
+    /// The members are in a fixed order: `apiVersion`, `kind`, `metadata` (`name`, and
+    /// `namespace` when given and the API is namespaced) and `spec`. The spec has `defaultAction`, `architectures` (when not empty),
     /// `flags`, `listenerPath` and `listenerMetadata` (when set) and `syscalls`; each rule has
     /// `action`, `names`, and `errnoRet` and `args` when set (`index`, `value`, `valueTwo`,
     /// `op`). A default errno of EPERM is left out, as the resource has no field for it and
@@ -96,8 +123,10 @@ extension SeccompProfile {
     /// false. Check the profile with ``operatorObjectErrors(_:)`` first: this writes what it can
     /// and leaves out what the object cannot hold.
     ///
-    /// - Parameter metadata: the object's name and namespace.
-    public func operatorObject(_ metadata: KubernetesObjectMetadata) -> JSONValue {
+    /// - Parameters:
+    ///   - metadata: the object's name, and its namespace for `v1beta1`.
+    ///   - api: the version of the resource (the `apiVersion`).
+    public func operatorObject(_ metadata: KubernetesObjectMetadata, api: OperatorAPI = .v1) -> JSONValue {
         var spec: [(String, JSONValue)] = [("defaultAction", .string(defaultAction.rawValue))]
         if !architectures.isEmpty {
             spec.append(("architectures", .makeArray(architectures.map { .string($0.scmpName) })))
@@ -109,11 +138,16 @@ extension SeccompProfile {
         }
         spec.append(("syscalls", .makeArray(syscalls.map(Self.operatorRule))))
         return .makeObject([
-            ("apiVersion", .string(Self.operatorAPIVersion)),
+            ("apiVersion", .string(api.apiVersion)),
             ("kind", .string(Self.operatorKind)),
-            ("metadata", metadata.jsonValue()),
+            ("metadata", (api.isNamespaced ? metadata : KubernetesObjectMetadata(name: metadata.name)).jsonValue()),
             ("spec", .makeObject(spec)),
         ])
+    }
+
+    /// Why a `v1` object cannot be given `namespace`.
+    public static func clusterScopedProblem(namespace: String) -> String {
+        "A SeccompProfile is cluster-scoped since security-profiles-operator 1.0 (API v1), so it cannot be put in the namespace \(namespace): leave the namespace out, or write the namespaced object of older operators with the v1beta1 API."
     }
 
     private static func operatorRule(_ rule: Rule) -> JSONValue {

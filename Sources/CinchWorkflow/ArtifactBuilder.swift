@@ -19,8 +19,8 @@ public enum ArtifactRecipe: Sendable {
     /// An AppArmor profile.
     case apparmor(AppArmorProfileGenerator.Options)
     /// A seccomp profile inside a security-profiles-operator `SeccompProfile` object (YAML); the
-    /// options' format is ignored (the object holds the OCI form).
-    case seccompProfileObject(SeccompProfileGenerator.Options, KubernetesObjectMetadata)
+    /// options' format is ignored (the object holds the OCI form), written for that resource version.
+    case seccompProfileObject(SeccompProfileGenerator.Options, KubernetesObjectMetadata, SeccompProfile.OperatorAPI)
     /// A Kubernetes container `securityContext` (YAML) with the traces' capabilities.
     case securityContext(SecurityContextGenerator.Options)
 }
@@ -82,15 +82,15 @@ public enum ArtifactBuilder {
             let generated = SeccompProfileGenerator.generate(inputs, options: options)
             guard let profile = generated.output else { return refused(generated.diagnostics) }
             return proven(profile, diagnostics: generated.diagnostics, output: output)
-        case .seccompProfileObject(var options, let metadata):
+        case .seccompProfileObject(var options, let metadata, let api):
             options.format = .oci
             if options.isPresent == nil { options.isPresent = SyscallResolver.presence }
             let generated = SeccompProfileGenerator.generate(inputs, options: options)
             guard let profile = generated.output else { return refused(generated.diagnostics) }
-            let inexpressible = profile.operatorObjectErrors(metadata)
+            let inexpressible = profile.operatorObjectErrors(metadata, api: api)
             guard inexpressible.isEmpty else { return refused(generated.diagnostics + inexpressible) }
             return proven(profile, diagnostics: generated.diagnostics, output: output) {
-                $0.operatorObject(metadata).renderedYAML()
+                $0.operatorObject(metadata, api: api).renderedYAML()
             }
         case .securityContext(let options):
             return securityContext(SecurityContextGenerator.generate(inputs, options: options))

@@ -42,13 +42,14 @@ struct KubernetesCLITests {
 
     @Test func spoFormatMatchesTheLibraryGolden() throws {
         try withDirectory { dir in
-            let command = [
-                cinch, "generate", "seccomp", "-q", "--format", "spo", "--name", "web", "--namespace", "apps",
-            ]
+            let command = [cinch, "generate", "seccomp", "-q", "--format", "spo", "--name", "web"]
             let stdout = try Command.run(command + [arguments])
             #expect(stdout.status == 0, "\(stdout.stderr)")
             #expect(stdout.stderr == "")
-            expectMatchesGolden(stdout.stdout, "spo-arguments.yaml")
+            expectMatchesGolden(stdout.stdout, "spo-v1.yaml")
+            let older = try Command.run(command + ["--spo-api", "v1beta1", "--namespace", "apps", arguments])
+            #expect(older.status == 0, "\(older.stderr)")
+            expectMatchesGolden(older.stdout, "spo-arguments.yaml")
 
             let file = try Command.run(command + [arguments, "-o", "\(dir)/web.yaml"])
             #expect(file.status == 0, "\(file.stderr)")
@@ -64,8 +65,11 @@ struct KubernetesCLITests {
         (["--format", "spo", "--name", "web_1"], "not a DNS-1123 subdomain"),
         (["--format", "spo", "--name", "web\nkind: Secret"], "not a DNS-1123 subdomain"),
         (["--format", "spo", "--name", String(repeating: "a", count: 254)], "not a DNS-1123 subdomain"),
-        (["--format", "spo", "--name", "web", "--namespace", "a.b"], "not a DNS-1123 label"),
-        (["--format", "spo", "--name", "web", "--namespace", "Apps"], "not a DNS-1123 label"),
+        (["--format", "spo", "--name", "web", "--spo-api", "v1beta1", "--namespace", "a.b"], "not a DNS-1123 label"),
+        (["--format", "spo", "--name", "web", "--spo-api", "v1beta1", "--namespace", "Apps"], "not a DNS-1123 label"),
+        (["--format", "spo", "--name", "web", "--namespace", "apps"], "cluster-scoped"),
+        (["--format", "spo", "--name", "web", "--spo-api", "v2"], "v1beta1"),
+        (["--format", "oci", "--spo-api", "v1"], "need --format spo"),
         (["--format", "spo", "--name", "web", "--default-errno", "ENOSYS"], "--default-errno EPERM"),
         (["--name", "web"], "need --format spo"),
         (["--format", "oci", "--namespace", "apps"], "need --format spo"),

@@ -6,6 +6,7 @@ import CinchGenerate
 import CinchLinux
 import CinchModel
 import CinchTestSupport
+import Foundation
 import Testing
 
 @Suite struct KubernetesOutputTests {
@@ -15,7 +16,9 @@ import Testing
         return SeccompProfileGenerator.generate(from: [trace], options: .init(format: .oci)).profile
     }
 
-    static let web = KubernetesObjectMetadata(name: "web", namespace: "apps")
+    static let web = KubernetesObjectMetadata(name: "web")
+    /// A namespaced object, for the v1beta1 API of operators before 1.0.
+    static let webInApps = KubernetesObjectMetadata(name: "web", namespace: "apps")
 
     /// The traces behind `capabilities-kubernetes.yaml` (CapabilityProfileGeneratorTests).
     static let capabilityInputs = CapabilityProfileGeneratorTests.goldenInputs
@@ -25,7 +28,34 @@ import Testing
     @Test func seccompProfileObjectMatchesItsGolden() throws {
         let profile = try argumentsProfile()
         #expect(profile.operatorObjectErrors(Self.web).isEmpty)
-        expectMatchesGolden(profile.operatorObject(Self.web).renderedYAML(), "spo-arguments.yaml")
+        expectMatchesGolden(profile.operatorObject(Self.web).renderedYAML(), "spo-v1.yaml")
+    }
+
+    /// Operators before 1.0 have a namespaced v1beta1 resource; the object is otherwise the same.
+    @Test func namespacedObjectOfOlderOperatorsMatchesItsGolden() throws {
+        let profile = try argumentsProfile()
+        #expect(profile.operatorObjectErrors(Self.webInApps, api: .v1beta1).isEmpty)
+        expectMatchesGolden(profile.operatorObject(Self.webInApps, api: .v1beta1).renderedYAML(), "spo-arguments.yaml")
+        let v1 = profile.operatorObject(KubernetesObjectMetadata(name: "web")).renderedYAML()
+        let v1beta1 = profile.operatorObject(KubernetesObjectMetadata(name: "web"), api: .v1beta1).renderedYAML()
+        #expect(
+            v1beta1 == v1.replacingOccurrences(of: "x-k8s.io/v1\n", with: "x-k8s.io/v1beta1\n"),
+            "only the apiVersion differs without a namespace")
+    }
+
+    /// Since 1.0 the resource is cluster-scoped: a namespace is an error, and the object left
+    /// without one; the node path follows the scope.
+    @Test func v1ObjectsAreClusterScoped() throws {
+        let profile = try argumentsProfile()
+        let errors = profile.operatorObjectErrors(Self.webInApps)
+        #expect(errors.count == 1)
+        #expect(errors.first?.message.contains("cluster-scoped") == true, "\(errors)")
+        #expect(profile.operatorObject(Self.webInApps)[member: "metadata"] == .makeObject([("name", .string("web"))]))
+        #expect(SeccompProfile.OperatorAPI.v1.localhostProfile(Self.webInApps) == "operator/web.json")
+        #expect(SeccompProfile.OperatorAPI.v1beta1.localhostProfile(Self.webInApps) == "operator/apps/web.json")
+        #expect(
+            SeccompProfile.OperatorAPI.v1beta1.localhostProfile(KubernetesObjectMetadata(name: "web"))
+                == "operator/web.json")
     }
 
     /// The object holds the OCI profile rule for rule: same default action, architectures, names,
@@ -94,7 +124,8 @@ import Testing
 
     @Test func invalidNamesAreErrorsToo() throws {
         let profile = try argumentsProfile()
-        let errors = profile.operatorObjectErrors(KubernetesObjectMetadata(name: "Web\nkind: Secret", namespace: "a.b"))
+        let errors = profile.operatorObjectErrors(
+            KubernetesObjectMetadata(name: "Web\nkind: Secret", namespace: "a.b"), api: .v1beta1)
         #expect(errors.count == 2, "\(errors)")
         #expect(errors.allSatisfy { !$0.message.contains("\n") })
     }
@@ -205,7 +236,8 @@ import Testing
     @Test(.enabled(if: TestEnvironment.available(PythonYAML.isAvailable), "needs python3 with yaml (python3-yaml)"))
     func pyYAMLReadsBothObjects() throws {
         let object = try #require(
-            try PythonYAML.load(try argumentsProfile().operatorObject(Self.web).renderedYAML()) as? [String: Any])
+            try PythonYAML.load(try argumentsProfile().operatorObject(Self.webInApps, api: .v1beta1).renderedYAML())
+                as? [String: Any])
         #expect(Set(object.keys) == ["apiVersion", "kind", "metadata", "spec"])
         #expect(object["apiVersion"] as? String == "security-profiles-operator.x-k8s.io/v1beta1")
         #expect(object["kind"] as? String == "SeccompProfile")

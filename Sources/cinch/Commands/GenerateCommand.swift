@@ -44,8 +44,10 @@ struct GenerateSeccompCommand: ParsableCommand {
             1 on s390x. See docs/profiles.md.
 
             --format spo writes the OCI form inside a security-profiles-operator SeccompProfile \
-            object (YAML) named by --name (a DNS-1123 subdomain), in --namespace when given (a \
-            DNS-1123 label). The object has no field for a default errno other than EPERM, and no \
+            object (YAML) named by --name (a DNS-1123 subdomain). It is written for the operator's \
+            v1 API (1.0 and later), where the object is cluster-scoped; --spo-api v1beta1 writes \
+            the namespaced object of older operators, in --namespace when given (a DNS-1123 \
+            label). The object has no field for a default errno other than EPERM, and no \
             loongarch64 architecture; such a profile is refused. See docs/kubernetes.md.
 
             Exit status: 0 on success (warnings are printed to stderr); 64 when an option is wrong, a \
@@ -63,7 +65,14 @@ struct GenerateSeccompCommand: ParsableCommand {
     @Option(help: "With --format spo: the object's name (a DNS-1123 subdomain).")
     var name: String?
 
-    @Option(help: "With --format spo: the object's namespace (a DNS-1123 label; default: none).")
+    @Option(
+        help: """
+            With --format spo: the operator's API, v1 (1.0 and later, cluster-scoped; the default) or \
+            v1beta1 (older, namespaced).
+            """)
+    var spoApi: OperatorAPIOption?
+
+    @Option(help: "With --spo-api v1beta1: the object's namespace (a DNS-1123 label; default: none).")
     var namespace: String?
 
     @Option(help: "Errno for denied syscalls: EPERM or ENOSYS.")
@@ -82,8 +91,15 @@ struct GenerateSeccompCommand: ParsableCommand {
             throw ValidationError("Unknown architecture '\(name)' (try x86_64, x86, x32, aarch64, arm).")
         }
         guard format == .spo else {
-            if name != nil || namespace != nil { throw ValidationError("--name and --namespace need --format spo.") }
+            if name != nil || namespace != nil || spoApi != nil {
+                throw ValidationError("--name, --namespace and --spo-api need --format spo.")
+            }
             return
+        }
+        if let namespace, !(spoApi?.model ?? .v1).isNamespaced {
+            throw ValidationError(
+                "--namespace \(namespace): a SeccompProfile is cluster-scoped since security-profiles-operator 1.0 (API v1); leave --namespace out, or add --spo-api v1beta1 for the namespaced object of older operators."
+            )
         }
         guard let name else { throw ValidationError("--format spo needs --name NAME for the SeccompProfile object.") }
         if let problem = KubernetesObjectMetadata(name: name, namespace: namespace).problems.first {
@@ -103,7 +119,8 @@ struct GenerateSeccompCommand: ParsableCommand {
             argumentRules: !noArgumentRules)
         let recipe: ArtifactRecipe
         if format == .spo, let name {
-            recipe = .seccompProfileObject(options, KubernetesObjectMetadata(name: name, namespace: namespace))
+            recipe = .seccompProfileObject(
+                options, KubernetesObjectMetadata(name: name, namespace: namespace), spoApi?.model ?? .v1)
         } else {
             recipe = .seccomp(options)
         }

@@ -29,6 +29,13 @@ enum SeccompOutputFormat: String, ExpressibleByArgument, CaseIterable {
     var model: SeccompProfile.Format { self == .docker ? .docker : .oci }
 }
 
+/// `--spo-api v1|v1beta1`.
+enum OperatorAPIOption: String, ExpressibleByArgument, CaseIterable {
+    case v1, v1beta1
+
+    var model: SeccompProfile.OperatorAPI { self == .v1 ? .v1 : .v1beta1 }
+}
+
 /// `--format text|docker|oci|compose|kubernetes`.
 enum CapabilityOutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, docker, oci, compose, kubernetes
