@@ -311,6 +311,17 @@ struct MinimizeCommandCLITests {
         #expect(run.stderr.contains("--caps or --caps-file"), "\(run.stderr)")
     }
 
+    /// Without a driver an engine's trial is judged by the container's exit status, which `--rm`
+    /// throws away: refused before any container runs, instead of every trial failing.
+    @Test func anEngineTrialWithoutADriverCannotUseRm() throws {
+        let run = try Command.run([
+            cinch, "minimize", "--podman", "--seccomp", "/nonexistent.json", "--caps", "CAP_CHOWN", "--", "--rm",
+            "localhost/none", "true",
+        ])
+        #expect(run.status == 64, "\(run.stderr)")
+        #expect(run.stderr.contains("leave --rm out"), "\(run.stderr)")
+    }
+
     /// A list that names no capability, or a malformed list file, stops it before any run, with
     /// the name or the file and line.
     @Test func badListsAreRefusedBeforeAnyRun() throws {

@@ -109,6 +109,11 @@ struct MinimizeCommand: ParsableCommand {
             guard caps != nil || capsFile != nil else {
                 throw ValidationError("Give the list to minimise for an engine's container: --caps or --caps-file.")
             }
+            if container.driver == nil, container.waitPort == nil, command.contains("--rm") {
+                throw ValidationError(
+                    "Without --driver a trial passes when its container exits 0, and --rm makes the engine remove the container before cinch can read its status: leave --rm out (cinch removes every trial's container itself), or give a --driver."
+                )
+            }
         } else if command.isEmpty {
             guard container.bundle != nil else { throw ValidationError("Give --bundle DIR or a command after --.") }
         } else {
