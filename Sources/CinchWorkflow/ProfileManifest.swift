@@ -48,6 +48,11 @@ public import CinchValidate
 ///   `kind` is absent): `format` is `docker` or `oci`; `defaultErrno` is the errno of denied
 ///   syscalls (1 = EPERM, 38 = ENOSYS); `architectures` lists libseccomp ABI names (`x86_64`,
 ///   `x86`) to cover instead of those observed, or is empty.
+///   With `format` `spo` (``Entry/Kind/seccompObject(_:api:architectures:)``) the profile is a
+///   security-profiles-operator `SeccompProfile` object, as `cinch generate seccomp --format spo`
+///   writes it: `name` is the object's name, `spoApi` is `v1` (the default) or `v1beta1`, and
+///   `namespace` is allowed with `v1beta1` only; `defaultErrno` must be 1. Such a file is compared
+///   line by line, and not replayed.
 /// - `capabilities` (``Entry/Kind/capabilities(format:)``): `format` is `text` (the default),
 ///   `docker`, `oci`, `compose` or `kubernetes`, as `cinch generate capabilities --format`.
 /// - `apparmor` (``Entry/Kind/apparmor(name:complain:)``): `name` is the profile name (absent:
@@ -77,11 +82,14 @@ public struct ProfileManifest: Sendable, Equatable {
             /// An AppArmor profile (`cinch generate apparmor`): its name (nil derives it from the
             /// traces) and whether it is in complain mode.
             case apparmor(name: String?, complain: Bool)
+            /// A seccomp profile inside a security-profiles-operator `SeccompProfile` object
+            /// (`cinch generate seccomp --format spo`), with EPERM for denied syscalls.
+            case seccompObject(KubernetesObjectMetadata, api: SeccompProfile.OperatorAPI, architectures: [Architecture])
 
             /// The `kind` value in the manifest: `seccomp`, `capabilities` or `apparmor`.
             public var keyword: String {
                 switch self {
-                case .seccomp: "seccomp"
+                case .seccomp, .seccompObject: "seccomp"
                 case .capabilities: "capabilities"
                 case .apparmor: "apparmor"
                 }
@@ -97,6 +105,11 @@ public struct ProfileManifest: Sendable, Equatable {
                             architectures: architectures.isEmpty ? nil : architectures))
                 case .capabilities(let format): .capabilities(format)
                 case .apparmor(let name, let complain): .apparmor(.init(name: name, complain: complain))
+                case .seccompObject(let metadata, let api, let architectures):
+                    .seccompProfileObject(
+                        SeccompProfileGenerator.Options(
+                            format: .oci, architectures: architectures.isEmpty ? nil : architectures),
+                        metadata, api)
                 }
             }
         }
@@ -183,6 +196,15 @@ public struct ProfileManifest: Sendable, Equatable {
         case .apparmor(let name, let complain):
             members.append(("complain", .bool(complain)))
             if let name { members.append(("name", .string(name))) }
+        case .seccompObject(let metadata, let api, let architectures):
+            members += [
+                ("architectures", .makeArray(architectures.map { .string($0.name) })),
+                ("defaultErrno", .integer(1)),
+                ("format", .string("spo")),
+                ("name", .string(metadata.name)),
+                ("spoApi", .string(api.rawValue)),
+            ]
+            if let namespace = metadata.namespace { members.append(("namespace", .string(namespace))) }
         }
         return .makeObject(members.sorted { $0.0 < $1.0 })
     }
@@ -225,7 +247,7 @@ public struct ProfileManifest: Sendable, Equatable {
 
     /// The keys each kind takes besides `kind`, `path` and `traces`.
     private static let kindKeys: [(kind: String, keys: Set<String>)] = [
-        ("seccomp", ["architectures", "defaultErrno", "format"]),
+        ("seccomp", ["architectures", "defaultErrno", "format", "name", "namespace", "spoApi"]),
         ("capabilities", ["format"]),
         ("apparmor", ["complain", "name"]),
     ]
@@ -266,6 +288,10 @@ public struct ProfileManifest: Sendable, Equatable {
         var architectures: [Architecture] = []
         var name: String?
         var complain = false
+        var objectFormat = false
+        var namespace: String?
+        var api: SeccompProfile.OperatorAPI?
+        var objectKeys: [(key: String, cursor: JSONCursor)] = []
         for (key, member) in members {
             switch key {
             case "kind": continue
@@ -275,18 +301,40 @@ public struct ProfileManifest: Sendable, Equatable {
                 for element in try member.arrayElements() { traces.append(try confined(element)) }
                 guard !traces.isEmpty else { throw member.error("a profile needs at least one trace") }
             case _ where !ownKeys.contains(key):
-                if let owner = kindKeys.first(where: { $0.keys.contains(key) }) {
+                let owners = kindKeys.filter { $0.keys.contains(key) }.map(\.kind)
+                if !owners.isEmpty {
                     throw member.error(
-                        "the key \"\(key)\" does not apply to a profile of kind \(kind) (it belongs to kind \(owner.kind))"
+                        "the key \"\(key)\" does not apply to a profile of kind \(kind) (it belongs to kind \(owners.joined(separator: " or ")))"
                     )
                 }
                 throw member.error("unknown key \"\(key)\" in a profile entry")
             case "format" where kind == "seccomp":
                 let text = try member.string()
+                if text == "spo" {
+                    objectFormat = true
+                    continue
+                }
                 guard let value = SeccompProfile.Format(rawValue: text) else {
-                    throw member.error("unknown format \"\(text)\" for a seccomp profile; expected docker or oci")
+                    throw member.error("unknown format \"\(text)\" for a seccomp profile; expected docker, oci or spo")
                 }
                 seccompFormat = value
+            case "name" where kind == "seccomp":
+                let text = try member.string()
+                if let problem = KubernetesObjectMetadata.nameProblem(text) { throw member.error(problem) }
+                name = text
+                objectKeys.append((key, member))
+            case "namespace":
+                let text = try member.string()
+                if let problem = KubernetesObjectMetadata.namespaceProblem(text) { throw member.error(problem) }
+                namespace = text
+                objectKeys.append((key, member))
+            case "spoApi":
+                let text = try member.string()
+                guard let value = SeccompProfile.OperatorAPI(rawValue: text) else {
+                    throw member.error("unknown spoApi \"\(text)\"; expected v1 or v1beta1")
+                }
+                api = value
+                objectKeys.append((key, member))
             case "format":
                 let text = try member.string()
                 guard let value = CapabilityProfileGenerator.Format(rawValue: text) else {
@@ -318,15 +366,37 @@ public struct ProfileManifest: Sendable, Equatable {
         }
         guard let path, !path.isEmpty else { throw cursor.error("the entry has no \"path\"") }
         guard !traces.isEmpty else { throw cursor.error("the entry for \"\(path)\" has no \"traces\"") }
+        if kind == "seccomp" {
+            guard objectFormat else {
+                if let (key, member) = objectKeys.first {
+                    throw member.error("the key \"\(key)\" applies only to a seccomp profile of format spo")
+                }
+                return Entry(
+                    path: path,
+                    kind: .seccomp(format: seccompFormat, defaultErrno: errno, architectures: architectures),
+                    traces: traces)
+            }
+            guard let name else { throw cursor.error("the SeccompProfile object \"\(path)\" has no \"name\"") }
+            let objectAPI = api ?? .v1
+            if let namespace, !objectAPI.isNamespaced {
+                throw cursor.error(SeccompProfile.clusterScopedProblem(namespace: namespace))
+            }
+            guard errno == 1 else {
+                throw cursor.error(
+                    "a SeccompProfile object has no field for a default errno other than EPERM: \"defaultErrno\" must be 1")
+            }
+            return Entry(
+                path: path,
+                kind: .seccompObject(
+                    KubernetesObjectMetadata(name: name, namespace: namespace), api: objectAPI,
+                    architectures: architectures),
+                traces: traces)
+        }
         switch kind {
         case "capabilities":
             return Entry(path: path, kind: .capabilities(format: capabilityFormat), traces: traces)
-        case "apparmor":
-            return Entry(path: path, kind: .apparmor(name: name, complain: complain), traces: traces)
         default:
-            return Entry(
-                path: path, kind: .seccomp(format: seccompFormat, defaultErrno: errno, architectures: architectures),
-                traces: traces)
+            return Entry(path: path, kind: .apparmor(name: name, complain: complain), traces: traces)
         }
     }
 }
@@ -476,6 +546,12 @@ public struct ProfileCheck: Sendable {
         let actual = String(decoding: bytes, as: UTF8.self)
         outcome.actual = actual
         guard let expected = build.text, let profile = build.artifact, actual != expected else {
+            return outcome
+        }
+        if case .seccompObject = entry.kind {
+            // YAML, which cinch writes but does not read: compared line by line only.
+            outcome.lineDiff = lineDiff(
+                old: expected, new: actual, oldName: ProfileCheck.regeneratedName, newName: entry.path)
             return outcome
         }
         do {

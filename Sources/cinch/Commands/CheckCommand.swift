@@ -176,6 +176,7 @@ struct CheckCommand: ParsableCommand {
     private static func noun(_ kind: ProfileManifest.Entry.Kind) -> String {
         switch kind {
         case .seccomp: "seccomp profile"
+        case .seccompObject: "SeccompProfile object"
         case .capabilities: "capability list"
         case .apparmor: "AppArmor profile"
         }
