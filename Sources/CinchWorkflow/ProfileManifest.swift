@@ -383,7 +383,8 @@ public struct ProfileManifest: Sendable, Equatable {
             }
             guard errno == 1 else {
                 throw cursor.error(
-                    "a SeccompProfile object has no field for a default errno other than EPERM: \"defaultErrno\" must be 1")
+                    "a SeccompProfile object has no field for a default errno other than EPERM: \"defaultErrno\" must be 1"
+                )
             }
             return Entry(
                 path: path,
