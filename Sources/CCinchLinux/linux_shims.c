@@ -303,6 +303,49 @@ int cinch_caught_signal(void) { return caught_signal; }
 
 int cinch_caught_count(void) { return atomic_load(&caught_count); }
 
+pid_t cinch_gettid(void) { return (pid_t)syscall(SYS_gettid); }
+
+static int wake_signal = -1;
+static int wake_errno = 0;
+static pthread_once_t wake_once = PTHREAD_ONCE_INIT;
+
+static void wake_handler(int sig) { (void)sig; }
+
+static void wake_once_body(void) {
+    int sig = SIGRTMIN + 4;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = wake_handler;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // No SA_RESTART: the point is to interrupt a blocking call.
+    if (sigaction(sig, &sa, NULL) != 0) {
+        wake_errno = errno;
+        return;
+    }
+    wake_signal = sig;
+}
+
+int cinch_install_wake_handler(void) {
+    pthread_once(&wake_once, wake_once_body);
+    if (wake_signal < 0) {
+        errno = wake_errno;
+        return -1;
+    }
+    sigset_t wake;
+    sigemptyset(&wake);
+    sigaddset(&wake, wake_signal);
+    pthread_sigmask(SIG_UNBLOCK, &wake, NULL);
+    return wake_signal;
+}
+
+int cinch_wake_thread(pid_t tid) {
+    if (wake_signal < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    return (int)syscall(SYS_tgkill, getpid(), tid, wake_signal);
+}
+
 int cinch_set_pdeathsig(int sig) { return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0); }
 
 int cinch_set_child_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }

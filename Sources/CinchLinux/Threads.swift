@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Threads of cinch's own: the tracer thread (every ptrace request must come from one thread) and
-// background threads (the container controller, pipe feeders, trace readers).
+// background threads (the container controller, pipe feeders, trace readers), and waking them.
+
+internal import CCinchLinux
 
 #if canImport(Glibc)
     internal import Glibc
@@ -88,4 +90,27 @@ public final class BackgroundThread: @unchecked Sendable {
         if started { pthread_join(thread, nil) }
         started = false
     }
+}
+
+/// Interrupts a blocking call of one of cinch's threads (the tracer's `waitpid`) from another one.
+///
+/// It sends that thread a real-time signal whose handler does nothing and is installed without
+/// `SA_RESTART`, so the call fails with `EINTR` and the thread can look at what changed. A wake
+/// that arrives just before the thread blocks is lost: wake again until the thread says it saw it.
+public struct ThreadWaker: Sendable {
+    /// The thread's id.
+    public let thread: CInt
+
+    /// A waker for the calling thread, or nil when the wake signal cannot be installed.
+    ///
+    /// The corresponding C functions are `sigaction`, `pthread_sigmask` and `gettid`.
+    public static func forCurrentThread() -> ThreadWaker? {
+        guard cinch_install_wake_handler() >= 0 else { return nil }
+        return ThreadWaker(thread: cinch_gettid())
+    }
+
+    /// Interrupts the thread's current blocking call, if it is in one.
+    ///
+    /// The corresponding C function is `tgkill`.
+    public func wake() { _ = cinch_wake_thread(thread) }
 }

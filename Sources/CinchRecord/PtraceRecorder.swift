@@ -146,6 +146,15 @@ public struct PtraceRecorder: Sendable {
     }
 }
 
+/// How far the tracer thread has passed on the signals cinch caught, shared with the thread that
+/// wakes it for each one.
+private final class SignalRelayState: Sendable {
+    /// ``Signals/caughtCount`` as of the tracer's last ``TraceSession/relaySignals()``.
+    let relayed = Atomic<Int>(0)
+    /// Set when the tracer's loop has ended: nothing is woken any more.
+    let finished = Atomic<Bool>(false)
+}
+
 /// The state of one recording, owned by the tracer thread.
 private struct TraceSession {
     let options: Options
@@ -184,6 +193,8 @@ private struct TraceSession {
     var objects: ObjectObserver?
     /// How many caught signals ``relaySignals()`` has passed on.
     var relayedSignals = 0
+    /// Shared with the thread that wakes the tracer for each signal.
+    let relayState = SignalRelayState()
     /// Tasks past the exec boundary (and what they forked), whose object accesses count.
     var objectScope: Set<CInt> = []
 
@@ -259,12 +270,15 @@ private struct TraceSession {
         }
         signalRoot(SIGCONT)
         live.insert(root.pid)
+        let watcher = options.forwardsSignals ? startWaking() : nil
         if options.installsRecordingFilter {
             // Until its first execve the child is cinch's own launcher; name it, not cinch's path.
             executableOfTask[root.pid] = PtraceRecorder.launcherName
             bringIntoScope(root.pid)
         }
         loop()
+        relayState.finished.store(true, ordering: .releasing)
+        watcher?.stop()
         if options.forwardsSignals { Signals.stopForwarding() }
         capabilityOutcome = capabilityWatch?.finish()
         // An execve that failed in the child (a directory, a file without x, a bad interpreter)
@@ -274,6 +288,23 @@ private struct TraceSession {
             throw TraceError(code, failure.description, underlying: failure.errno)
         }
         return makeTrace()
+    }
+
+    /// Wakes the tracer thread out of `waitpid` for every signal cinch catches, until it has passed
+    /// the signal on (``relaySignals()``). The handler signals only the command's own process, and
+    /// its signal-delivery stop wakes the loop; but when that process has ended (a shell that left
+    /// a job running) or is stopped, no stop comes, and the rest of the workload must still get it.
+    func startWaking() -> SignalWatcher? {
+        guard let waker = ThreadWaker.forCurrentThread() else { return nil }
+        let state = relayState
+        return try? SignalWatcher { _ in
+            while !state.finished.load(ordering: .acquiring),
+                state.relayed.load(ordering: .acquiring) < Signals.caughtCount
+            {
+                waker.wake()
+                System.sleep(seconds: 0.02)
+            }
+        }
     }
 
     /// Signals the command's own process before the loop has seen it end (so it is still cinch's
@@ -331,6 +362,7 @@ private struct TraceSession {
         let count = Signals.caughtCount
         guard count > relayedSignals, let first = Signals.caught else { return }
         relayedSignals = count
+        defer { relayState.relayed.store(count, ordering: .releasing) }
         let signal = count > 1 ? SIGKILL : first
         var processes: Set<CInt> = []
         for task in live where task != root.pid && inScope.contains(task) {

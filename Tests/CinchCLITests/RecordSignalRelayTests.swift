@@ -57,4 +57,30 @@ struct RecordSignalRelayTests {
         #expect(!trace.isComplete, "an interrupted recording says so")
         #expect(trace.incompleteReasons.contains { $0.contains("SIGINT") }, "\(trace.incompleteReasons)")
     }
+
+    /// The command's own process has ended and left a job running: the signal must still reach
+    /// the job, although no stop of the ended process wakes the tracer to pass it on.
+    @Test func aSignalReachesWhatTheCommandLeftRunning() throws {
+        let directory = try Command.temporaryDirectory("relay-orphan")
+        defer { Command.removeDirectory(directory) }
+        let marker = "\(Int.random(in: 100_000...999_999))"
+        let recording = try BackgroundProcess(
+            [cinch, "record", "-q", "-o", "\(directory)/t.json", "--", "sh", "-c", "sleep \(marker) &"],
+            errorPath: "\(directory)/stderr")
+        let deadline = Date().addingTimeInterval(20)
+        var job: [String] = []
+        while job.isEmpty, Date() < deadline {
+            job = try Command.run(["pgrep", "-f", "^sleep \(marker)$"]).stdout.split(separator: "\n").map(String.init)
+            if job.isEmpty { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        try #require(!job.isEmpty, "the job never started: \(recording.standardError)")
+        Thread.sleep(forTimeInterval: 0.3)  // Let the shell exit, so only the job is left.
+        recording.send(SIGTERM)
+        let status = recording.waitForExit(within: 20)
+        #expect(status != nil, "the recording went on after SIGTERM")
+        let left = try Command.run(["pgrep", "-f", "^sleep \(marker)$"]).stdout
+        #expect(left.isEmpty, "the job was left running: \(left)")
+        let trace = try Trace.load(path: "\(directory)/t.json")
+        #expect(trace.incompleteReasons.contains { $0.contains("SIGTERM") }, "\(trace.incompleteReasons)")
+    }
 }

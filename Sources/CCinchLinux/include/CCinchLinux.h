@@ -174,6 +174,19 @@ int cinch_caught_signal(void);
 /// How many signals the handler has caught so far.
 int cinch_caught_count(void);
 
+/// The calling thread's id (`gettid`).
+pid_t cinch_gettid(void);
+
+/// Installs (once per process) a handler that does nothing for a real-time signal of cinch's own,
+/// without `SA_RESTART`, and unblocks that signal on the calling thread. Sending it to a thread
+/// with ``cinch_wake_thread`` makes a blocking call there (`waitpid`) fail with `EINTR`. Returns
+/// the signal's number, or -1 with `errno` set.
+int cinch_install_wake_handler(void);
+
+/// Sends the wake signal of ``cinch_install_wake_handler`` to thread `tid` of this process
+/// (`tgkill`). Returns 0, or -1 with `errno` set.
+int cinch_wake_thread(pid_t tid);
+
 /// `pidfd_open(pid, 0)` through `syscall()`, which is variadic; glibc 2.36 and musl have no
 /// wrapper. The descriptor is close-on-exec. Returns it, or -1 with `errno` set.
 int cinch_pidfd_open(pid_t pid);
