@@ -65,8 +65,9 @@ struct RecordCommand: ParsableCommand {
             incomplete with the reason; 64 when the input is unusable; 127 when the command \
             is not found; 126 when it cannot be executed; 70 when it could not be traced; 73 when the trace cannot be written. On \
             SIGINT/SIGTERM the signal is passed to every process of the workload (as a terminal sends \
-            Ctrl-C to its process group) and the partial trace is written, \
-            marked incomplete. With --bundle, SIGINT/SIGTERM/SIGHUP stop the container through the \
+            Ctrl-C to its process group), followed by SIGCONT for stopped ones (a second signal kills \
+            them), and the partial trace is written, marked incomplete. The workload's own SIGSTOP \
+            stops it until SIGCONT, as without a tracer. With --bundle, SIGINT/SIGTERM/SIGHUP stop the container through the \
             runtime (SIGTERM, SIGKILL after --grace seconds, at once on a second signal), delete it, \
             write the trace marked incomplete, and exit 128+N (130 for SIGINT, 143 for SIGTERM).
             """
