@@ -25,8 +25,9 @@ struct RuntimeFailureCLITests {
         case create, start
     }
 
-    /// A directory holding a `runc` that runs the real one except for the `failing` subcommand.
-    func standInRuntime(failingAt failing: Failure) throws -> String {
+    /// A directory holding a `runc` that runs `action` (shell lines) at the `phase` subcommand, and
+    /// otherwise (or after `action`, unless it exits) the real runc.
+    func standInRuntime(at phase: Failure, _ action: String) throws -> String {
         let directory = try Command.temporaryDirectory("stand-in-runc")
         let real = try #require(
             ["/usr/sbin/runc", "/usr/bin/runc", "/sbin/runc"].first { FileManager.default.isExecutableFile(atPath: $0) }
@@ -34,9 +35,9 @@ struct RuntimeFailureCLITests {
         let script = """
             #!/bin/sh
             for argument in "$@"; do
-                if [ "$argument" = \(failing.rawValue) ]; then
-                    echo "stand-in runc: \(failing.rawValue) fails on purpose" >&2
-                    exit 1
+                if [ "$argument" = \(phase.rawValue) ]; then
+            \(action)
+                    break
                 fi
             done
             exec \(real) "$@"
@@ -47,29 +48,38 @@ struct RuntimeFailureCLITests {
         return directory
     }
 
-    /// A directory holding a `runc` that, at the `phase` subcommand, leaves `marker` and takes two
-    /// seconds before it runs the real one: a signal sent to cinch after the marker appears arrives
-    /// while the runtime creates or starts the container.
+    /// A `runc` that fails at the `failing` subcommand.
+    func standInRuntime(failingAt failing: Failure) throws -> String {
+        try standInRuntime(
+            at: failing,
+            """
+                    echo "stand-in runc: \(failing.rawValue) fails on purpose" >&2
+                    exit 1
+            """)
+    }
+
+    /// A `runc` that, at the `phase` subcommand, leaves `marker` and takes two seconds before it
+    /// runs the real one: a signal sent to cinch after the marker appears arrives while the runtime
+    /// creates or starts the container.
     func slowRuntime(at phase: Failure, marker: String) throws -> String {
-        let directory = try Command.temporaryDirectory("slow-runc")
-        let real = try #require(
-            ["/usr/sbin/runc", "/usr/bin/runc", "/sbin/runc"].first { FileManager.default.isExecutableFile(atPath: $0) }
-        )
-        let script = """
-            #!/bin/sh
-            for argument in "$@"; do
-                if [ "$argument" = \(phase.rawValue) ]; then
+        try standInRuntime(
+            at: phase,
+            """
                     : > \(marker)
                     sleep 2
-                    break
-                fi
-            done
-            exec \(real) "$@"
+            """)
+    }
 
-            """
-        try script.write(toFile: directory + "/runc", atomically: true, encoding: .utf8)
-        #expect(chmod(directory + "/runc", 0o755) == 0)
-        return directory
+    /// `record` or `verify` (under a profile that allows everything) of `bundle`, and a `PATH` that
+    /// finds the stand-in `runc` in `runtime` first.
+    func commandLine(_ command: String, bundle: BusyboxBundle, runtime: String) throws -> ([String], String) {
+        let profile = bundle.directory + "/allow.json"
+        try #"{"defaultAction": "SCMP_ACT_ALLOW"}"#.write(toFile: profile, atomically: true, encoding: .utf8)
+        let arguments =
+            command == "record"
+            ? ["record", "-q", "--bundle", bundle.directory, "-o", bundle.directory + "/t.json"]
+            : ["verify", "--bundle", bundle.directory, "--seccomp", profile]
+        return (arguments, runtime + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/bin"))
     }
 
     func temporaryBundles() -> Set<String> {
@@ -87,14 +97,8 @@ struct RuntimeFailureCLITests {
             bundle.remove()
             Command.removeDirectory(runtime)
         }
-        let profile = bundle.directory + "/allow.json"
-        try #"{"defaultAction": "SCMP_ACT_ALLOW"}"#.write(toFile: profile, atomically: true, encoding: .utf8)
         let before = temporaryBundles()
-        let arguments =
-            command == "record"
-            ? ["record", "-q", "--bundle", bundle.directory, "-o", bundle.directory + "/t.json"]
-            : ["verify", "--bundle", bundle.directory, "--seccomp", profile]
-        let path = runtime + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/bin")
+        let (arguments, path) = try commandLine(command, bundle: bundle, runtime: runtime)
         let result = try Command.run(["timeout", "60", cinch] + arguments, environment: ["PATH": path])
         #expect(result.status == 70, "\(command) with runc failing at \(failure): \(result.status) \(result.stderr)")
         #expect(result.stderr.contains("runc \(failure.rawValue) fail"), "\(result.stderr)")
@@ -119,14 +123,8 @@ struct RuntimeFailureCLITests {
             bundle.remove()
             Command.removeDirectory(runtime)
         }
-        let profile = bundle.directory + "/allow.json"
-        try #"{"defaultAction": "SCMP_ACT_ALLOW"}"#.write(toFile: profile, atomically: true, encoding: .utf8)
         let before = temporaryBundles()
-        let arguments =
-            command == "record"
-            ? ["record", "-q", "--bundle", bundle.directory, "-o", bundle.directory + "/t.json"]
-            : ["verify", "--bundle", bundle.directory, "--seccomp", profile]
-        let path = runtime + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/bin")
+        let (arguments, path) = try commandLine(command, bundle: bundle, runtime: runtime)
         let run = try BackgroundProcess(
             ["/usr/bin/env", "PATH=\(path)", cinch] + arguments, errorPath: bundle.directory + "/stderr")
         let deadline = Date().addingTimeInterval(20)
