@@ -176,15 +176,21 @@ public struct EngineSession: Sendable {
     }
 
     /// Removes the container if cinch dies before it does (`$1` the engine, `$2` the ID), then
-    /// the leftover files (the rest).
+    /// the leftover files (the rest), and for a trace `NAME.json` among them the traces of the
+    /// execs into the container (`NAME.exec-N.json` and their logs).
     static let watchdogScript = """
         exec >/dev/null 2>&1
         IFS= read -r line
         [ "$line" = done ] && exit 0
         "$1" rm --force "$2"
         shift 2
-        # The recorder writes the trace a moment after the container ends.
-        [ $# -gt 0 ] && sleep 3 && rm -f "$@"
+        [ $# -gt 0 ] || exit 0
+        # The recorders write their traces a moment after the container ends.
+        sleep 3
+        for file in "$@"; do
+            rm -f "$file"
+            case "$file" in *.json) rm -f "${file%.json}".exec-*.json "${file%.json}".exec-*.json.log ;; esac
+        done
         exit 0
         """
 

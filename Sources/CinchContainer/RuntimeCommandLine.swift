@@ -19,11 +19,13 @@ public struct RuntimeCommandLine: Sendable, Equatable {
     public var bundle: String?
     /// crun's `--config`/`-f` of `create` and `run` (the config file, instead of the bundle's).
     public var configFile: String?
-    /// `--pid-file` of `create` and `run`.
+    /// `--pid-file` of `create`, `run` and `exec`.
     public var pidFile: String?
+    /// `--process`/`-p` of `exec`: the JSON file of the process to start.
+    public var processFile: String?
     /// `--preserve-fds N` of `create` and `run`: descriptors 3 to 3+N-1 go to the container.
     public var preservedDescriptors: Int
-    /// `--detach`/`-d` of `run`.
+    /// `--detach`/`-d` of `run` and `exec`.
     public var detach: Bool
     /// The command's first operand: the container ID.
     public var containerID: String?
@@ -35,6 +37,11 @@ public struct RuntimeCommandLine: Sendable, Equatable {
     /// `create` and `run` flags that take a value.
     static let createValueFlags: Set<String> = [
         "--bundle", "-b", "--console-socket", "--pid-file", "--preserve-fds", "--pidfd-socket", "--config", "-f",
+    ]
+    /// `exec` flags that take a value (runc's; crun's are a subset).
+    static let execValueFlags: Set<String> = [
+        "--console-socket", "--pidfd-socket", "--cwd", "--env", "-e", "--user", "-u", "--additional-gids", "-g",
+        "--process", "-p", "--process-label", "--apparmor", "--cap", "-c", "--preserve-fds", "--pid-file", "--cgroup",
     ]
 
     /// Reads `arguments` (without the program name). Never fails: what it does not understand it
@@ -60,7 +67,12 @@ public struct RuntimeCommandLine: Sendable, Equatable {
         }
         command = arguments[index]
         index += 1
-        let readsOptions = command == "create" || command == "run"
+        let valueFlags: Set<String>? =
+            switch command {
+            case "create", "run": Self.createValueFlags
+            case "exec": Self.execValueFlags
+            default: nil
+            }
         var operands: [String] = []
         while index < arguments.count {
             let argument = arguments[index]
@@ -73,7 +85,7 @@ public struct RuntimeCommandLine: Sendable, Equatable {
                 operands.append(argument)
                 continue
             }
-            guard readsOptions else {
+            guard let valueFlags else {
                 // Other commands' flags: only their operands matter (the ID), and a flag that
                 // takes a separate value is not one cinch needs to tell apart from an ID.
                 continue
@@ -83,13 +95,14 @@ public struct RuntimeCommandLine: Sendable, Equatable {
             if let equals = argument.firstIndex(of: "=") {
                 name = String(argument[..<equals])
                 value = String(argument[argument.index(after: equals)...])
-            } else if Self.createValueFlags.contains(argument), index < arguments.count {
+            } else if valueFlags.contains(argument), index < arguments.count {
                 value = arguments[index]
                 index += 1
             }
             switch name {
             case "--bundle", "-b": bundle = value
-            case "--config", "-f": configFile = value
+            case "--config", "-f": configFile = command == "exec" ? nil : value
+            case "--process", "-p": processFile = command == "exec" ? value : nil
             case "--pid-file": pidFile = value
             case "--preserve-fds": preservedDescriptors = value.flatMap { Int($0) }.map { max(0, min($0, 4096)) } ?? 0
             case "--detach", "-d": detach = true

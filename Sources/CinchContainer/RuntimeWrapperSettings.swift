@@ -109,4 +109,24 @@ public struct RuntimeWrapperSettings: Sendable, Equatable {
         guard allowed, !name.isEmpty, !name.hasPrefix("."), name.utf8.count <= 200 else { return nil }
         return traceDirectory + "/" + name
     }
+
+    /// The first part of the names of the traces of `exec`s into the container recorded at
+    /// `tracePath` (`NAME.exec-`, for `NAME.json`): each exec's trace is `NAME.exec-N.json`.
+    public static func execTracePrefix(of tracePath: String) -> String {
+        (tracePath.hasSuffix(".json") ? String(tracePath.dropLast(5)) : tracePath) + ".exec-"
+    }
+
+    /// The traces of the `exec`s into the container recorded at `tracePath`, sorted by number.
+    public static func execTraces(of tracePath: String) -> [String] {
+        let prefix = execTracePrefix(of: tracePath)
+        let directory = String(prefix[..<(prefix.lastIndex(of: "/") ?? prefix.startIndex)])
+        let stem = String(prefix.dropFirst(directory.count + 1))
+        let numbered = ((try? FileIO.directoryEntries(directory)) ?? []).compactMap { entry -> (Int, String)? in
+            guard entry.hasPrefix(stem), entry.hasSuffix(".json"),
+                let number = Int(entry.dropFirst(stem.count).dropLast(5)), number > 0
+            else { return nil }
+            return (number, directory + "/" + entry)
+        }
+        return numbered.sorted { $0.0 < $1.0 }.map(\.1)
+    }
 }

@@ -289,6 +289,18 @@ public enum FileIO {
         }
     }
 
+    /// Creates the empty file `path` (mode 0644) if no file of that name exists, and returns
+    /// whether it did: a name claimed this way is nobody else's, even when several processes pick
+    /// names in the same directory at once. A symbolic link of that name counts as existing.
+    ///
+    /// The corresponding C function is `open(2)` with `O_CREAT | O_EXCL`.
+    public static func claim(_ path: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { return false }
+        close(fd)
+        return true
+    }
+
     /// Creates `path` and its missing parents (mode 0755), as `mkdir -p` does.
     public static func makeDirectories(_ path: String) throws(InputError) {
         var prefix = path.hasPrefix("/") ? "" : "."

@@ -95,12 +95,14 @@ extension RecordJob {
         guard let tracePath = settings.tracePath(annotation: name) else {
             return .cannotRun("The trace directory \(settings.traceDirectory) cannot hold \(name).")
         }
-        FileIO.remove(tracePath)
-        FileIO.remove(tracePath + ".log")
-        defer {
-            FileIO.remove(tracePath)
-            FileIO.remove(tracePath + ".log")
+        let removeTraces = {
+            for path in [tracePath] + RuntimeWrapperSettings.execTraces(of: tracePath) {
+                FileIO.remove(path)
+                FileIO.remove(path + ".log")
+            }
         }
+        removeTraces()
+        defer { removeTraces() }
         let engineRuntime = request.engine == .podman ? wrapper : RuntimeWrapperSettings.executableName
         let session = EngineSession(
             options: .init(
@@ -122,6 +124,21 @@ extension RecordJob {
         }
         guard var trace = finished else {
             return .noTrace("The recorder wrote no trace for container \(run.containerID).", run: run)
+        }
+        // What the driver or a health check ran in the container with `ENGINE exec` is part of
+        // what the container does: each exec's recorder wrote a trace of its own.
+        for path in RuntimeWrapperSettings.execTraces(of: tracePath) {
+            let (source, exitStatus) = (trace.source, trace.exitStatus)
+            guard let exec = waitForRecorder(path) else {
+                trace.markIncomplete(
+                    "The recorder of an exec into the container wrote no trace; what that process did is missing.")
+                continue
+            }
+            // The run is still the container's: its source and exit status, not the exec's.
+            trace = trace.merged(with: exec)
+            (trace.source, trace.exitStatus) = (source, exitStatus)
+            let command = exec.source.command.isEmpty ? "a process" : exec.source.command.joined(separator: " ")
+            request.onNote?("Added what \(command) did, run in the container with \(request.engine.rawValue) exec.")
         }
         trace.markUnfinishedContainerRun(
             driverSkippedReason: run.driverSkippedReason, timedOut: run.timedOut, interruption: run.interruption)

@@ -59,12 +59,16 @@ extension RuntimeJob {
         let original = Descriptors.readAll(request.configDescriptor, limit: FileIO.inputLimit)
         Descriptors.close(request.configDescriptor)
         let line = RuntimeCommandLine(request.runtimeArguments)
+        // `exec --detach` leaves the process running, as `create` leaves the container.
         let detached = line.command == "create" || line.detach
         if detached { Descriptors.startSession() }
         let notes = Notes(log: request.tracePath + ".log")
         let config = (try? JSONParser.parse(original))?.value ?? .makeObject([])
+        let isExec = line.command == "exec"
         notes.add(
-            "Recording container \(line.containerID ?? "(no ID)") with \(request.runtime): cinch's recording filter replaces the engine's seccomp profile for this run (kept in the trace as source.replacedSeccomp)."
+            isExec
+                ? "Recording an exec into container \(line.containerID ?? "(no ID)") with \(request.runtime): the process runs under the container's recording filter, and its trace belongs with the container's."
+                : "Recording container \(line.containerID ?? "(no ID)") with \(request.runtime): cinch's recording filter replaces the engine's seccomp profile for this run (kept in the trace as source.replacedSeccomp)."
         )
         let report = Reporter(descriptor: request.statusDescriptor, inherited: inherited, pidFile: line.pidFile)
         let recorder = PtraceRecorder(
@@ -91,12 +95,12 @@ extension RuntimeJob {
         }
         trace.source = Trace.Source(
             kind: "ptrace", command: OCIBundle.processArguments(in: config),
-            bundle: line.bundleDirectory(workingDirectory: System.absolutePath(".")),
+            bundle: isExec ? nil : line.bundleDirectory(workingDirectory: System.absolutePath(".")),
             runtime: request.runtime.split(separator: "/").last.map(String.init),
             runtimeVersion: ContainerRuntime.version(of: request.runtime),
             noNewPrivileges: OCIBundle.noNewPrivileges(in: config))
         trace.source.containerID = line.containerID
-        trace.source.replacedSeccomp = config[member: "linux"]?[member: "seccomp"] ?? .null
+        if !isExec { trace.source.replacedSeccomp = config[member: "linux"]?[member: "seccomp"] ?? .null }
         do {
             try FileIO.writeAtomically(trace.jsonValue().rendered(), to: request.tracePath)
         } catch {

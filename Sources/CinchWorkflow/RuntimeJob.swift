@@ -56,6 +56,11 @@ public enum RuntimeJob {
             return record(
                 request, settings: settings, delegate: delegate, line: line, invokedAs: name, onError: onError)
         }
+        if line.command == "exec", let id = line.containerID, let containerTrace = liveRecording(of: id, in: settings) {
+            return recordExec(
+                line, containerTrace: containerTrace, delegate: delegate, workingDirectory: workingDirectory,
+                invokedAs: name, onError: onError)
+        }
         let error = Descriptors.replaceProcess(path: delegate, arguments: [delegate] + arguments)
         return fail(onError, "cannot run \(delegate): \(error)", status: 127)
     }
@@ -134,6 +139,17 @@ public enum RuntimeJob {
             return fail(onError, "cannot put the recording filter in \(request.configPath): \(error)")
         }
         defer { try? FileIO.writeAtomically(bytes: request.original, to: request.configPath) }
+        return startRecorder(
+            tracePath: tracePath, delegate: delegate, line: line, config: request.original, invokedAs: name,
+            onError: onError)
+    }
+
+    /// Starts the recorder of `line` (a `create`, `run` or `exec`), gives it `config` (what it
+    /// describes the run with), and returns the status it reports for the runtime's command.
+    static func startRecorder(
+        tracePath: String, delegate: String, line: RuntimeCommandLine, config original: [UInt8],
+        invokedAs name: String, onError: (String) -> Void
+    ) -> Int32 {
         let status: (read: CInt, write: CInt)
         let config: (read: CInt, write: CInt)
         do {
@@ -159,7 +175,7 @@ public enum RuntimeJob {
         }
         Descriptors.close(status.write)
         Descriptors.close(config.read)
-        Descriptors.writeAll(request.original, to: config.write)
+        Descriptors.writeAll(original, to: config.write)
         Descriptors.close(config.write)
         let reply = String(decoding: Descriptors.readAll(status.read, limit: 64), as: UTF8.self)
         Descriptors.close(status.read)

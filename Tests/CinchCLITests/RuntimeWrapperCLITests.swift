@@ -85,8 +85,21 @@ struct RuntimeWrapperCLITests {
         return [:]
     }
 
+    /// Removes the trace `name`, its log, and the traces of execs into its container.
     func removeTrace(_ name: String) {
-        for path in ["\(traces)/\(name)", "\(traces)/\(name).log"] { try? FileManager.default.removeItem(atPath: path) }
+        let stem = name.hasSuffix(".json") ? String(name.dropLast(5)) : name
+        let execs = ((try? FileManager.default.contentsOfDirectory(atPath: traces)) ?? []).filter {
+            $0.hasPrefix(stem + ".exec-")
+        }
+        for path in ["\(traces)/\(name)", "\(traces)/\(name).log"] + execs.map({ "\(traces)/\($0)" }) {
+            try? FileManager.default.removeItem(atPath: path)
+        }
+    }
+
+    /// The x86_64 syscall names of a trace read with JSONSerialization.
+    func syscallNames(_ trace: [String: Any]) -> Set<String> {
+        let abis = trace["abis"] as? [String: Any]
+        return Set(((abis?["x86_64"] as? [String: Any])?["syscalls"] as? [String: Any] ?? [:]).keys)
     }
 
     func fetch(port: Int) throws -> CommandResult {
@@ -394,5 +407,63 @@ struct RuntimeWrapperCLITests {
         let kept = (try? String(contentsOfFile: "\(dir)/kept.caps", encoding: .utf8)) ?? ""
         #expect(kept.split(separator: "\n").map(String.init) == ["CAP_NET_BIND_SERVICE"], "\(kept)")
         #expect(try run(["podman", "ps", "-aq"]).stdout == before, "every trial's container is removed")
+    }
+
+    /// A process an engine execs into a recorded container (`podman exec`, a health check, a
+    /// Kubernetes exec probe) runs under the container's recording filter. Untraced, every syscall
+    /// the filter does not know would fail and the process would die (it did: status 139). It is
+    /// recorded into `NAME.exec-N.json` next to the container's trace, and its status is its own.
+    @Test func anExecIntoARecordedContainerRunsAndIsRecorded() throws {
+        try staged("podman-exec") { stage in
+            let started = try run(
+                [
+                    "podman", "run", "-d", "--runtime", "\(stage.wrapper)/cinch-runtime", "--annotation",
+                    "cinch.dev/trace=\(stage.name)",
+                ] + limits + [image, "sleep", "1000"])
+            try #require(started.status == 0, "\(started.stderr)")
+            let id = String(started.stdout.split(separator: "\n").last ?? "")
+            defer { _ = try? run(["podman", "rm", "-f", "-t", "0", id]) }
+            let sync = try run(["podman", "exec", id, "/bin/busybox", "sync"])
+            #expect(sync.status == 0, "\(sync.status) \(sync.stderr)")
+            let failing = try run(["podman", "exec", id, "/bin/busybox", "sh", "-c", "exit 3"])
+            #expect(failing.status == 3, "the exec's own status: \(failing.stderr)")
+            #expect(try run(["podman", "rm", "-f", "-t", "0", id]).status == 0)
+
+            let stem = String(stage.name.dropLast(5))
+            let exec = try finishedTrace("\(stem).exec-1.json")
+            #expect(exec["complete"] as? Bool == true, "\(exec["incompleteReasons"] ?? "")")
+            let source = exec["source"] as? [String: Any] ?? [:]
+            #expect(source["command"] as? [String] == ["/bin/busybox", "sync"])
+            #expect(source["containerID"] as? String == id)
+            #expect(syscallNames(exec).contains("sync"), "\(syscallNames(exec).sorted())")
+            _ = try finishedTrace("\(stem).exec-2.json")
+            let container = try finishedTrace(stage.name)
+            #expect(!syscallNames(container).contains("sync"), "the exec's calls are in its own trace")
+        }
+    }
+
+    /// `record --podman` adds what was exec'd into the container during the run to its trace,
+    /// and leaves none of the exec traces behind.
+    @Test func recordPodmanAddsWhatAnExecDid() throws {
+        let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
+        defer { bundle.remove() }
+        try importImage(bundle)
+        defer { _ = try? run(["podman", "rmi", "-f", image]) }
+        let output = "\(bundle.directory)/t.json"
+        let tracesBefore = Set((try? FileManager.default.contentsOfDirectory(atPath: traces)) ?? [])
+        let record = try run(
+            [
+                cinch, "record", "--podman", "--grace", "1", "--driver",
+                "podman exec \"$(podman ps -q --latest)\" /bin/busybox sync && echo synced", "-o", output, "--",
+            ] + limits + [image, "sleep", "1000"])
+        #expect(record.status == 0, "\(record.stderr)")
+        #expect(record.stdout == "synced", "the driver's exec ran in the container: \(record.stdout)")
+        #expect(record.stderr.contains("Added what /bin/busybox sync did"), "\(record.stderr)")
+        let data = FileManager.default.contents(atPath: output) ?? Data()
+        let trace = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        #expect(syscallNames(trace).contains("sync"), "\(syscallNames(trace).sorted())")
+        #expect((trace["source"] as? [String: Any])?["command"] as? [String] == ["sleep", "1000"])
+        let tracesAfter = Set((try? FileManager.default.contentsOfDirectory(atPath: traces)) ?? [])
+        #expect(tracesAfter == tracesBefore, "the exec traces were merged and removed")
     }
 }

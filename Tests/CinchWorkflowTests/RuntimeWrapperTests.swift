@@ -22,6 +22,12 @@ import Testing
             ("--log /l start id3", "start", nil, nil, "id3", false),
             ("delete --force id4", "delete", nil, nil, "id4", false),
             ("kill id5 TERM", "kill", nil, nil, "id5", false),
+            // conmon's exec: the process file and the pid file are values, not the ID.
+            (
+                "--root /run/runc exec --pid-file /x/exec.pid --process /x/process.json --detach --tty --console-socket /s id6",
+                "exec", nil, "/x/exec.pid", "id6", true
+            ),
+            ("exec -p /x/p.json -e A=1 -u 0:0 --cwd / id7", "exec", nil, nil, "id7", false),
             ("--version", nil, nil, nil, nil, false),
         ] as [(String, String?, String?, String?, String?, Bool)])
     func readsWhatTheEngineAsked(
@@ -34,6 +40,37 @@ import Testing
         #expect(parsed.containerID == id)
         #expect(parsed.detach == detach)
         #expect(parsed.arguments.joined(separator: " ") == line, "the runtime gets the command line unchanged")
+    }
+
+    @Test func readsTheProcessFileOfAnExecOnly() {
+        #expect(RuntimeCommandLine(["exec", "--process", "/p.json", "id"]).processFile == "/p.json")
+        #expect(RuntimeCommandLine(["exec", "-p", "p.json", "id"]).processFile == "p.json")
+        #expect(RuntimeCommandLine(["create", "--pid-file", "/p", "id"]).processFile == nil)
+    }
+
+    /// The traces of execs are found by name next to the container's, in order, and nothing else
+    /// in the directory passes for one.
+    @Test func namesAndFindsTheTracesOfExecs() throws {
+        let directory = try Command.temporaryDirectory("exec-traces")
+        defer { Command.removeDirectory(directory) }
+        let container = directory + "/web.json"
+        #expect(RuntimeWrapperSettings.execTracePrefix(of: container) == directory + "/web.exec-")
+        #expect(RuntimeWrapperSettings.execTracePrefix(of: directory + "/web") == directory + "/web.exec-")
+        for name in [
+            "web.exec-10.json", "web.exec-2.json", "web.exec-2.json.log", "web.exec-x.json", "web.exec-.json",
+            "web.exec-0.json", "webby.exec-1.json", "web.json",
+        ] {
+            #expect(FileManager.default.createFile(atPath: directory + "/" + name, contents: Data()))
+        }
+        #expect(
+            RuntimeWrapperSettings.execTraces(of: container) == [
+                directory + "/web.exec-2.json", directory + "/web.exec-10.json",
+            ])
+        #expect(RuntimeJob.isExecTrace("web.exec-3.json"))
+        #expect(!RuntimeJob.isExecTrace("web.json"))
+        #expect(!RuntimeJob.isExecTrace("web.exec-3.json.log"))
+        #expect(!RuntimeJob.isExecTrace("web.exec-.json"))
+        #expect(!RuntimeJob.isExecTrace("web-3.json"))
     }
 
     @Test func findsTheConfigTheRuntimeReads() {

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: Apache-2.0
+// The runtime wrapper's `exec` into a container it records: traced, into a trace of its own.
+
+internal import CinchContainer
+internal import CinchLinux
+internal import CinchModel
+
+extension RuntimeJob {
+    /// The trace of the recording of container `id` that is still running (its placeholder), or
+    /// nil when the container is not being recorded.
+    ///
+    /// The process an engine `exec`s into such a container gets the container's seccomp filter,
+    /// which is cinch's recording filter: untraced, every syscall it does not know fails with
+    /// ENOSYS, so the process cannot run. Health checks and Kubernetes exec probes come this way.
+    static func liveRecording(of id: String, in settings: RuntimeWrapperSettings) -> String? {
+        let entries = ((try? FileIO.directoryEntries(settings.traceDirectory)) ?? []).sorted()
+        for entry in entries where entry.hasSuffix(".json") && !isExecTrace(entry) {
+            let path = settings.traceDirectory + "/" + entry
+            // A placeholder is a few hundred bytes; a finished trace is not what this looks for,
+            // and is not read (an engine may exec a probe into some container every few seconds).
+            guard let size = FileIO.size(path), size <= placeholderLimit,
+                let bytes = try? FileIO.read(path, limit: placeholderLimit),
+                let trace = try? Trace(jsonBytes: bytes, file: path),
+                trace.source.containerID == id, trace.incompleteReasons.contains(unfinishedReason)
+            else { continue }
+            return path
+        }
+        return nil
+    }
+
+    /// The largest file ``liveRecording(of:in:)`` reads: more than a placeholder ever takes.
+    static let placeholderLimit = 8192
+
+    /// Whether `name` is `NAME.exec-N.json`, the trace of an exec.
+    static func isExecTrace(_ name: String) -> Bool {
+        guard name.hasSuffix(".json") else { return false }
+        let stem = name.dropLast(5)
+        guard let dash = stem.lastIndex(of: "-") else { return false }
+        let number = stem[stem.index(after: dash)...]
+        return stem[..<dash].hasSuffix(".exec") && !number.isEmpty
+            && number.allSatisfy { ("0"..."9").contains($0) }
+    }
+
+    /// Runs the real `exec` under a recorder of its own, which writes `NAME.exec-N.json` next to
+    /// the container's trace (the first free N) when the exec'd process ends, and returns exec's
+    /// status, as the runtime would.
+    static func recordExec(
+        _ line: RuntimeCommandLine, containerTrace: String, delegate: String, workingDirectory: String,
+        invokedAs name: String, onError: (String) -> Void
+    ) -> Int32 {
+        let prefix = RuntimeWrapperSettings.execTracePrefix(of: containerTrace)
+        guard let tracePath = (1...10_000).lazy.map({ "\(prefix)\($0).json" }).first(where: { FileIO.claim($0) })
+        else {
+            return fail(onError, "cannot name a trace for an exec into \(containerTrace): \(prefix)N.json are taken")
+        }
+        do {
+            var placeholder = Trace(source: Trace.Source(kind: "ptrace"))
+            placeholder.source.containerID = line.containerID
+            placeholder.markIncomplete(unfinishedReason)
+            try FileIO.writeAtomically(placeholder.jsonValue().rendered(), to: tracePath)
+        } catch {
+            FileIO.remove(tracePath)
+            return fail(onError, "cannot write the trace: \(error)")
+        }
+        // The recorder describes the run by the process the engine asked for.
+        var description = JSONValue.makeObject([])
+        if let file = line.processFile {
+            let path = file.hasPrefix("/") ? file : workingDirectory + "/" + file
+            if let bytes = try? FileIO.read(path), let process = try? JSONParser.parse(bytes) {
+                description = .makeObject([("process", process.value)])
+            }
+        }
+        let status = startRecorder(
+            tracePath: tracePath, delegate: delegate, line: line, config: Array(description.rendered().utf8),
+            invokedAs: name, onError: onError)
+        return status
+    }
+}
