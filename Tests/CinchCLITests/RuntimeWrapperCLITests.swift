@@ -238,9 +238,14 @@ struct RuntimeWrapperCLITests {
             #expect(started.status == 0, "\(started.stderr)")
             let fetched = try fetch(port: port)
             #expect(fetched.stdout == "<h1>cinch</h1>", "\(fetched)")
+            // An exec probe comes through containerd's shim as `runc exec --process … --detach`.
+            let probe = try run(["ctr", "task", "exec", "--exec-id", "probe", recorded, "/bin/busybox", "sync"])
+            #expect(probe.status == 0, "an exec into the recorded container runs: \(probe.stderr)")
             remove(recorded)
             let trace = try finishedTrace(name)
             #expect((trace["source"] as? [String: Any])?["containerID"] as? String == recorded)
+            let exec = try finishedTrace(String(name.dropLast(5)) + ".exec-1.json")
+            #expect(syscallNames(exec).contains("sync"), "\(syscallNames(exec).sorted())")
             let generate = try run([cinch, "generate", "seccomp", "\(traces)/\(name)", "-o", "\(dir)/p.json"])
             #expect(generate.status == 0, "\(generate.stderr)")
             let replayed = "cinch-ctr-replay-\(getpid())"
