@@ -49,7 +49,12 @@ extension RuntimeJob {
         invokedAs name: String, onError: (String) -> Void
     ) -> Int32 {
         let prefix = RuntimeWrapperSettings.execTracePrefix(of: containerTrace)
-        guard let tracePath = (1...10_000).lazy.map({ "\(prefix)\($0).json" }).first(where: { FileIO.claim($0) })
+        // After the highest number taken: a health check execs every few seconds for hours.
+        let first = RuntimeWrapperSettings.execTraces(of: containerTrace).count + 1
+        guard
+            let tracePath = (first...(first + 10_000)).lazy.map({ "\(prefix)\($0).json" }).first(where: {
+                FileIO.claim($0)
+            })
         else {
             return fail(onError, "cannot name a trace for an exec into \(containerTrace): \(prefix)N.json are taken")
         }
