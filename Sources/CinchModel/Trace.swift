@@ -380,6 +380,17 @@ public struct Trace: Sendable, Equatable {
         self.abis = abis
     }
 
+    /// Adds the names a recording let through without a stop (`--known`) as ``ABIRecord/inherited``,
+    /// except those it saw anyway: a profile made from the trace must allow them, since the
+    /// workload may have made them unseen.
+    public mutating func inherit(_ known: [Architecture: Set<String>]) {
+        for (abi, names) in known where !names.isEmpty {
+            var record = abis[abi] ?? ABIRecord()
+            record.inherited.formUnion(names.subtracting(record.syscalls.keys))
+            abis[abi] = record
+        }
+    }
+
     /// Marks the trace incomplete with a reason.
     public mutating func markIncomplete(_ reason: String) {
         isComplete = false

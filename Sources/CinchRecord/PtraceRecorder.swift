@@ -558,11 +558,7 @@ private struct TraceSession {
             }
             trace.abis[abi] = record
         }
-        for (abi, names) in options.known where !names.isEmpty {
-            var record = trace.abis[abi] ?? Trace.ABIRecord()
-            record.inherited.formUnion(names.subtracting(record.syscalls.keys))
-            trace.abis[abi] = record
-        }
+        trace.inherit(options.known)
         if options.forwardsSignals, let signal = Signals.caught {
             // Say what happened, not more: a workload may handle the signal and exit normally.
             let after =

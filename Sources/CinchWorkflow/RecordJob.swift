@@ -122,7 +122,10 @@ public enum RecordJob {
                 onNote: request.onNote)
             recordOnce = { () throws(TraceError) in
                 let outcome = try ContainerRecorder(options: options).record()
-                guard let trace = outcome.trace else { throw TraceError(.ptraceFailed, "The run returned no trace.") }
+                guard var trace = outcome.trace else { throw TraceError(.ptraceFailed, "The run returned no trace.") }
+                // The filter let the known names through without a stop, so the trace must say
+                // the container may have made them, as a command's trace does.
+                trace.inherit(knownNames)
                 return (trace, outcome)
             }
         }

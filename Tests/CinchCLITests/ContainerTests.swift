@@ -114,6 +114,32 @@ struct ContainerTests {
         expectNoLeftovers()
     }
 
+    /// A warm recording (`--known` an earlier trace) lets the known syscalls through without a
+    /// stop, so the container's trace must carry them as inherited: before, it did not, and the
+    /// profile generated from it failed to run the same container.
+    @Test(arguments: ["runc", "crun"])
+    func aWarmRecordingKeepsWhatItLetThrough(runtime: String) throws {
+        let bundle = try BusyboxBundle(arguments: ["sh", "-c", "pwd; sync; echo warm"], noNewPrivileges: true)
+        defer { bundle.remove() }
+        let dir = bundle.directory
+        let record = ["record", "-q", "--bundle", dir, "--runtime", runtime]
+        let cold = try Command.run([cinch] + record + ["-o", "\(dir)/cold.json"])
+        #expect(cold.status == 0, "\(cold.stderr)")
+        let warm = try Command.run([cinch] + record + ["--known", "\(dir)/cold.json", "-o", "\(dir)/warm.json"])
+        #expect(warm.status == 0, "\(warm.stderr)")
+        let coldNames = try Trace.load(path: "\(dir)/cold.json").namesByABI[.x86_64] ?? []
+        let warmTrace = try Trace.load(path: "\(dir)/warm.json")
+        #expect(warmTrace.namesByABI[.x86_64]?.isSuperset(of: coldNames) == true, "the known names are kept")
+        #expect(warmTrace.abis[.x86_64]?.inherited.isEmpty == false, "and said to be inherited")
+        let generate = try Command.run([cinch, "generate", "seccomp", "-q", "\(dir)/warm.json", "-o", "\(dir)/p.json"])
+        #expect(generate.status == 0, "\(generate.stderr)")
+        let verify = try Command.run([
+            cinch, "verify", "--bundle", dir, "--runtime", runtime, "--seccomp", "\(dir)/p.json",
+        ])
+        #expect(verify.status == 0, "the warm trace's profile runs the container: \(verify.stdout)\(verify.stderr)")
+        expectNoLeftovers()
+    }
+
     @Test func verifyWithADenyEverythingProfileFailsAndSaysWhatWasDenied() throws {
         let bundle = try BusyboxBundle(arguments: ["sh", "-c", "echo hello"], noNewPrivileges: true)
         defer { bundle.remove() }
