@@ -54,13 +54,17 @@ public struct EngineSession: Sendable {
         public var timeout: Double?
         /// Seconds `ENGINE stop` waits between SIGTERM and SIGKILL.
         public var gracePeriod: Double
+        /// Traces in the wrapper's trace directory whose syscalls need no stop: the value of the
+        /// known annotation.
+        public var knownTraceNames: [String]
 
         /// Creates options.
         public init(
             engine: ContainerEngine, runtime: String?, traceName: String?, runArguments: [String],
             driver: String? = nil, waitPort: Int? = nil, timeout: Double? = nil, gracePeriod: Double = 5,
-            leftoverFiles: [String] = []
+            leftoverFiles: [String] = [], knownTraceNames: [String] = []
         ) {
+            self.knownTraceNames = knownTraceNames
             self.leftoverFiles = leftoverFiles
             self.engine = engine
             self.runtime = runtime
@@ -100,8 +104,16 @@ public struct EngineSession: Sendable {
 
     /// The arguments of `ENGINE run` (without the engine's name).
     public var runCommand: [String] {
-        ["run", "--detach"] + (options.runtime.map { ["--runtime", $0] } ?? [])
-            + (options.traceName.map { ["--annotation", "cinch.dev/trace=\($0)"] } ?? []) + options.runArguments
+        let known =
+            options.knownTraceNames.isEmpty
+            ? []
+            : [
+                "--annotation",
+                "\(RuntimeWrapperSettings.knownAnnotation)=\(options.knownTraceNames.joined(separator: ","))",
+            ]
+        return ["run", "--detach"] + (options.runtime.map { ["--runtime", $0] } ?? [])
+            + (options.traceName.map { ["--annotation", "\(RuntimeWrapperSettings.traceAnnotation)=\($0)"] } ?? [])
+            + known + options.runArguments
     }
 
     /// Runs the container to its end.

@@ -21,6 +21,9 @@ public import CinchModel
 public struct RuntimeWrapperSettings: Sendable, Equatable {
     /// The OCI annotation that asks for a recording; its value names the trace file.
     public static let traceAnnotation = "cinch.dev/trace"
+    /// The OCI annotation that names earlier traces (comma-separated, each as the trace
+    /// annotation names one, in the trace directory) whose syscalls need no stop: `--known`.
+    public static let knownAnnotation = "cinch.dev/known"
     /// The settings file read when `CINCH_RUNTIME_CONFIG` is not set.
     public static let defaultFile = "/etc/cinch/runtime.json"
     /// The trace directory when the settings name none.

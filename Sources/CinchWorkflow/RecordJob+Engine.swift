@@ -24,6 +24,8 @@ extension RecordJob {
         public var gracePeriod: Double
         /// Where to write the trace.
         public var output: String
+        /// Earlier traces whose syscalls need no stop (`--known`).
+        public var knownTraces: [String]
         /// Receives notes for the user (the recorder's among them).
         public var onNote: (@Sendable (String) -> Void)?
 
@@ -31,8 +33,9 @@ extension RecordJob {
         public init(
             engine: ContainerEngine, runtime: String? = nil, runArguments: [String], driver: String? = nil,
             waitPort: Int? = nil, timeout: Double? = nil, gracePeriod: Double = 5, output: String,
-            onNote: (@Sendable (String) -> Void)? = nil
+            knownTraces: [String] = [], onNote: (@Sendable (String) -> Void)? = nil
         ) {
+            self.knownTraces = knownTraces
             self.engine = engine
             self.runtime = runtime
             self.runArguments = runArguments
@@ -51,6 +54,10 @@ extension RecordJob {
         case recorded(Trace, run: EngineSession.Outcome)
         /// The output cannot be written; nothing was run.
         case unwritableOutput(InputError)
+        /// A `--known` trace cannot be read; nothing was run.
+        case unreadableKnownTrace(InputError)
+        /// The `--known` traces name syscalls a profile cannot hold (the errors say which).
+        case unusableKnownTraces([Diagnostic])
         /// The wrapper cannot be set up (its settings, its link) or the engine cannot run the container.
         case cannotRun(String)
         /// The container ran but no trace came back (the recorder failed: its notes say why).
@@ -95,20 +102,38 @@ extension RecordJob {
         guard let tracePath = settings.tracePath(annotation: name) else {
             return .cannotRun("The trace directory \(settings.traceDirectory) cannot hold \(name).")
         }
+        // The wrapper takes known traces from its trace directory only: copies go there.
+        let stem = String(name.dropLast(5))
+        let knownCopies = request.knownTraces.indices.map { "\(settings.traceDirectory)/\(stem).known-\($0 + 1).json" }
         let removeTraces = {
             for path in [tracePath] + RuntimeWrapperSettings.execTraces(of: tracePath) {
                 FileIO.remove(path)
                 FileIO.remove(path + ".log")
             }
+            for path in knownCopies { FileIO.remove(path) }
         }
         removeTraces()
         defer { removeTraces() }
+        switch knownNames(in: request.knownTraces) {
+        case .success: break
+        case .failure(.unreadable(let error)): return .unreadableKnownTrace(error)
+        case .failure(.unusable(let errors)): return .unusableKnownTraces(errors)
+        }
+        do {
+            try FileIO.makeDirectories(settings.traceDirectory)
+            for (source, copy) in zip(request.knownTraces, knownCopies) {
+                try FileIO.writeAtomically(bytes: try FileIO.read(source), to: copy)
+            }
+        } catch {
+            return .cannotRun("Cannot copy a --known trace into \(settings.traceDirectory): \(error).")
+        }
         let engineRuntime = request.engine == .podman ? wrapper : RuntimeWrapperSettings.executableName
         let session = EngineSession(
             options: .init(
                 engine: request.engine, runtime: engineRuntime, traceName: name, runArguments: request.runArguments,
                 driver: request.driver, waitPort: request.waitPort, timeout: request.timeout,
-                gracePeriod: request.gracePeriod, leftoverFiles: [tracePath, tracePath + ".log"]))
+                gracePeriod: request.gracePeriod, leftoverFiles: [tracePath, tracePath + ".log"] + knownCopies,
+                knownTraceNames: knownCopies.map { String($0.dropFirst(settings.traceDirectory.count + 1)) }))
         let run: EngineSession.Outcome
         do {
             run = try session.run()
@@ -140,6 +165,8 @@ extension RecordJob {
             let command = exec.source.command.isEmpty ? "a process" : exec.source.command.joined(separator: " ")
             request.onNote?("Added what \(command) did, run in the container with \(request.engine.rawValue) exec.")
         }
+        // The user's --known traces, not the copies the wrapper read.
+        trace.source.knownTraces = request.knownTraces
         trace.markUnfinishedContainerRun(
             driverSkippedReason: run.driverSkippedReason, timedOut: run.timedOut, interruption: run.interruption)
         do {

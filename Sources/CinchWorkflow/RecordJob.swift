@@ -80,20 +80,12 @@ public enum RecordJob {
         } catch {
             return .unwritableOutput(error)
         }
-        var knownNames: [Architecture: Set<String>] = [:]
-        let known: [TraceInput]
-        do {
-            known = try TraceInput.load(request.knownTraces)
-        } catch {
-            return .unreadableKnownTrace(error)
+        let knownNames: [Architecture: Set<String>]
+        switch Self.knownNames(in: request.knownTraces) {
+        case .success(let names): knownNames = names
+        case .failure(.unreadable(let error)): return .unreadableKnownTrace(error)
+        case .failure(.unusable(let errors)): return .unusableKnownTraces(errors)
         }
-        // Known names are carried into the trace as inherited, so they must pass the check
-        // every generated profile passes, or the profile made from this trace would not compile.
-        if !known.isEmpty {
-            let check = ArtifactBuilder.build(.seccomp(.init()), from: known, output: "the --known traces' profile")
-            if check.failure != nil { return .unusableKnownTraces(check.diagnostics.filter { $0.severity == .error }) }
-        }
-        for input in known { knownNames.merge(input.trace.namesByABI) { $0.union($1) } }
         let recordOnce: () throws(TraceError) -> (Trace, ContainerSession.Outcome?)
         switch request.workload {
         case .command(let command, let noNewPrivileges, let pinToOneCPU, let installsRecordingFilter):
@@ -157,6 +149,34 @@ public enum RecordJob {
             return .unwritable(trace, error)
         }
         return .recorded(trace, container: container)
+    }
+
+    /// Why `--known` traces cannot be used.
+    enum KnownTraceProblem: Error {
+        /// One cannot be read or parsed.
+        case unreadable(InputError)
+        /// They name syscalls a profile cannot hold (the errors say which).
+        case unusable([Diagnostic])
+    }
+
+    /// The names the `--known` traces at `paths` recorded, per ABI: what a recording lets through
+    /// without a stop and carries into its trace as inherited.
+    static func knownNames(in paths: [String]) -> Result<[Architecture: Set<String>], KnownTraceProblem> {
+        let known: [TraceInput]
+        do {
+            known = try TraceInput.load(paths)
+        } catch {
+            return .failure(.unreadable(error))
+        }
+        // Known names are carried into the trace as inherited, so they must pass the check
+        // every generated profile passes, or the profile made from this trace would not compile.
+        if !known.isEmpty {
+            let check = ArtifactBuilder.build(.seccomp(.init()), from: known, output: "the --known traces' profile")
+            if check.failure != nil { return .failure(.unusable(check.diagnostics.filter { $0.severity == .error })) }
+        }
+        var names: [Architecture: Set<String>] = [:]
+        for input in known { names.merge(input.trace.namesByABI) { $0.union($1) } }
+        return .success(names)
     }
 
     /// The OCI `linux.seccomp` object a container is recorded under: every syscall stops

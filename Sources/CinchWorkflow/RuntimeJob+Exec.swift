@@ -6,13 +6,22 @@ internal import CinchLinux
 internal import CinchModel
 
 extension RuntimeJob {
-    /// The trace of the recording of container `id` that is still running (its placeholder), or
-    /// nil when the container is not being recorded.
+    /// A container's recording that is still running, as its placeholder says.
+    struct LiveRecording {
+        /// The placeholder, which the recorder replaces with the trace.
+        var tracePath: String
+        /// The `--known` traces the container is recorded with: its filter lets their names
+        /// through, for an exec'd process too.
+        var knownTraces: [String]
+    }
+
+    /// The recording of container `id` that is still running, or nil when the container is not
+    /// being recorded.
     ///
     /// The process an engine `exec`s into such a container gets the container's seccomp filter,
     /// which is cinch's recording filter: untraced, every syscall it does not know fails with
     /// ENOSYS, so the process cannot run. Health checks and Kubernetes exec probes come this way.
-    static func liveRecording(of id: String, in settings: RuntimeWrapperSettings) -> String? {
+    static func liveRecording(of id: String, in settings: RuntimeWrapperSettings) -> LiveRecording? {
         let entries = ((try? FileIO.directoryEntries(settings.traceDirectory)) ?? []).sorted()
         for entry in entries where entry.hasSuffix(".json") && !isExecTrace(entry) {
             let path = settings.traceDirectory + "/" + entry
@@ -23,7 +32,7 @@ extension RuntimeJob {
                 let trace = try? Trace(jsonBytes: bytes, file: path),
                 trace.source.containerID == id, trace.incompleteReasons.contains(unfinishedReason)
             else { continue }
-            return path
+            return LiveRecording(tracePath: path, knownTraces: trace.source.knownTraces)
         }
         return nil
     }
@@ -45,9 +54,10 @@ extension RuntimeJob {
     /// the container's trace (the first free N) when the exec'd process ends, and returns exec's
     /// status, as the runtime would.
     static func recordExec(
-        _ line: RuntimeCommandLine, containerTrace: String, delegate: String, workingDirectory: String,
+        _ line: RuntimeCommandLine, recording: LiveRecording, delegate: String, workingDirectory: String,
         invokedAs name: String, onError: (String) -> Void
     ) -> Int32 {
+        let containerTrace = recording.tracePath
         let prefix = RuntimeWrapperSettings.execTracePrefix(of: containerTrace)
         // After the highest number taken: a health check execs every few seconds for hours.
         let first = RuntimeWrapperSettings.execTraces(of: containerTrace).count + 1
@@ -59,7 +69,7 @@ extension RuntimeJob {
             return fail(onError, "cannot name a trace for an exec into \(containerTrace): \(prefix)N.json are taken")
         }
         do {
-            var placeholder = Trace(source: Trace.Source(kind: "ptrace"))
+            var placeholder = Trace(source: Trace.Source(kind: "ptrace", knownTraces: recording.knownTraces))
             placeholder.source.containerID = line.containerID
             placeholder.markIncomplete(unfinishedReason)
             try FileIO.writeAtomically(placeholder.jsonValue().rendered(), to: tracePath)
@@ -77,7 +87,7 @@ extension RuntimeJob {
         }
         let status = startRecorder(
             tracePath: tracePath, delegate: delegate, line: line, config: Array(description.rendered().utf8),
-            invokedAs: name, onError: onError)
+            known: recording.knownTraces, invokedAs: name, onError: onError)
         return status
     }
 }

@@ -15,13 +15,18 @@ extension RuntimeJob {
         var tracePath: String
         var runtime: String
         var runtimeArguments: [String]
+        var knownTraces: [String] = []
 
-        /// Reads `--status-fd N --config-fd N --trace PATH --runtime PATH -- ARGS…`.
+        /// Reads `--status-fd N --config-fd N --trace PATH --runtime PATH [--known PATH]… -- ARGS…`.
         init?(_ arguments: [String]) {
             var values: [String: String] = [:]
             var index = 0
             while index + 1 < arguments.count, arguments[index] != "--" {
-                values[arguments[index]] = arguments[index + 1]
+                if arguments[index] == "--known" {
+                    knownTraces.append(arguments[index + 1])
+                } else {
+                    values[arguments[index]] = arguments[index + 1]
+                }
                 index += 2
             }
             guard index < arguments.count, arguments[index] == "--",
@@ -71,12 +76,19 @@ extension RuntimeJob {
                 : "Recording container \(line.containerID ?? "(no ID)") with \(request.runtime): cinch's recording filter replaces the engine's seccomp profile for this run (kept in the trace as source.replacedSeccomp)."
         )
         let report = Reporter(descriptor: request.statusDescriptor, inherited: inherited, pidFile: line.pidFile)
+        // The wrapper checked the known traces and put their names in the container's filter.
+        let known = (try? RecordJob.knownNames(in: request.knownTraces).get()) ?? [:]
+        if !known.isEmpty {
+            notes.add(
+                "Capabilities are not observed with known traces (a task that makes only known syscalls never crosses cinch's view); record without cinch.dev/known for a capability list."
+            )
+        }
         let recorder = PtraceRecorder(
             options: .init(
-                command: [request.runtime] + request.runtimeArguments, pinToOneCPU: false,
-                installsRecordingFilter: false, onCommandExit: { report.created($0.shellStatus) },
-                observesCapabilities: true, observesObjects: true, onNote: { notes.add($0) },
-                forwardsSignals: !detached))
+                command: [request.runtime] + request.runtimeArguments, known: known,
+                knownTraces: request.knownTraces, pinToOneCPU: false, installsRecordingFilter: false,
+                onCommandExit: { report.created($0.shellStatus) }, observesCapabilities: known.isEmpty,
+                observesObjects: true, onNote: { notes.add($0) }, forwardsSignals: !detached))
         let recording: (trace: Trace, exits: [CInt: Trace.ExitStatus])
         do {
             recording = try recorder.recordWithExits()
@@ -100,6 +112,7 @@ extension RuntimeJob {
             runtimeVersion: ContainerRuntime.version(of: request.runtime),
             noNewPrivileges: OCIBundle.noNewPrivileges(in: config))
         trace.source.containerID = line.containerID
+        trace.source.knownTraces = request.knownTraces
         if !isExec { trace.source.replacedSeccomp = config[member: "linux"]?[member: "seccomp"] ?? .null }
         do {
             try FileIO.writeAtomically(trace.jsonValue().rendered(), to: request.tracePath)

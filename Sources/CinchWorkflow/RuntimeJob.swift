@@ -56,21 +56,23 @@ public enum RuntimeJob {
             return record(
                 request, settings: settings, delegate: delegate, line: line, invokedAs: name, onError: onError)
         }
-        if line.command == "exec", let id = line.containerID, let containerTrace = liveRecording(of: id, in: settings) {
+        if line.command == "exec", let id = line.containerID, let recording = liveRecording(of: id, in: settings) {
             return recordExec(
-                line, containerTrace: containerTrace, delegate: delegate, workingDirectory: workingDirectory,
-                invokedAs: name, onError: onError)
+                line, recording: recording, delegate: delegate, workingDirectory: workingDirectory, invokedAs: name,
+                onError: onError)
         }
         let error = Descriptors.replaceProcess(path: delegate, arguments: [delegate] + arguments)
         return fail(onError, "cannot run \(delegate): \(error)", status: 127)
     }
 
-    /// An annotated container's config: its path, original bytes and the annotation's value.
+    /// An annotated container's config: its path, original bytes, the trace annotation's value
+    /// and the known annotation's names.
     struct RecordingRequest {
         var configPath: String
         var original: [UInt8]
         var config: JSONValue
         var annotation: String
+        var known: [String] = []
     }
 
     /// The recording the config asks for, or nil (no annotation, or a config the runtime itself
@@ -82,7 +84,11 @@ public enum RuntimeJob {
         guard let value = annotations?[member: RuntimeWrapperSettings.traceAnnotation]?.stringValue else { return nil }
         // A pod's annotations reach its sandbox (pause) container too, which is never the workload.
         for key in sandboxTypeAnnotations where annotations?[member: key]?.stringValue == "sandbox" { return nil }
-        return RecordingRequest(configPath: path, original: bytes, config: node.value, annotation: value)
+        let known = annotations?[member: RuntimeWrapperSettings.knownAnnotation]?.stringValue.map {
+            $0.split(separator: ",").map(String.init)
+        }
+        return RecordingRequest(
+            configPath: path, original: bytes, config: node.value, annotation: value, known: known ?? [])
     }
 
     /// The annotations containerd's CRI plugin and CRI-O set to `sandbox` on a pod's pause container.
@@ -123,16 +129,36 @@ public enum RuntimeJob {
                 "refusing the trace path \(Self.quoted(request.annotation)) of annotation \(RuntimeWrapperSettings.traceAnnotation): it must be a plain file name, or a file directly in \(settings.traceDirectory) (the wrapper's traceDirectory)"
             )
         }
+        var knownPaths: [String] = []
+        for name in request.known {
+            guard let path = settings.tracePath(annotation: name) else {
+                return fail(
+                    onError,
+                    "refusing the known trace \(Self.quoted(name)) of annotation \(RuntimeWrapperSettings.knownAnnotation): it must be a plain file name, or a file directly in \(settings.traceDirectory)"
+                )
+            }
+            knownPaths.append(path)
+        }
+        let known: [Architecture: Set<String>]
+        switch RecordJob.knownNames(in: knownPaths) {
+        case .success(let names): known = names
+        case .failure(.unreadable(let error)): return fail(onError, "cannot use a known trace: \(error)")
+        case .failure(.unusable(let errors)):
+            return fail(
+                onError,
+                "the known traces name syscalls libseccomp does not know: \(errors.map(\.message).joined(separator: " "))"
+            )
+        }
         do {
             try FileIO.makeDirectories(settings.traceDirectory)
-            var placeholder = Trace(source: Trace.Source(kind: "ptrace"))
+            var placeholder = Trace(source: Trace.Source(kind: "ptrace", knownTraces: knownPaths))
             placeholder.source.containerID = line.containerID
             placeholder.markIncomplete(unfinishedReason)
             try FileIO.writeAtomically(placeholder.jsonValue().rendered(), to: tracePath)
         } catch {
             return fail(onError, "cannot write the trace: \(error)")
         }
-        let recording = recordingConfig(request.config)
+        let recording = recordingConfig(request.config, known: known)
         do {
             try FileIO.writeAtomically(recording.rendered(), to: request.configPath)
         } catch {
@@ -140,14 +166,14 @@ public enum RuntimeJob {
         }
         defer { try? FileIO.writeAtomically(bytes: request.original, to: request.configPath) }
         return startRecorder(
-            tracePath: tracePath, delegate: delegate, line: line, config: request.original, invokedAs: name,
-            onError: onError)
+            tracePath: tracePath, delegate: delegate, line: line, config: request.original, known: knownPaths,
+            invokedAs: name, onError: onError)
     }
 
     /// Starts the recorder of `line` (a `create`, `run` or `exec`), gives it `config` (what it
     /// describes the run with), and returns the status it reports for the runtime's command.
     static func startRecorder(
-        tracePath: String, delegate: String, line: RuntimeCommandLine, config original: [UInt8],
+        tracePath: String, delegate: String, line: RuntimeCommandLine, config original: [UInt8], known: [String],
         invokedAs name: String, onError: (String) -> Void
     ) -> Int32 {
         let status: (read: CInt, write: CInt)
@@ -162,8 +188,8 @@ public enum RuntimeJob {
         let command =
             [
                 own, recorderCommand, "--status-fd", String(status.write), "--config-fd", String(config.read),
-                "--trace", tracePath, "--runtime", delegate, "--",
-            ] + line.arguments
+                "--trace", tracePath, "--runtime", delegate,
+            ] + known.flatMap { ["--known", $0] } + ["--"] + line.arguments
         do {
             _ = try Spawn.spawn(command, filter: nil, traced: false, noNewPrivileges: false)
         } catch {
@@ -185,9 +211,9 @@ public enum RuntimeJob {
         return code
     }
 
-    /// The config with cinch's recording filter as `linux.seccomp`.
-    static func recordingConfig(_ config: JSONValue) -> JSONValue {
-        let seccomp = RecordJob.recordingSeccomp(known: [:], observesObjects: true)
+    /// The config with cinch's recording filter as `linux.seccomp`, which lets `known` through.
+    static func recordingConfig(_ config: JSONValue, known: [Architecture: Set<String>] = [:]) -> JSONValue {
+        let seccomp = RecordJob.recordingSeccomp(known: known, observesObjects: true)
         let linux = (config[member: "linux"] ?? .makeObject([])).setting("seccomp", to: seccomp)
         return config.setting("linux", to: linux)
     }

@@ -471,4 +471,51 @@ struct RuntimeWrapperCLITests {
         let tracesAfter = Set((try? FileManager.default.contentsOfDirectory(atPath: traces)) ?? [])
         #expect(tracesAfter == tracesBefore, "the exec traces were merged and removed")
     }
+
+    /// `--known` through the engine: the warm recording stops only for what the cold one did not
+    /// see, carries the rest as inherited, and its profile still runs the container. A known
+    /// trace outside the trace directory is refused at create.
+    @Test func recordPodmanWithKnownTracesKeepsWhatItLetThrough() throws {
+        let bundle = try BusyboxBundle(arguments: ["true"], noNewPrivileges: false)
+        defer { bundle.remove() }
+        try importImage(bundle)
+        defer { _ = try? run(["podman", "rmi", "-f", image]) }
+        let dir = bundle.directory
+        let workload = limits + [image, "sh", "-c", "pwd; sync"]
+        let tracesBefore = Set((try? FileManager.default.contentsOfDirectory(atPath: traces)) ?? [])
+        let cold = try run([cinch, "record", "-q", "--podman", "-o", "\(dir)/cold.json", "--"] + workload)
+        #expect(cold.status == 0, "\(cold.stderr)")
+        let warm = try run(
+            [cinch, "record", "-q", "--podman", "--known", "\(dir)/cold.json", "-o", "\(dir)/warm.json", "--"]
+                + workload)
+        #expect(warm.status == 0, "\(warm.stderr)")
+        let trace =
+            try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: "\(dir)/warm.json") ?? Data())
+            as? [String: Any] ?? [:]
+        let x86 = (trace["abis"] as? [String: Any])?["x86_64"] as? [String: Any] ?? [:]
+        let inherited = Set(x86["inherited"] as? [String] ?? [])
+        let coldTrace =
+            try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: "\(dir)/cold.json") ?? Data())
+            as? [String: Any] ?? [:]
+        #expect(!inherited.isEmpty, "the known names are carried as inherited")
+        #expect(syscallNames(trace).union(inherited).isSuperset(of: syscallNames(coldTrace)))
+        #expect((trace["source"] as? [String: Any])?["knownTraces"] as? [String] == ["\(dir)/cold.json"])
+        let generate = try run([cinch, "generate", "seccomp", "-q", "\(dir)/warm.json", "-o", "\(dir)/p.json"])
+        #expect(generate.status == 0, "\(generate.stderr)")
+        let replay = try run(["podman", "run", "--rm", "--security-opt", "seccomp=\(dir)/p.json"] + workload)
+        #expect(replay.status == 0, "the warm profile runs the container under plain podman: \(replay.stderr)")
+        let tracesAfter = Set((try? FileManager.default.contentsOfDirectory(atPath: traces)) ?? [])
+        #expect(tracesAfter == tracesBefore, "the copies of the known traces are removed")
+
+        let wrapper = try wrappers()
+        defer { Command.removeDirectory(wrapper) }
+        let refused = try run(
+            [
+                "podman", "run", "--rm", "--runtime", "\(wrapper)/cinch-runtime", "--annotation",
+                "cinch.dev/trace=refused-\(getpid()).json", "--annotation", "cinch.dev/known=../../etc/passwd",
+            ] + workload)
+        defer { removeTrace("refused-\(getpid()).json") }
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("refusing the known trace"), "\(refused.stderr)")
+    }
 }

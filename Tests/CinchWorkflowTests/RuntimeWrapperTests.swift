@@ -138,6 +138,12 @@ import Testing
         #expect(read?.runtimeArguments == ["create", "--bundle", "/b", "id"])
         #expect(RuntimeJob.RecorderArguments(Array(arguments.dropFirst(2))) == nil)
         #expect(RuntimeJob.RecorderArguments(["create", "id"]) == nil)
+        #expect(read?.knownTraces == [])
+        var withKnown = arguments
+        withKnown.insert(contentsOf: ["--known", "/t/k1.json", "--known", "/t/k2.json"], at: 8)
+        let known = RuntimeJob.RecorderArguments(withKnown)
+        #expect(known?.knownTraces == ["/t/k1.json", "/t/k2.json"])
+        #expect(known?.runtimeArguments == ["create", "--bundle", "/b", "id"])
     }
 
     /// The recording config differs from the engine's only in `linux.seccomp`: a trace-by-default

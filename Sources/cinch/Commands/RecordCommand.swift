@@ -132,8 +132,8 @@ struct RecordCommand: ParsableCommand {
         guard (1...100).contains(runs) else { throw ValidationError("--runs must be between 1 and 100.") }
         if engine != nil {
             guard container.bundle == nil else { throw ValidationError("Give either --bundle or --podman, not both.") }
-            guard known.isEmpty, runs == 1, container.execCommands.isEmpty else {
-                throw ValidationError("--known, --runs and --exec do not apply to --podman or --docker.")
+            guard runs == 1, container.execCommands.isEmpty else {
+                throw ValidationError("--runs and --exec do not apply to --podman or --docker.")
             }
             guard !command.isEmpty else {
                 throw ValidationError("Give podman's run arguments after --: IMAGE [COMMAND…].")
@@ -220,11 +220,17 @@ struct RecordCommand: ParsableCommand {
             RecordJob.EngineRequest(
                 engine: engine, runtime: container.runtime?.rawValue, runArguments: command, driver: container.driver,
                 waitPort: container.waitPort, timeout: container.timeout, gracePeriod: container.grace,
-                output: output, onNote: { Console.error("cinch: note: \($0)") }))
+                output: output, knownTraces: known, onNote: { Console.error("cinch: note: \($0)") }))
         switch outcome {
         case .unwritableOutput(let error):
             Console.error("cinch: \(error); nothing was recorded.")
             throw ExitStatus.cannotWrite
+        case .unreadableKnownTrace(let error):
+            throw Console.fail(error, ExitStatus.unusableInput)
+        case .unusableKnownTraces(let diagnostics):
+            Console.report(diagnostics)
+            Console.error("cinch: the --known traces name syscalls libseccomp does not know; nothing was recorded.")
+            throw ExitStatus.unusableInput
         case .cannotRun(let message):
             throw Console.fail(message, ExitStatus.cannotRun)
         case .noTrace(let message, let run):
