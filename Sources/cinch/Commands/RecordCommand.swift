@@ -182,9 +182,7 @@ struct RecordCommand: ParsableCommand {
             default: throw ExitStatus.cannotRun
             }
         case .unusableKnownTraces(let diagnostics):
-            Console.report(diagnostics)
-            Console.error("cinch: the --known traces name syscalls libseccomp does not know; nothing was recorded.")
-            throw ExitStatus.unusableInput
+            throw unusableKnownTraces(diagnostics)
         case .unwritableOutput(let error):
             Console.error("cinch: \(error); nothing was recorded.")
             throw ExitStatus.cannotWrite
@@ -228,9 +226,7 @@ struct RecordCommand: ParsableCommand {
         case .unreadableKnownTrace(let error):
             throw Console.fail(error, ExitStatus.unusableInput)
         case .unusableKnownTraces(let diagnostics):
-            Console.report(diagnostics)
-            Console.error("cinch: the --known traces name syscalls libseccomp does not know; nothing was recorded.")
-            throw ExitStatus.unusableInput
+            throw unusableKnownTraces(diagnostics)
         case .cannotRun(let message):
             throw Console.fail(message, ExitStatus.cannotRun)
         case .noTrace(let message, let run):
@@ -249,6 +245,13 @@ struct RecordCommand: ParsableCommand {
                 throw ExitCode(exit.shellStatus)
             }
         }
+    }
+
+    /// Reports why the `--known` traces cannot be used and returns exit status 64.
+    private func unusableKnownTraces(_ diagnostics: [Diagnostic]) -> ExitCode {
+        Console.report(diagnostics)
+        Console.error("cinch: the --known traces name syscalls libseccomp does not know; nothing was recorded.")
+        return ExitStatus.unusableInput
     }
 
     /// Says the driver never ran (the container never became ready) and returns exit status 75.
