@@ -158,9 +158,31 @@ struct AppArmorProfileParser {
             }
             var token = start
             token.text = Self.normalizingLists(String(decoding: text, as: UTF8.self))
+            // A quote inside a word (in its parentheses, say) is kept when the word renders bare;
+            // when it must be quoted, that quote would end the rendering's quotes early.
+            if Self.hasUnescapedQuote(token.text), !AppArmorProfile.isBareWord(token.text, asPath: false) {
+                throw error(
+                    "Unexpected '\"' inside \"\(Self.excerpt(text))\": quote a whole name or path, or escape the quote.",
+                    line: start.line)
+            }
             tokens.append(token)
         }
         return tokens
+    }
+
+    /// Whether `text` holds a `"` that no backslash escapes.
+    static func hasUnescapedQuote(_ text: String) -> Bool {
+        var escaped = false
+        for byte in text.utf8 {
+            if escaped {
+                escaped = false
+            } else if byte == UInt8(ascii: "\\") {
+                escaped = true
+            } else if byte == UInt8(ascii: "\"") {
+                return true
+            }
+        }
+        return false
     }
 
     /// `(send, receive)` → `(receive,send)` inside a word; other text is unchanged. An escaped
