@@ -533,11 +533,11 @@ struct AppArmorProfileParser {
             }
             return rule(.network(family: family, type: type, protocol: proto))
         case "set" where arguments.first?.text == "rlimit":
-            return rule(.other(keyword: "rlimit", arguments: arguments.dropFirst().map(\.text).joined(separator: " ")))
+            // Quoted words stay quoted: a comma inside one would otherwise end the rendered rule.
+            return rule(.other(keyword: "rlimit", arguments: Self.asWritten(arguments.dropFirst())))
         case let text where Self.otherKeywords.contains(text) || text == "unmount":
             let name = text == "unmount" ? "umount" : text
-            let rest = arguments.map { $0.kind == .quoted ? "\"\($0.text)\"" : $0.text }
-            return rule(.other(keyword: name, arguments: rest.joined(separator: " ")))
+            return rule(.other(keyword: name, arguments: Self.asWritten(arguments[...])))
         default:
             if let modes = AppArmorFileModes(parsing: keyword.text), let path = arguments.first, path.isPathLike {
                 _ = modes
@@ -546,6 +546,11 @@ struct AppArmorProfileParser {
             }
             throw error("Unknown rule '\(keyword.text)'.", line: line)
         }
+    }
+
+    /// The words of a rule kept as text, quoted ones in their quotes, separated by blanks.
+    static func asWritten(_ words: ArraySlice<Token>) -> String {
+        words.map { $0.kind == .quoted ? "\"\($0.text)\"" : $0.text }.joined(separator: " ")
     }
 
     /// `PATH MODES [-> TARGET]`, with `rest` starting at MODES.

@@ -168,6 +168,16 @@ import Testing
         #expect(throws: InputError.self) { try AppArmorProfile(bytes: Array(text.utf8), file: "quote") }
     }
 
+    /// `set rlimit` kept its words without their quotes, so a comma inside a quoted one ended
+    /// the rendered rule and the rest did not parse. Found by `make fuzz` (apparmor).
+    @Test func keepsTheQuotesOfAnRlimitRule() throws {
+        let text = "profile p {\n  set rlimit nofile <= \"1024, soft\",\n}\n"
+        let profile = try AppArmorProfile(bytes: Array(text.utf8), file: "rlimit")
+        let rendered = profile.rendered()
+        #expect(rendered.contains("rlimit nofile <= \"1024, soft\","), "\(rendered)")
+        #expect(try AppArmorProfile(bytes: Array(rendered.utf8), file: "rendered").rendered() == rendered)
+    }
+
     /// Every profile fixture, parsed and rendered, parses to the same rules: the renderer prints
     /// whatever the parser reads, and rendering is idempotent.
     @Test(arguments: ["container-default", "web-new", "web-old", "web-reordered"])
