@@ -158,36 +158,14 @@ struct AppArmorProfileParser {
             }
             var token = start
             token.text = Self.normalizingLists(String(decoding: text, as: UTF8.self))
-            // A quote inside a word (in its parentheses, say) is kept when the word renders bare;
-            // when it must be quoted, that quote would end the rendering's quotes early.
-            if Self.hasUnescapedQuote(token.text), !AppArmorProfile.isBareWord(token.text, asPath: false) {
-                throw error(
-                    "Unexpected '\"' inside \"\(Self.excerpt(text))\": quote a whole name or path, or escape the quote.",
-                    line: start.line)
-            }
             tokens.append(token)
         }
         return tokens
     }
 
-    /// Whether `text` holds a `"` that no backslash escapes.
-    static func hasUnescapedQuote(_ text: String) -> Bool {
-        var escaped = false
-        for byte in text.utf8 {
-            if escaped {
-                escaped = false
-            } else if byte == UInt8(ascii: "\\") {
-                escaped = true
-            } else if byte == UInt8(ascii: "\"") {
-                return true
-            }
-        }
-        return false
-    }
-
     /// `(send, receive)` → `(receive,send)` inside a word; other text is unchanged. An escaped
     /// character (`\(` in a path) is text, never a list's bracket or separator, and a group with
-    /// braces is not a list: `({a b})` split at the blank would unbalance its braces, so only its
+    /// braces or a nested group is not a list: `({a b})` split at the blank would unbalance its braces, so only its
     /// blanks and line breaks are made single spaces.
     static func normalizingLists(_ text: String) -> String {
         guard text.contains("(") else { return text }
@@ -208,7 +186,9 @@ struct AppArmorProfileParser {
                 group = ""
             case ")" where depth == 1:
                 depth = 0
-                guard !group.contains("{"), !group.contains("}") else {
+                // A group with braces or with a group inside is not a flat list: splitting it
+                // splits its inner groups, and sorting the pieces unbalances them.
+                guard !group.contains("{"), !group.contains("}"), !group.contains("(") else {
                     // Its blanks stay, one space each: a line break would end the quotes a
                     // rendering puts around a name or path with a blank.
                     let words = splitting(group, atCommas: false)

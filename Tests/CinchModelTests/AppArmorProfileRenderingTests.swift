@@ -156,16 +156,21 @@ import Testing
         #expect(reparsed == profile)
     }
 
-    /// A quote inside a word is kept when the word renders bare, but a word that must be quoted
-    /// kept it too, and the quotes around the rendering then ended at it, so the rendering did not
-    /// read back. In `**(x s"(d, e) y)` the list is normalised to items split inside `(d, e)`,
-    /// which leaves a comma outside parentheses: the word is quoted. Such a word is refused.
-    /// Found by `make fuzz` (apparmor), in CI.
+    /// A parenthesised group with a group inside is not a flat list: it was split inside the
+    /// inner group too, and sorting the pieces unbalanced the parentheses or left a comma outside
+    /// them, so the rendering ended the word early (or quoted it, and a quote inside then ended
+    /// the quotes). It is kept as written, blanks made single spaces. Found by `make fuzz`
+    /// (apparmor), once in CI.
     @Test(arguments: [
-        "**(x s\"(d, e) y) {}", "**(x\n signal\"(send, receive) y\n) {}", "profile p {\n  /a(x s\"(d, e) y) r,\n}\n",
+        ("**(x s\"(d, e) y) {}", "**(x s\"(d, e) y)"),
+        ("**(x\n signal\"(send, receive) y\n) {}", "**(x signal\"(send, receive) y)"),
+        ("**(a (z, \u{0})) {}", "**(a (z, \u{0}))"),
     ])
-    func rejectsAQuoteInAWordThatMustBeQuoted(text: String) {
-        #expect(throws: InputError.self) { try AppArmorProfile(bytes: Array(text.utf8), file: "quote") }
+    func keepsANestedGroupAsWritten(text: String, name: String) throws {
+        let profile = try AppArmorProfile(bytes: Array(text.utf8), file: "nested")
+        #expect(profile.name == name)
+        let rendered = profile.rendered()
+        #expect(try AppArmorProfile(bytes: Array(rendered.utf8), file: "rendered").rendered() == rendered)
     }
 
     /// `set rlimit` kept its words without their quotes, so a comma inside a quoted one ended
