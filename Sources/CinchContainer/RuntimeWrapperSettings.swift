@@ -123,13 +123,23 @@ public struct RuntimeWrapperSettings: Sendable, Equatable {
     public static func execTraces(of tracePath: String) -> [String] {
         let prefix = execTracePrefix(of: tracePath)
         let directory = String(prefix[..<(prefix.lastIndex(of: "/") ?? prefix.startIndex)])
-        let stem = String(prefix.dropFirst(directory.count + 1))
+        let container = prefix.dropFirst(directory.count + 1).dropLast(".exec-".count)
         let numbered = ((try? FileIO.directoryEntries(directory)) ?? []).compactMap { entry -> (Int, String)? in
-            guard entry.hasPrefix(stem), entry.hasSuffix(".json"),
-                let number = Int(entry.dropFirst(stem.count).dropLast(5)), number > 0
-            else { return nil }
-            return (number, directory + "/" + entry)
+            guard let exec = execTrace(named: entry), exec.container == container else { return nil }
+            return (exec.number, directory + "/" + entry)
         }
         return numbered.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    /// A file name `NAME.exec-N.json` read back: the container's trace name without `.json`
+    /// (`NAME`) and N (1 or more), or nil for any other name.
+    public static func execTrace(named name: String) -> (container: Substring, number: Int)? {
+        guard name.hasSuffix(".json") else { return nil }
+        let stem = name.dropLast(5)
+        guard let dash = stem.lastIndex(of: "-"), stem[..<dash].hasSuffix(".exec") else { return nil }
+        let digits = stem[stem.index(after: dash)...]
+        guard !digits.isEmpty, digits.allSatisfy({ ("0"..."9").contains($0) }), let number = Int(digits), number > 0
+        else { return nil }
+        return (stem[..<dash].dropLast(".exec".count), number)
     }
 }

@@ -177,20 +177,17 @@ public enum Spawn {
     }
 
     /// Waits for one child, retrying on EINTR.
-    public static func wait(for pid: CInt) throws(Errno) -> WaitStatus {
-        var status: CInt = 0
-        while true {
-            let rc = system_waitpid(pid, &status, 0)
-            if rc >= 0 { return WaitStatus(rawValue: status) }
-            if errno != EINTR { throw Errno(rawValue: errno) }
-        }
-    }
+    public static func wait(for pid: CInt) throws(Errno) -> WaitStatus { try wait(for: pid, options: 0) }
 
     /// Waits until a child stops or ends (`waitpid(pid, WUNTRACED)`), retrying on EINTR.
     public static func waitUntilStopped(_ pid: CInt) throws(Errno) -> WaitStatus {
+        try wait(for: pid, options: WUNTRACED)
+    }
+
+    private static func wait(for pid: CInt, options: CInt) throws(Errno) -> WaitStatus {
         var status: CInt = 0
         while true {
-            let rc = system_waitpid(pid, &status, WUNTRACED)
+            let rc = system_waitpid(pid, &status, options)
             if rc >= 0 { return WaitStatus(rawValue: status) }
             if errno != EINTR { throw Errno(rawValue: errno) }
         }

@@ -191,9 +191,8 @@ private struct TraceSession {
     var capabilityWatched: Set<CInt> = []
     /// What the workload touched, when objects are observed.
     var objects: ObjectObserver?
-    /// How many caught signals ``relaySignals()`` has passed on.
-    var relayedSignals = 0
-    /// Shared with the thread that wakes the tracer for each signal.
+    /// How many caught signals ``relaySignals()`` has passed on, shared with the thread that
+    /// wakes the tracer for each signal.
     let relayState = SignalRelayState()
     /// Tasks past the exec boundary (and what they forked), whose object accesses count.
     var objectScope: Set<CInt> = []
@@ -360,8 +359,8 @@ private struct TraceSession {
     /// been given to another process.
     mutating func relaySignals() {
         let count = Signals.caughtCount
-        guard count > relayedSignals, let first = Signals.caught else { return }
-        relayedSignals = count
+        // Only this thread writes `relayed`; the waking thread reads it.
+        guard count > relayState.relayed.load(ordering: .relaxed), let first = Signals.caught else { return }
         defer { relayState.relayed.store(count, ordering: .releasing) }
         let signal = count > 1 ? SIGKILL : first
         var processes: Set<CInt> = []

@@ -152,14 +152,14 @@ extension RecordJob {
         }
         // What the driver or a health check ran in the container with `ENGINE exec` is part of
         // what the container does: each exec's recorder wrote a trace of its own.
+        // The run is still the container's: its source and exit status, not an exec's.
+        let (source, exitStatus) = (trace.source, trace.exitStatus)
         for path in RuntimeWrapperSettings.execTraces(of: tracePath) {
-            let (source, exitStatus) = (trace.source, trace.exitStatus)
             guard let exec = waitForRecorder(path) else {
                 trace.markIncomplete(
                     "The recorder of an exec into the container wrote no trace; what that process did is missing.")
                 continue
             }
-            // The run is still the container's: its source and exit status, not the exec's.
             trace = trace.merged(with: exec)
             (trace.source, trace.exitStatus) = (source, exitStatus)
             let command = exec.source.command.isEmpty ? "a process" : exec.source.command.joined(separator: " ")

@@ -160,8 +160,12 @@ public enum RecordJob {
     }
 
     /// The names the `--known` traces at `paths` recorded, per ABI: what a recording lets through
-    /// without a stop and carries into its trace as inherited.
-    static func knownNames(in paths: [String]) -> Result<[Architecture: Set<String>], KnownTraceProblem> {
+    /// without a stop and carries into its trace as inherited. `checking` compiles them into a
+    /// profile first (with libseccomp); the runtime wrapper's recorder skips that, as the wrapper
+    /// already did it.
+    static func knownNames(
+        in paths: [String], checking: Bool = true
+    ) -> Result<[Architecture: Set<String>], KnownTraceProblem> {
         let known: [TraceInput]
         do {
             known = try TraceInput.load(paths)
@@ -170,7 +174,7 @@ public enum RecordJob {
         }
         // Known names are carried into the trace as inherited, so they must pass the check
         // every generated profile passes, or the profile made from this trace would not compile.
-        if !known.isEmpty {
+        if checking, !known.isEmpty {
             let check = ArtifactBuilder.build(.seccomp(.init()), from: known, output: "the --known traces' profile")
             if check.failure != nil { return .failure(.unusable(check.diagnostics.filter { $0.severity == .error })) }
         }

@@ -41,14 +41,7 @@ extension RuntimeJob {
     static let placeholderLimit = 8192
 
     /// Whether `name` is `NAME.exec-N.json`, the trace of an exec.
-    static func isExecTrace(_ name: String) -> Bool {
-        guard name.hasSuffix(".json") else { return false }
-        let stem = name.dropLast(5)
-        guard let dash = stem.lastIndex(of: "-") else { return false }
-        let number = stem[stem.index(after: dash)...]
-        return stem[..<dash].hasSuffix(".exec") && !number.isEmpty
-            && number.allSatisfy { ("0"..."9").contains($0) }
-    }
+    static func isExecTrace(_ name: String) -> Bool { RuntimeWrapperSettings.execTrace(named: name) != nil }
 
     /// Runs the real `exec` under a recorder of its own, which writes `NAME.exec-N.json` next to
     /// the container's trace (the first free N) when the exec'd process ends, and returns exec's
@@ -85,9 +78,8 @@ extension RuntimeJob {
                 description = .makeObject([("process", process.value)])
             }
         }
-        let status = startRecorder(
+        return startRecorder(
             tracePath: tracePath, delegate: delegate, line: line, config: Array(description.rendered().utf8),
             known: recording.knownTraces, invokedAs: name, onError: onError)
-        return status
     }
 }

@@ -77,7 +77,7 @@ extension RuntimeJob {
         )
         let report = Reporter(descriptor: request.statusDescriptor, inherited: inherited, pidFile: line.pidFile)
         // The wrapper checked the known traces and put their names in the container's filter.
-        let known = (try? RecordJob.knownNames(in: request.knownTraces).get()) ?? [:]
+        let known = (try? RecordJob.knownNames(in: request.knownTraces, checking: false).get()) ?? [:]
         if !known.isEmpty {
             notes.add(
                 "Capabilities are not observed with known traces (a task that makes only known syscalls never crosses cinch's view); record without cinch.dev/known for a capability list."
